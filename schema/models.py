@@ -1,0 +1,388 @@
+"""What the service stores. One table per thing a coordinator would name.
+
+Times are aware UTC datetimes. States are short strings checked by the database.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    event,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from schema.types import JSONType, UTCDateTime, utcnow
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSONType, list[Any]: JSONType}
+
+
+def _in(column: str, enum: type[StrEnum]) -> CheckConstraint:
+    values = ", ".join(f"'{member.value}'" for member in enum)
+    return CheckConstraint(f"{column} IN ({values})", name=f"{column}_valid")
+
+
+class PatientStatus(StrEnum):
+    ACTIVE = "active"
+    PAUSED = "paused"
+    DISCHARGED = "discharged"
+
+
+class StaffRole(StrEnum):
+    COORDINATOR = "coordinator"
+    ADMIN = "admin"
+    ESCALATION = "escalation"  # on the chain, no dashboard role of their own
+
+
+class Channel(StrEnum):
+    SMS = "sms"
+    EMAIL = "email"
+
+
+class MessageState(StrEnum):
+    SCHEDULED = "scheduled"
+    QUEUED = "queued"
+    SENDING = "sending"
+    SENT = "sent"
+    DELIVERED = "delivered"
+    UNDELIVERED = "undelivered"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    SUPPRESSED = "suppressed"
+
+
+class Queue(StrEnum):
+    ALERTS = "alerts"
+    MESSAGES = "messages"
+
+
+class AlertLevel(StrEnum):
+    RED = "red"
+    AMBER = "amber"
+
+
+class AlertState(StrEnum):
+    OPEN = "open"
+    ACKNOWLEDGED = "acknowledged"
+    RESOLVED = "resolved"
+
+
+class Trust(Base):
+    __tablename__ = "trusts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    timezone: Mapped[str] = mapped_column(String(64), default="Europe/London")
+    config: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    config_version: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    config_versions: Mapped[list[TrustConfigVersion]] = relationship(
+        back_populates="trust", order_by="TrustConfigVersion.version"
+    )
+
+
+class TrustConfigVersion(Base):
+    """Every configuration a trust ever loaded, kept for history and review."""
+
+    __tablename__ = "trust_config_versions"
+    __table_args__ = (UniqueConstraint("trust_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    trust_id: Mapped[int] = mapped_column(ForeignKey("trusts.id"))
+    version: Mapped[int] = mapped_column(Integer)
+    config: Mapped[dict[str, Any]]
+    source_text: Mapped[str] = mapped_column(Text)
+    source_sha256: Mapped[str] = mapped_column(String(64))
+    loaded_at: Mapped[datetime] = mapped_column(default=utcnow)
+    loaded_by: Mapped[str] = mapped_column(String(100))
+
+    trust: Mapped[Trust] = relationship(back_populates="config_versions")
+
+
+class TrustNumber(Base):
+    """A phone number a trust sends from and receives replies on (routes inbound `To`)."""
+
+    __tablename__ = "trust_numbers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    trust_id: Mapped[int] = mapped_column(ForeignKey("trusts.id"), index=True)
+    number_e164: Mapped[str] = mapped_column(String(20), unique=True)
+
+
+class StaffMember(Base):
+    __tablename__ = "staff_members"
+    __table_args__ = (
+        UniqueConstraint("trust_id", "key"),
+        Index("ix_staff_members_trust_phone", "trust_id", "phone_e164"),
+        _in("role", StaffRole),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    trust_id: Mapped[int] = mapped_column(ForeignKey("trusts.id"))
+    key: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(20), default=StaffRole.COORDINATOR)
+    phone_e164: Mapped[str | None] = mapped_column(String(20))
+    email: Mapped[str | None] = mapped_column(String(254), index=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    from_config: Mapped[bool] = mapped_column(Boolean, default=True)
+    password_hash: Mapped[str | None] = mapped_column(String(200))
+    failed_sign_ins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None]
+    last_sign_in_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    trust: Mapped[Trust] = relationship()
+
+
+class Patient(Base):
+    __tablename__ = "patients"
+    __table_args__ = (
+        UniqueConstraint("trust_id", "nhs_number"),
+        Index("ix_patients_trust_phone", "trust_id", "phone_e164"),
+        Index("ix_patients_phone", "phone_e164"),
+        _in("status", PatientStatus),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    trust_id: Mapped[int] = mapped_column(ForeignKey("trusts.id"))
+    cohort: Mapped[str] = mapped_column(String(64))
+    nhs_number: Mapped[str] = mapped_column(String(10))
+    given_name: Mapped[str] = mapped_column(String(100))
+    family_name: Mapped[str] = mapped_column(String(100))
+    phone_e164: Mapped[str] = mapped_column(String(20))
+    email: Mapped[str | None] = mapped_column(String(254))
+    language: Mapped[str] = mapped_column(String(8), default="en")
+    status: Mapped[str] = mapped_column(String(20), default=PatientStatus.ACTIVE)
+    opted_out_at: Mapped[datetime | None]
+    unreachable_since: Mapped[datetime | None]
+    enrolled_at: Mapped[datetime] = mapped_column(default=utcnow)
+    plan_generation: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    trust: Mapped[Trust] = relationship()
+
+    @property
+    def opted_out(self) -> bool:
+        return self.opted_out_at is not None
+
+    @property
+    def receives_messages(self) -> bool:
+        return self.status == PatientStatus.ACTIVE and self.opted_out_at is None
+
+
+class OutboundMessage(Base):
+    """One message to one address on one channel. Created once (idempotency key), sent once."""
+
+    __tablename__ = "outbound_messages"
+    __table_args__ = (
+        Index("ix_outbound_due", "state", "due_at"),
+        Index("ix_outbound_patient", "patient_id", "state"),
+        Index("ix_outbound_alert", "alert_id"),
+        Index("ix_outbound_provider_id", "provider_message_id"),
+        _in("state", MessageState),
+        _in("channel", Channel),
+        _in("queue", Queue),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    trust_id: Mapped[int] = mapped_column(ForeignKey("trusts.id"))
+    patient_id: Mapped[int | None] = mapped_column(ForeignKey("patients.id"))
+    staff_member_id: Mapped[int | None] = mapped_column(ForeignKey("staff_members.id"))
+    alert_id: Mapped[int | None] = mapped_column(ForeignKey("alerts.id"))
+    inbound_message_id: Mapped[int | None] = mapped_column(ForeignKey("inbound_messages.id"))
+    channel: Mapped[str] = mapped_column(String(10))
+    queue: Mapped[str] = mapped_column(String(20), default=Queue.MESSAGES)
+    template_key: Mapped[str] = mapped_column(String(64))
+    context: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    to_address: Mapped[str] = mapped_column(String(254))
+    subject: Mapped[str | None] = mapped_column(String(300))
+    body: Mapped[str | None] = mapped_column(Text)
+    due_at: Mapped[datetime]
+    state: Mapped[str] = mapped_column(String(20), default=MessageState.SCHEDULED)
+    state_changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    provider: Mapped[str | None] = mapped_column(String(20))
+    provider_message_id: Mapped[str | None] = mapped_column(String(64))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    error_code: Mapped[str | None] = mapped_column(String(32))
+    error_message: Mapped[str | None] = mapped_column(String(500))
+    segments: Mapped[int | None] = mapped_column(Integer)
+    encoding: Mapped[str | None] = mapped_column(String(10))
+    idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None]
+    delivered_at: Mapped[datetime | None]
+
+    patient: Mapped[Patient | None] = relationship()
+    staff_member: Mapped[StaffMember | None] = relationship()
+
+
+class InboundMessage(Base):
+    """A reply as received. Stored before anything else happens to it."""
+
+    __tablename__ = "inbound_messages"
+    __table_args__ = (
+        Index("ix_inbound_patient", "patient_id", "received_at"),
+        Index("ix_inbound_review", "trust_id", "review_state"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    provider_message_id: Mapped[str] = mapped_column(String(64), unique=True)
+    trust_id: Mapped[int | None] = mapped_column(ForeignKey("trusts.id"))
+    patient_id: Mapped[int | None] = mapped_column(ForeignKey("patients.id"))
+    staff_member_id: Mapped[int | None] = mapped_column(ForeignKey("staff_members.id"))
+    alert_id: Mapped[int | None] = mapped_column(ForeignKey("alerts.id"))
+    from_address: Mapped[str] = mapped_column(String(40))
+    to_address: Mapped[str] = mapped_column(String(40))
+    body: Mapped[str] = mapped_column(Text)
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sender_kind: Mapped[str | None] = mapped_column(String(10))
+    label: Mapped[str | None] = mapped_column(String(10))
+    symptoms: Mapped[list[Any]] = mapped_column(default=list)
+    evidence: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    handled_at: Mapped[datetime | None]
+    review_state: Mapped[str | None] = mapped_column(String(10))
+    reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_members.id"))
+    reviewed_at: Mapped[datetime | None]
+    review_note: Mapped[str | None] = mapped_column(Text)
+
+    patient: Mapped[Patient | None] = relationship()
+
+
+class Alert(Base):
+    __tablename__ = "alerts"
+    __table_args__ = (
+        UniqueConstraint("trust_id", "code"),
+        Index("ix_alerts_escalation", "state", "next_escalation_at"),
+        Index("ix_alerts_patient", "patient_id", "state"),
+        _in("level", AlertLevel),
+        _in("state", AlertState),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    trust_id: Mapped[int] = mapped_column(ForeignKey("trusts.id"))
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"))
+    inbound_message_id: Mapped[int | None] = mapped_column(
+        ForeignKey("inbound_messages.id", use_alter=True)
+    )
+    code: Mapped[str] = mapped_column(String(8))
+    level: Mapped[str] = mapped_column(String(10))
+    state: Mapped[str] = mapped_column(String(20), default=AlertState.OPEN)
+    chain: Mapped[dict[str, Any]]
+    current_step: Mapped[int] = mapped_column(Integer, default=0)
+    round: Mapped[int] = mapped_column(Integer, default=0)
+    next_escalation_at: Mapped[datetime | None]
+    nobody_reachable_at: Mapped[datetime | None]
+    raised_at: Mapped[datetime] = mapped_column(default=utcnow)
+    acknowledged_at: Mapped[datetime | None]
+    acknowledged_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_members.id"))
+    reminder_due_at: Mapped[datetime | None]
+    resolved_at: Mapped[datetime | None]
+    resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_members.id"))
+    outcome_note: Mapped[str | None] = mapped_column(Text)
+
+    patient: Mapped[Patient] = relationship()
+    acknowledged_by: Mapped[StaffMember | None] = relationship(foreign_keys=[acknowledged_by_id])
+    notifications: Mapped[list[AlertNotification]] = relationship(
+        back_populates="alert", order_by="AlertNotification.id"
+    )
+
+
+class AlertNotification(Base):
+    """One message to one staff member about one alert, at one step of its chain."""
+
+    __tablename__ = "alert_notifications"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    alert_id: Mapped[int] = mapped_column(ForeignKey("alerts.id"), index=True)
+    staff_member_id: Mapped[int] = mapped_column(ForeignKey("staff_members.id"))
+    outbound_message_id: Mapped[int] = mapped_column(ForeignKey("outbound_messages.id"), unique=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    step: Mapped[int] = mapped_column(Integer)
+    round: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    alert: Mapped[Alert] = relationship(back_populates="notifications")
+    staff_member: Mapped[StaffMember] = relationship()
+    outbound_message: Mapped[OutboundMessage] = relationship()
+
+
+class AuditEvent(Base):
+    """Append-only record of who did what. The code has no path that updates or deletes one."""
+
+    __tablename__ = "audit_events"
+    __table_args__ = (
+        Index("ix_audit_subject", "subject_type", "subject_id"),
+        Index("ix_audit_trust_at", "trust_id", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    trust_id: Mapped[int | None] = mapped_column(ForeignKey("trusts.id"))
+    actor: Mapped[str] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(64))
+    subject_type: Mapped[str] = mapped_column(String(32))
+    subject_id: Mapped[int | None] = mapped_column(Integer)
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class ApiToken(Base):
+    """A bearer token for a hospital system, scoped to one trust. Only its hash is stored."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    trust_id: Mapped[int] = mapped_column(ForeignKey("trusts.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+
+class Heartbeat(Base):
+    """The last tick of a periodic component (beat), so a stale one shows on /healthz."""
+
+    __tablename__ = "heartbeats"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AppendOnlyError(RuntimeError):
+    pass
+
+
+@event.listens_for(AuditEvent, "before_update")
+def _refuse_audit_update(*_: object) -> None:
+    raise AppendOnlyError("audit events are append-only")
+
+
+@event.listens_for(AuditEvent, "before_delete")
+def _refuse_audit_delete(*_: object) -> None:
+    raise AppendOnlyError("audit events are append-only")

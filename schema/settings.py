@@ -1,0 +1,89 @@
+"""Service settings, read from the environment. Every one has a default that runs offline."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=None, extra="ignore")
+
+    data_dir: Path = Field(default=Path("safetynet-data"), validation_alias="SAFETYNET_DATA_DIR")
+    database_url: str = ""
+    broker_url: str = ""
+
+    twilio_account_sid: str = ""
+    twilio_auth_token: str = ""
+    twilio_api_base_url: str = ""
+
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_user: str = ""
+    smtp_password: str = ""
+    smtp_from: str = "safetynet@localhost"
+    smtp_starttls: bool = True
+    smtp_timeout_seconds: float = 10.0
+
+    public_base_url: str = "http://127.0.0.1:8000"
+    secret_key: str = ""
+
+    log_level: str = "INFO"
+    log_json: bool = False
+
+    @field_validator("public_base_url")
+    @classmethod
+    def _strip_trailing_slash(cls, value: str) -> str:
+        return value.rstrip("/")
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir.resolve() / 'safetynet.db'}"
+
+    @property
+    def resolved_broker_url(self) -> str:
+        return self.broker_url or "filesystem://"
+
+    @property
+    def broker_is_filesystem(self) -> bool:
+        return self.resolved_broker_url.startswith("filesystem://")
+
+    @property
+    def sms_provider(self) -> str:
+        """`twilio` when credentials are set, otherwise the offline `outbox`."""
+        return "twilio" if self.twilio_account_sid and self.twilio_auth_token else "outbox"
+
+    @property
+    def email_provider(self) -> str:
+        return "smtp" if self.smtp_host else "outbox"
+
+    @property
+    def resolved_secret_key(self) -> str:
+        """The configured key, or one generated once and kept in the data folder."""
+        if self.secret_key:
+            return self.secret_key
+        return _local_secret_key(self.data_dir.resolve())
+
+
+def _local_secret_key(data_dir: Path) -> str:
+    import secrets
+
+    data_dir.mkdir(parents=True, exist_ok=True)
+    path = data_dir / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
+
+
+def reset_settings_cache() -> None:
+    """Forget cached settings (tests change the environment)."""
+    get_settings.cache_clear()
