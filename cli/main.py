@@ -1,10 +1,12 @@
-"""The `safetynet` console command. Each group lives in its own module; this file only wires them."""
+"""The `safetynet` console command. Each group lives in its own module; this file wires them."""
 
 from __future__ import annotations
 
 import typer
 
 from cli import db as db_commands
+from cli import patients as patient_commands
+from cli import trust as trust_commands
 
 app = typer.Typer(
     name="safetynet",
@@ -13,6 +15,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(db_commands.app, name="db")
+app.add_typer(trust_commands.app, name="trust")
+app.add_typer(patient_commands.app, name="patients")
 
 
 if __name__ == "__main__":

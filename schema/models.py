@@ -36,7 +36,11 @@ NAMING = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
-    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSONType, list[Any]: JSONType}
+    type_annotation_map = {  # noqa: RUF012 - SQLAlchemy reads this class attribute
+        datetime: UTCDateTime(),
+        dict[str, Any]: JSONType,
+        list[Any]: JSONType,
+    }
 
 
 def _in(column: str, enum: type[StrEnum]) -> CheckConstraint:
@@ -321,7 +325,9 @@ class AlertNotification(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     alert_id: Mapped[int] = mapped_column(ForeignKey("alerts.id"), index=True)
     staff_member_id: Mapped[int] = mapped_column(ForeignKey("staff_members.id"))
-    outbound_message_id: Mapped[int] = mapped_column(ForeignKey("outbound_messages.id"), unique=True)
+    outbound_message_id: Mapped[int] = mapped_column(
+        ForeignKey("outbound_messages.id"), unique=True
+    )
     kind: Mapped[str] = mapped_column(String(20))
     step: Mapped[int] = mapped_column(Integer)
     round: Mapped[int] = mapped_column(Integer, default=0)

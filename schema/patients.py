@@ -1,0 +1,404 @@
+"""Enrolling patients, planning their messages, and the changes of status a coordinator makes."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session
+
+from schema import audit
+from schema.identifiers import InvalidIdentifier, check_email, check_nhs_number, parse_mobile
+from schema.models import (
+    Channel,
+    MessageState,
+    OutboundMessage,
+    Patient,
+    PatientStatus,
+    Queue,
+    Trust,
+)
+from schema.planning import PlannedMessage, plan_cohort
+from schema.trust_config import TrustConfig
+
+PLAN_KEY_PREFIX = "plan:"
+
+
+class PatientInputError(ValueError):
+    def __init__(self, reasons: list[str]) -> None:
+        self.reasons = reasons
+        super().__init__("; ".join(reasons))
+
+
+class PatientIn(BaseModel):
+    """A patient as a coordinator, a CSV row or a hospital system gives one."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    nhs_number: str
+    given_name: str = Field(min_length=1, max_length=100)
+    family_name: str = Field(min_length=1, max_length=100)
+    phone: str
+    email: str | None = None
+    cohort: str = Field(min_length=1)
+    language: str = "en"
+
+    @field_validator("nhs_number")
+    @classmethod
+    def _nhs(cls, value: str) -> str:
+        return _checked(check_nhs_number, value)
+
+    @field_validator("phone")
+    @classmethod
+    def _mobile(cls, value: str) -> str:
+        return _checked(parse_mobile, value)
+
+    @field_validator("email", mode="before")
+    @classmethod
+    def _email(cls, value: Any) -> str | None:
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None
+        return _checked(check_email, str(value))
+
+    @field_validator("language", mode="before")
+    @classmethod
+    def _language(cls, value: Any) -> str:
+        return (str(value).strip().lower() or "en") if value is not None else "en"
+
+
+def _checked(check: Any, value: str) -> str:
+    try:
+        result: str = check(value)
+    except InvalidIdentifier as error:
+        raise ValueError(str(error)) from None
+    return result
+
+
+def parse_patient(raw: dict[str, Any], config: TrustConfig) -> PatientIn:
+    """Validate one patient against the field rules and the trust's cohorts and languages.
+
+    Every reason is reported at once, so a coordinator fixes a row in one go.
+    """
+    reasons: list[str] = []
+    cohort = str(raw.get("cohort") or "").strip()
+    if cohort and config.cohort(cohort) is None:
+        known = ", ".join(c.key for c in config.cohorts)
+        reasons.append(f"cohort: {cohort!r} is not a cohort of this trust ({known})")
+    language = str(raw.get("language") or "en").strip().lower()
+    if language not in config.languages:
+        reasons.append(f"language: {language!r} is not served by this trust")
+    try:
+        patient = PatientIn.model_validate(raw)
+    except ValidationError as error:
+        reasons[:0] = [
+            f"{'.'.join(str(p) for p in e['loc']) or 'row'}: "
+            f"{e['msg'].removeprefix('Value error, ')}"
+            for e in error.errors()
+        ]
+    if reasons:
+        raise PatientInputError(reasons)
+    return patient
+
+
+def enrol(
+    session: Session,
+    trust: Trust,
+    config: TrustConfig,
+    data: PatientIn,
+    *,
+    actor: str,
+    now: datetime,
+) -> Patient:
+    existing = session.scalar(
+        select(Patient.id).where(
+            Patient.trust_id == trust.id, Patient.nhs_number == data.nhs_number
+        )
+    )
+    if existing is not None:
+        raise PatientInputError([f"nhs_number: already enrolled (patient {existing})"])
+    patient = Patient(
+        trust_id=trust.id,
+        cohort=data.cohort,
+        nhs_number=data.nhs_number,
+        given_name=data.given_name,
+        family_name=data.family_name,
+        phone_e164=data.phone,
+        email=data.email,
+        language=data.language,
+        status=PatientStatus.ACTIVE,
+        enrolled_at=now,
+        plan_generation=0,
+    )
+    session.add(patient)
+    session.flush()
+    planned = plan_messages(session, patient, config, now=now)
+    audit.record(
+        session,
+        "patient.enrolled",
+        "patient",
+        patient.id,
+        actor=actor,
+        trust_id=trust.id,
+        cohort=data.cohort,
+        messages_planned=planned,
+    )
+    return patient
+
+
+def plan_messages(
+    session: Session,
+    patient: Patient,
+    config: TrustConfig,
+    *,
+    now: datetime,
+    not_before: datetime | None = None,
+) -> int:
+    """Insert the patient's schedule as `scheduled` messages; returns how many."""
+    cohort = config.cohort(patient.cohort)
+    if cohort is None:
+        raise PatientInputError([f"cohort: {patient.cohort!r} no longer exists"])
+    available = {Channel.SMS.value} | ({Channel.EMAIL.value} if patient.email else set())
+    planned = plan_cohort(
+        cohort,
+        patient.enrolled_at,
+        config.send_window,
+        config.zone,
+        available,
+        not_before=not_before,
+    )
+    rows = [_planned_row(patient, p, now) for p in planned]
+    if rows:
+        session.execute(insert(OutboundMessage), rows)
+    return len(rows)
+
+
+def plan_key(patient: Patient, planned: PlannedMessage) -> str:
+    return (
+        f"{PLAN_KEY_PREFIX}{patient.id}:g{patient.plan_generation}:"
+        f"s{planned.step}:o{planned.occurrence}:{planned.channel}"
+    )
+
+
+def _planned_row(patient: Patient, planned: PlannedMessage, now: datetime) -> dict[str, Any]:
+    return {
+        "trust_id": patient.trust_id,
+        "patient_id": patient.id,
+        "channel": planned.channel,
+        "queue": Queue.MESSAGES.value,
+        "template_key": planned.template,
+        "context": {},
+        "to_address": patient.phone_e164 if planned.channel == Channel.SMS else patient.email,
+        "due_at": planned.due_at,
+        "state": MessageState.SCHEDULED.value,
+        "state_changed_at": now,
+        "attempts": 0,
+        "idempotency_key": plan_key(patient, planned),
+        "created_at": now,
+    }
+
+
+def cancel_planned(
+    session: Session, patient: Patient, now: datetime, *, everything: bool = False
+) -> int:
+    """Cancel the patient's messages that are not yet on their way.
+
+    Planned messages only, unless `everything` (an opt-out cancels replies' advice too).
+    """
+    condition = [
+        OutboundMessage.patient_id == patient.id,
+        OutboundMessage.state == MessageState.SCHEDULED,
+    ]
+    if not everything:
+        condition.append(OutboundMessage.idempotency_key.startswith(PLAN_KEY_PREFIX))
+    result = session.execute(
+        update(OutboundMessage)
+        .where(*condition)
+        .values(state=MessageState.CANCELLED, state_changed_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def replan(
+    session: Session,
+    patient: Patient,
+    config: TrustConfig,
+    *,
+    now: datetime,
+    actor: str,
+    reason: str,
+) -> int:
+    """Cancel what is planned and plan afresh from now (new configuration, resume, opt back in)."""
+    cancelled = cancel_planned(session, patient, now)
+    patient.plan_generation += 1
+    session.flush()
+    planned = plan_messages(session, patient, config, now=now, not_before=now)
+    audit.record(
+        session,
+        "patient.replanned",
+        "patient",
+        patient.id,
+        actor=actor,
+        trust_id=patient.trust_id,
+        reason=reason,
+        cancelled=cancelled,
+        planned=planned,
+    )
+    return planned
+
+
+def discharge(session: Session, patient: Patient, *, now: datetime, actor: str) -> None:
+    _change_status(session, patient, PatientStatus.DISCHARGED, now=now, actor=actor)
+    cancel_planned(session, patient, now)
+
+
+def pause(session: Session, patient: Patient, *, now: datetime, actor: str) -> None:
+    _change_status(session, patient, PatientStatus.PAUSED, now=now, actor=actor)
+
+
+def resume(
+    session: Session, patient: Patient, config: TrustConfig, *, now: datetime, actor: str
+) -> None:
+    _change_status(session, patient, PatientStatus.ACTIVE, now=now, actor=actor)
+    if patient.opted_out_at is None:
+        replan(session, patient, config, now=now, actor=actor, reason="resumed")
+
+
+def opt_out(session: Session, patient: Patient, *, now: datetime, actor: str, via: str) -> bool:
+    """Record an opt-out and cancel everything queued for the patient. False if already out."""
+    if patient.opted_out_at is not None:
+        return False
+    patient.opted_out_at = now
+    cancelled = cancel_planned(session, patient, now, everything=True)
+    audit.record(
+        session,
+        "patient.opted_out",
+        "patient",
+        patient.id,
+        actor=actor,
+        trust_id=patient.trust_id,
+        via=via,
+        cancelled=cancelled,
+    )
+    return True
+
+
+def opt_in(
+    session: Session, patient: Patient, config: TrustConfig, *, now: datetime, actor: str, via: str
+) -> bool:
+    if patient.opted_out_at is None:
+        return False
+    patient.opted_out_at = None
+    audit.record(
+        session,
+        "patient.opted_in",
+        "patient",
+        patient.id,
+        actor=actor,
+        trust_id=patient.trust_id,
+        via=via,
+    )
+    if patient.status == PatientStatus.ACTIVE:
+        replan(session, patient, config, now=now, actor=actor, reason="opted_in")
+    return True
+
+
+def _change_status(
+    session: Session, patient: Patient, status: PatientStatus, *, now: datetime, actor: str
+) -> None:
+    if patient.status == status:
+        return
+    if patient.status == PatientStatus.DISCHARGED:
+        raise PatientInputError(["status: a discharged patient must be enrolled again"])
+    previous = patient.status
+    patient.status = status
+    patient.updated_at = now
+    audit.record(
+        session,
+        f"patient.{status.value}",
+        "patient",
+        patient.id,
+        actor=actor,
+        trust_id=patient.trust_id,
+        previous=previous,
+    )
+
+
+@dataclass(frozen=True)
+class RowError:
+    line: int
+    reasons: list[str]
+
+    def __str__(self) -> str:
+        return f"line {self.line}: " + "; ".join(self.reasons)
+
+
+class ImportRejected(Exception):
+    def __init__(self, errors: list[RowError]) -> None:
+        self.errors = errors
+        super().__init__("\n".join(str(e) for e in errors))
+
+
+REQUIRED_COLUMNS = ("nhs_number", "given_name", "family_name", "phone", "cohort")
+OPTIONAL_COLUMNS = ("email", "language")
+
+
+def read_import(session: Session, trust: Trust, config: TrustConfig, text: str) -> list[PatientIn]:
+    """Every row checked; all good, or ImportRejected listing every bad row by its line."""
+    reader = csv.reader(io.StringIO(text, newline=""))
+    header = [h.strip() for h in next(reader, [])]
+    missing = [c for c in REQUIRED_COLUMNS if c not in header]
+    unknown = [c for c in header if c not in REQUIRED_COLUMNS + OPTIONAL_COLUMNS]
+    if missing or unknown:
+        reasons = [f"missing column {c!r}" for c in missing] + [
+            f"unknown column {c!r}" for c in unknown
+        ]
+        raise ImportRejected([RowError(1, reasons)])
+    enrolled = set(session.scalars(select(Patient.nhs_number).where(Patient.trust_id == trust.id)))
+    seen: dict[str, int] = {}
+    good: list[PatientIn] = []
+    errors: list[RowError] = []
+    end_of_previous = reader.line_num
+    for fields in reader:
+        start, end_of_previous = end_of_previous + 1, reader.line_num
+        if not any(f.strip() for f in fields):
+            continue
+        if len(fields) != len(header):
+            errors.append(RowError(start, [f"{len(fields)} fields, expected {len(header)}"]))
+            continue
+        try:
+            patient = parse_patient(dict(zip(header, fields, strict=True)), config)
+        except PatientInputError as error:
+            errors.append(RowError(start, error.reasons))
+            continue
+        if patient.nhs_number in enrolled:
+            errors.append(RowError(start, ["nhs_number: already enrolled"]))
+        elif patient.nhs_number in seen:
+            errors.append(RowError(start, [f"nhs_number: repeats line {seen[patient.nhs_number]}"]))
+        else:
+            seen[patient.nhs_number] = start
+            good.append(patient)
+    if errors:
+        raise ImportRejected(errors)
+    if not good:
+        raise ImportRejected([RowError(1, ["no patients in the file"])])
+    return good
+
+
+def suppression_reason(patient: Patient, message: OutboundMessage) -> str | None:
+    """Why this message must not go to this patient now, or None.
+
+    An opt-out stops everything but its own confirmation. Pausing or discharge stops planned
+    messages; a reply's own answer (advice, help) still goes, because the patient wrote to us.
+    """
+    if patient.opted_out_at is not None and message.template_key != "stop_confirmation":
+        return "opted_out"
+    planned = message.idempotency_key.startswith(PLAN_KEY_PREFIX)
+    if planned and patient.status != PatientStatus.ACTIVE:
+        return str(patient.status)
+    return None

@@ -1,0 +1,290 @@
+"""What a trust configures, validated: one YAML file per trust (see examples/trust.yaml)."""
+
+from __future__ import annotations
+
+import re
+from datetime import time, timedelta
+from typing import Annotated, Any, Literal, Self
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    field_validator,
+    model_validator,
+)
+
+from schema.identifiers import InvalidIdentifier, check_email, parse_mobile, parse_phone
+
+_DURATION = re.compile(r"^\s*(\d+)\s*([wdhm])\s*$")
+_UNIT_SECONDS = {"w": 7 * 86400, "d": 86400, "h": 3600, "m": 60}
+_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def _parse_duration(value: Any) -> timedelta:
+    if isinstance(value, timedelta):
+        return value
+    match = _DURATION.match(str(value))
+    if not match or isinstance(value, bool):
+        raise ValueError("a duration such as 30m, 12h, 7d or 2w")
+    return timedelta(seconds=int(match.group(1)) * _UNIT_SECONDS[match.group(2)])
+
+
+def _format_duration(value: timedelta) -> str:
+    seconds = int(value.total_seconds())
+    if seconds == 0:
+        return "0d"
+    for unit in ("w", "d", "h", "m"):
+        if seconds % _UNIT_SECONDS[unit] == 0:
+            return f"{seconds // _UNIT_SECONDS[unit]}{unit}"
+    return f"{seconds // 60}m"
+
+
+Duration = Annotated[
+    timedelta, BeforeValidator(_parse_duration), PlainSerializer(_format_duration, return_type=str)
+]
+
+
+def _parse_clock(value: Any) -> time:
+    if isinstance(value, time):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        # YAML 1.1 reads an unquoted 09:00 as a base-60 integer (540); take it as minutes.
+        hours, minutes = divmod(value, 60)
+        if 0 <= hours < 24:
+            return time(hours, minutes)
+    match = re.fullmatch(r"(\d{1,2}):(\d{2})", str(value).strip())
+    if not match or int(match.group(1)) > 23 or int(match.group(2)) > 59:
+        raise ValueError("a local time such as 09:00")
+    return time(int(match.group(1)), int(match.group(2)))
+
+
+Clock = Annotated[
+    time,
+    BeforeValidator(_parse_clock),
+    PlainSerializer(lambda t: t.strftime("%H:%M"), return_type=str),
+]
+
+
+def _phone(value: Any) -> str:
+    try:
+        return parse_phone(str(value))
+    except InvalidIdentifier as error:
+        raise ValueError(str(error)) from None
+
+
+def _mobile(value: Any) -> str:
+    try:
+        return parse_mobile(str(value))
+    except InvalidIdentifier as error:
+        raise ValueError(str(error)) from None
+
+
+def _email(value: Any) -> str:
+    try:
+        return check_email(str(value))
+    except InvalidIdentifier as error:
+        raise ValueError(str(error)) from None
+
+
+Phone = Annotated[str, BeforeValidator(_phone)]
+Mobile = Annotated[str, BeforeValidator(_mobile)]
+Email = Annotated[str, BeforeValidator(_email)]
+Key = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SmsSender(Strict):
+    """Where SMS come from. It must take replies, so a number or a messaging service."""
+
+    from_number: Phone | None = None
+    messaging_service_sid: str | None = Field(default=None, pattern=r"^MG[0-9a-fA-F]{32}$")
+    reply_numbers: list[Phone] = Field(default_factory=list)
+
+    @field_validator("from_number", mode="before")
+    @classmethod
+    def _refuse_alphanumeric(cls, value: Any) -> Any:
+        if isinstance(value, str) and re.search(r"[A-Za-z]", value):
+            raise ValueError(
+                "an alphanumeric sender ID is one-way in the UK, so patients could not reply; "
+                "use a mobile number (long code), a short code or a messaging service"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _one_sender(self) -> Self:
+        if (self.from_number is None) == (self.messaging_service_sid is None):
+            raise ValueError("give exactly one of from_number or messaging_service_sid")
+        if self.messaging_service_sid and not self.reply_numbers:
+            raise ValueError(
+                "a messaging service needs reply_numbers: the numbers replies arrive on"
+            )
+        return self
+
+    @property
+    def inbound_numbers(self) -> list[str]:
+        numbers = list(self.reply_numbers)
+        if self.from_number and self.from_number not in numbers:
+            numbers.insert(0, self.from_number)
+        return numbers
+
+
+class Contacts(Strict):
+    """Numbers shown to patients in every message."""
+
+    mscc_coordinator: Phone = Field(description="24-hour MSCC coordinator line")
+    acute_oncology: Phone
+    out_of_hours: Phone
+
+
+class SendWindow(Strict):
+    start: Clock = time(9, 0)
+    end: Clock = time(20, 0)
+    days: list[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]] = Field(
+        default_factory=lambda: list(_DAYS), min_length=1
+    )
+
+    @model_validator(mode="after")
+    def _start_before_end(self) -> Self:
+        if self.start >= self.end:
+            raise ValueError("start must be before end")
+        return self
+
+    @property
+    def weekdays(self) -> frozenset[int]:
+        return frozenset(_DAYS.index(day) for day in self.days)
+
+
+class Staff(Strict):
+    key: Key
+    name: str = Field(min_length=1, max_length=200)
+    role: Literal["coordinator", "admin", "escalation"] = "coordinator"
+    phone: Mobile | None = None
+    email: Email | None = None
+
+    @model_validator(mode="after")
+    def _reachable(self) -> Self:
+        if self.phone is None and self.email is None:
+            raise ValueError("a staff member needs a phone or an email to be reached")
+        return self
+
+
+class EscalationStep(Strict):
+    notify: list[Key] = Field(min_length=1)
+    minutes: int = Field(gt=0, le=24 * 60, description="minutes before the next step")
+
+
+class EscalationChain(Strict):
+    steps: list[EscalationStep] = Field(min_length=1)
+    repeat_every_minutes: int = Field(gt=0, le=24 * 60)
+
+
+class Escalation(Strict):
+    red: EscalationChain
+    amber: EscalationChain
+    remind_unresolved_after_hours: int = Field(default=4, gt=0, le=72)
+
+
+class ScheduleStep(Strict):
+    template: Key
+    offset: Duration = timedelta(0)
+    every: Duration | None = None
+    until: Duration | None = None
+    channels: list[Literal["sms", "email"]] = Field(default_factory=lambda: ["sms"], min_length=1)
+
+    @field_validator("every")
+    @classmethod
+    def _at_least_a_day(cls, value: timedelta | None) -> timedelta | None:
+        if value is not None and value < timedelta(days=1):
+            raise ValueError("repeat at most once a day")
+        return value
+
+    @model_validator(mode="after")
+    def _until_after_offset(self) -> Self:
+        if self.until is not None and self.every is None:
+            raise ValueError("until needs every")
+        if self.until is not None and self.until < self.offset:
+            raise ValueError("until must not be before offset")
+        return self
+
+
+class Cohort(Strict):
+    key: Key
+    name: str = Field(min_length=1)
+    schedule: list[ScheduleStep] = Field(min_length=1)
+
+
+class Replies(Strict):
+    thank_you_for_none: bool = False
+
+
+class TrustConfig(Strict):
+    code: str = Field(pattern=r"^[A-Z0-9]{2,16}$")
+    name: str = Field(min_length=1, max_length=200)
+    timezone: str = "Europe/London"
+    languages: list[Literal["en", "cy", "pl"]] = Field(default_factory=lambda: ["en"])
+    sms: SmsSender
+    contacts: Contacts
+    send_window: SendWindow = Field(default_factory=SendWindow)
+    staff: list[Staff] = Field(min_length=1)
+    escalation: Escalation
+    cohorts: list[Cohort] = Field(min_length=1)
+    replies: Replies = Field(default_factory=Replies)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"not an IANA time zone: {value!r}") from None
+        return value
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def cohort(self, key: str) -> Cohort | None:
+        return next((c for c in self.cohorts if c.key == key), None)
+
+    def staff_member(self, key: str) -> Staff | None:
+        return next((s for s in self.staff if s.key == key), None)
+
+    def chain(self, level: str) -> EscalationChain:
+        chain: EscalationChain = getattr(self.escalation, level)
+        return chain
+
+    def template_keys(self) -> set[str]:
+        return {step.template for cohort in self.cohorts for step in cohort.schedule}
+
+
+Location = tuple[int | str, ...]
+
+
+def reference_problems(config: TrustConfig) -> list[tuple[Location, str]]:
+    """Keys that must be unique and names that must resolve, each with where it is written."""
+    problems: list[tuple[Location, str]] = []
+    for field, keys in (
+        ("staff", [s.key for s in config.staff]),
+        ("cohorts", [c.key for c in config.cohorts]),
+    ):
+        seen: set[str] = set()
+        for i, key in enumerate(keys):
+            if key in seen:
+                problems.append(((field, i, "key"), f"key {key!r} is used twice"))
+            seen.add(key)
+    staff = {s.key: s for s in config.staff}
+    for level in ("red", "amber"):
+        for i, step in enumerate(config.chain(level).steps):
+            for j, key in enumerate(step.notify):
+                if key not in staff:
+                    problems.append(
+                        (("escalation", level, "steps", i, "notify", j), f"no staff member {key!r}")
+                    )
+    return problems

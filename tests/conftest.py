@@ -1,0 +1,141 @@
+"""Shared fixtures: real databases (SQLite and PostgreSQL, fresh for every run), a loaded trust.
+
+PostgreSQL is required: a test that needs it fails (never skips) when the server is missing.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
+
+from schema import audit
+from schema.config_file import read_config_file
+from schema.db import dispose_engines, session_factory
+from schema.migrate import upgrade
+from schema.models import Base, Trust
+from schema.settings import reset_settings_cache
+from schema.trusts import load_trust
+from schema.types import utcnow
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE_TRUST = ROOT / "examples" / "trust.yaml"
+EXAMPLE_PATIENTS = ROOT / "examples" / "patients.csv"
+POSTGRES_SERVER = os.environ.get(
+    "TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+SERVICE_ENV = (
+    "DATABASE_URL",
+    "BROKER_URL",
+    "TWILIO_ACCOUNT_SID",
+    "TWILIO_AUTH_TOKEN",
+    "TWILIO_API_BASE_URL",
+    "SMTP_HOST",
+    "SMTP_PORT",
+    "SMTP_USER",
+    "SMTP_PASSWORD",
+    "SMTP_FROM",
+    "PUBLIC_BASE_URL",
+    "SECRET_KEY",
+)
+
+
+@pytest.fixture(autouse=True)
+def isolated_environment(
+    monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[None]:
+    """No test sees the developer's settings, and each starts with offline defaults."""
+    for name in SERVICE_ENV:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("SAFETYNET_DATA_DIR", str(tmp_path_factory.mktemp("data")))
+    reset_settings_cache()
+    yield
+    dispose_engines()
+    reset_settings_cache()
+
+
+@pytest.fixture(scope="session")
+def postgres_database() -> Iterator[str]:
+    """A PostgreSQL database created for this run, migrated to head, dropped afterwards."""
+    name = f"safetynet_test_{uuid.uuid4().hex[:10]}"
+    server = create_engine(POSTGRES_SERVER, isolation_level="AUTOCOMMIT")
+    with server.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(POSTGRES_SERVER).set(database=name).render_as_string(hide_password=False)
+    upgrade(url)
+    dispose_engines()
+    yield url
+    dispose_engines()
+    with server.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    server.dispose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite file, copied for each test (faster than migrating each time)."""
+    path = tmp_path_factory.mktemp("sqlite") / "template.db"
+    upgrade(f"sqlite:///{path}")
+    dispose_engines()
+    return path
+
+
+def _truncate_postgres(url: str) -> None:
+    engine = create_engine(url)
+    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    with engine.begin() as connection:
+        connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+def _use_database(monkeypatch: pytest.MonkeyPatch, url: str) -> str:
+    monkeypatch.setenv("DATABASE_URL", url)
+    dispose_engines()
+    reset_settings_cache()
+    return url
+
+
+@pytest.fixture
+def pg_url(monkeypatch: pytest.MonkeyPatch, postgres_database: str) -> str:
+    """An empty, migrated PostgreSQL database, set as DATABASE_URL."""
+    _truncate_postgres(postgres_database)
+    return _use_database(monkeypatch, postgres_database)
+
+
+@pytest.fixture
+def sqlite_url(monkeypatch: pytest.MonkeyPatch, sqlite_template: Path, tmp_path: Path) -> str:
+    """An empty, migrated SQLite database, set as DATABASE_URL."""
+    path = tmp_path / "safetynet.db"
+    shutil.copy(sqlite_template, path)
+    return _use_database(monkeypatch, f"sqlite:///{path}")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest) -> str:
+    """Runs the test once on SQLite and once on PostgreSQL."""
+    fixture = "sqlite_url" if request.param == "sqlite" else "pg_url"
+    url: str = request.getfixturevalue(fixture)
+    return url
+
+
+@pytest.fixture
+def session(database_url: str) -> Iterator[Session]:
+    with session_factory()() as db_session:
+        yield db_session
+
+
+@pytest.fixture
+def trust(session: Session) -> Trust:
+    """The example trust, loaded as the CLI would."""
+    result = load_trust(
+        session, read_config_file(EXAMPLE_TRUST), actor=audit.CLI, now=utcnow()
+    )
+    session.commit()
+    return result.trust
