@@ -1,0 +1,61 @@
+"""What every provider takes and gives back, and the two ways a send can fail."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """One message ready to go. `message_id` is ours; providers may use it for tracing only."""
+
+    message_id: int
+    channel: str  # "sms" or "email"
+    to: str  # E.164 for SMS, an address for email
+    body: str  # SMS text, or the plain-text part of an email
+    subject: str | None = None
+    html: str | None = None
+    sms_from: str | None = None  # E.164 sender number, or
+    messaging_service_sid: str | None = None
+    status_callback: str | None = None  # where the provider reports delivery
+
+
+@dataclass(frozen=True)
+class SendResult:
+    provider: str
+    provider_message_id: str
+    segments: int | None = None
+
+
+class PermanentReason(StrEnum):
+    UNSUBSCRIBED = "unsubscribed"  # the recipient opted out at the carrier (Twilio 21610)
+    INVALID_NUMBER = "invalid_number"  # not a number, or cannot take SMS (21211, 21614)
+    FICTIONAL_NUMBER = "fictional_number"  # Ofcom drama range sent to the real Twilio API
+    REJECTED = "rejected"  # anything else the provider will never accept
+
+
+class TransientError(Exception):
+    """Worth trying again later: network trouble, rate limiting, the provider's own 5xx."""
+
+    def __init__(self, message: str, code: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class PermanentError(Exception):
+    """Trying again would fail the same way."""
+
+    def __init__(self, message: str, reason: PermanentReason, code: str | None = None) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.code = code
+
+
+class Provider(Protocol):
+    name: str
+
+    def send(self, outgoing: Outgoing) -> SendResult:
+        """Hand the message over, or raise TransientError / PermanentError."""
+        ...
