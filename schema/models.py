@@ -201,11 +201,15 @@ class Patient(Base):
 
 
 class OutboundMessage(Base):
-    """One message to one address on one channel. Created once (idempotency key), sent once."""
+    """One message to one address on one channel. Created once (idempotency key), sent once.
+
+    `patient_id` is the patient the message concerns; the recipient is that patient unless
+    `staff_member_id` is set, in which case it is that staff member (an alert, a notice).
+    """
 
     __tablename__ = "outbound_messages"
     __table_args__ = (
-        Index("ix_outbound_due", "state", "due_at"),
+        Index("ix_outbound_due", "state", "queue", "due_at"),
         Index("ix_outbound_patient", "patient_id", "state"),
         Index("ix_outbound_alert", "alert_id"),
         Index("ix_outbound_provider_id", "provider_message_id"),

@@ -211,6 +211,7 @@ def cancel_planned(
     """
     condition = [
         OutboundMessage.patient_id == patient.id,
+        OutboundMessage.staff_member_id.is_(None),  # never staff alerts about the patient
         OutboundMessage.state == MessageState.SCHEDULED,
     ]
     if not everything:
@@ -393,9 +394,12 @@ def read_import(session: Session, trust: Trust, config: TrustConfig, text: str) 
 def suppression_reason(patient: Patient, message: OutboundMessage) -> str | None:
     """Why this message must not go to this patient now, or None.
 
-    An opt-out stops everything but its own confirmation. Pausing or discharge stops planned
+    Only messages to the patient are ever suppressed; staff alerts about them always go. An
+    opt-out stops everything but its own confirmation. Pausing or discharge stops planned
     messages; a reply's own answer (advice, help) still goes, because the patient wrote to us.
     """
+    if message.staff_member_id is not None:
+        return None
     if patient.opted_out_at is not None and message.template_key != "stop_confirmation":
         return "opted_out"
     planned = message.idempotency_key.startswith(PLAN_KEY_PREFIX)

@@ -254,7 +254,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('outbound_messages', schema=None) as batch_op:
         batch_op.create_index('ix_outbound_alert', ['alert_id'], unique=False)
-        batch_op.create_index('ix_outbound_due', ['state', 'due_at'], unique=False)
+        batch_op.create_index('ix_outbound_due', ['state', 'queue', 'due_at'], unique=False)
         batch_op.create_index('ix_outbound_patient', ['patient_id', 'state'], unique=False)
         batch_op.create_index('ix_outbound_provider_id', ['provider_message_id'], unique=False)
 

@@ -1,0 +1,101 @@
+"""The Celery application: broker, queues, routes and the beat schedule.
+
+Two queues, consumed by separate workers: `alerts` (red flags, replies, escalation, the
+dispatcher) and `messages` (bulk scheduled sends). Nothing urgent ever waits behind bulk work.
+Long-range schedules live in the database; beat only runs short periodic sweeps.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from celery import Celery
+from celery.signals import worker_process_init
+from kombu import Queue as KombuQueue
+
+from schema.models import Queue
+from schema.settings import Settings, get_settings
+
+DISPATCH_EVERY_SECONDS = 1.0
+REDISPATCH_EVERY_SECONDS = 15.0
+ESCALATE_EVERY_SECONDS = 5.0
+
+ROUTES = {
+    "worker.tasks.send_message": {"queue": Queue.MESSAGES.value},
+    "worker.tasks.dispatch_due": {"queue": Queue.ALERTS.value},
+    "worker.tasks.redispatch_stuck": {"queue": Queue.ALERTS.value},
+    "worker.tasks.handle_inbound": {"queue": Queue.ALERTS.value},
+    "worker.tasks.escalate_alerts": {"queue": Queue.ALERTS.value},
+}
+
+
+def filesystem_transport_options(data_dir: Path) -> dict[str, Any]:
+    """The embedded broker: messages as files in the data folder, polled every 0.1 s."""
+    folder = data_dir.resolve() / "broker"
+    queue_folder, control_folder = folder / "queue", folder / "control"
+    for path in (queue_folder, control_folder):
+        path.mkdir(parents=True, exist_ok=True)
+    return {
+        "data_folder_in": str(queue_folder),
+        "data_folder_out": str(queue_folder),
+        "control_folder": str(control_folder),
+        "store_processed": False,
+        "polling_interval": 0.1,
+    }
+
+
+def celery_config(settings: Settings) -> dict[str, Any]:
+    transport_options: dict[str, Any] = {}
+    if settings.broker_is_filesystem:
+        transport_options = filesystem_transport_options(settings.data_dir)
+    return {
+        "broker_url": settings.resolved_broker_url,
+        "broker_transport_options": transport_options,
+        "broker_connection_retry_on_startup": True,
+        "task_serializer": "json",
+        "accept_content": ["json"],
+        "result_serializer": "json",
+        "task_ignore_result": True,
+        "result_backend": None,
+        "task_acks_late": True,
+        "task_reject_on_worker_lost": True,
+        "worker_prefetch_multiplier": 1,
+        "task_queues": [KombuQueue(q.value, routing_key=q.value) for q in Queue],
+        "task_default_queue": Queue.MESSAGES.value,
+        "task_routes": ROUTES,
+        "task_create_missing_queues": False,
+        "timezone": "UTC",
+        "enable_utc": True,
+        "worker_hijack_root_logger": False,
+        "worker_send_task_events": False,
+        "beat_schedule": {
+            "dispatch-due-messages": {
+                "task": "worker.tasks.dispatch_due",
+                "schedule": DISPATCH_EVERY_SECONDS,
+                "options": {"expires": 10},
+            },
+            "redispatch-stuck-messages": {
+                "task": "worker.tasks.redispatch_stuck",
+                "schedule": REDISPATCH_EVERY_SECONDS,
+                "options": {"expires": 30},
+            },
+        },
+    }
+
+
+def make_celery(settings: Settings | None = None) -> Celery:
+    app = Celery("safetynet", include=["worker.tasks"])
+    app.conf.update(celery_config(settings or get_settings()))
+    return app
+
+
+celery_app = make_celery()
+
+
+@worker_process_init.connect
+def _fresh_connections_after_fork(**_: Any) -> None:
+    # A forked child must never share the parent's pooled database connections.
+    from schema.db import dispose_engines
+
+    dispose_engines()

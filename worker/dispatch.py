@@ -1,0 +1,118 @@
+"""Moving due messages from the database onto the broker, and rescuing any the broker lost.
+
+The database is the queue; the broker holds only a bounded window of work in flight. A claim
+marks messages `queued` in one statement (FOR UPDATE SKIP LOCKED on PostgreSQL; SQLite takes
+its single write lock at BEGIN), commits, and only then publishes their ids. If publishing
+fails, or a worker dies holding a message, `redispatch_stuck` publishes it again later; the send
+task's own state check makes a second delivery of the same id harmless.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import structlog
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from schema.models import MessageState, OutboundMessage, Queue
+
+log = structlog.get_logger(__name__)
+
+SEND_TASK = "worker.tasks.send_message"
+IN_FLIGHT = (MessageState.QUEUED, MessageState.SENDING)
+
+
+@dataclass(frozen=True)
+class Claimed:
+    message_id: int
+    queue: str
+
+
+def in_flight(session: Session, queue: Queue) -> int:
+    return int(
+        session.scalar(
+            select(func.count())
+            .select_from(OutboundMessage)
+            .where(OutboundMessage.state.in_(IN_FLIGHT), OutboundMessage.queue == queue)
+        )
+        or 0
+    )
+
+
+def claim_due(
+    session: Session, *, now: datetime, queue: Queue, limit: int, max_in_flight: int
+) -> list[Claimed]:
+    """Mark up to `limit` due messages of one queue `queued`; the caller commits, then publishes."""
+    room = min(limit, max_in_flight - in_flight(session, queue))
+    if room <= 0:
+        return []
+    due = (
+        select(OutboundMessage.id)
+        .where(
+            OutboundMessage.state == MessageState.SCHEDULED,
+            OutboundMessage.due_at <= now,
+            OutboundMessage.queue == queue,
+        )
+        .order_by(OutboundMessage.due_at)
+        .limit(room)
+        .with_for_update(skip_locked=True)
+    )
+    rows = session.execute(
+        update(OutboundMessage)
+        .where(OutboundMessage.id.in_(due.scalar_subquery()))
+        .values(state=MessageState.QUEUED, state_changed_at=now)
+        .returning(OutboundMessage.id, OutboundMessage.queue)
+        .execution_options(synchronize_session=False)
+    ).all()
+    return [Claimed(message_id, queue_name) for message_id, queue_name in rows]
+
+
+def find_stuck(
+    session: Session, *, now: datetime, stuck_after: timedelta, limit: int
+) -> list[Claimed]:
+    """Messages `queued` or `sending` for too long: the broker lost them or a worker died.
+
+    They go back to `queued` with a fresh timestamp so each is rescued once per timeout.
+    """
+    stale = (
+        select(OutboundMessage.id)
+        .where(
+            OutboundMessage.state.in_(IN_FLIGHT),
+            OutboundMessage.state_changed_at < now - stuck_after,
+        )
+        .order_by(OutboundMessage.state_changed_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    rows = session.execute(
+        update(OutboundMessage)
+        .where(OutboundMessage.id.in_(stale.scalar_subquery()))
+        .values(state=MessageState.QUEUED, state_changed_at=now)
+        .returning(OutboundMessage.id, OutboundMessage.queue)
+        .execution_options(synchronize_session=False)
+    ).all()
+    return [Claimed(message_id, queue_name) for message_id, queue_name in rows]
+
+
+def publish(claimed: Iterable[Claimed]) -> int:
+    """Enqueue a send task per message, on the message's own queue. Returns how many went.
+
+    A failure to publish loses nothing: the message stays `queued` in the database and is
+    published again by the stuck sweep.
+    """
+    from worker.app import celery_app
+
+    sent = 0
+    try:
+        with celery_app.producer_or_acquire() as producer:
+            for item in claimed:
+                celery_app.send_task(
+                    SEND_TASK, args=[item.message_id], queue=item.queue, producer=producer
+                )
+                sent += 1
+    except Exception as error:  # broker down: the database still holds every message
+        log.warning("publish_failed", published=sent, error=type(error).__name__)
+    return sent

@@ -1,0 +1,64 @@
+"""Creating outbound messages: once per idempotency key, whoever asks and however often."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from schema.models import MessageState, OutboundMessage, Queue
+from schema.types import utcnow
+
+
+def create_message(
+    session: Session,
+    *,
+    idempotency_key: str,
+    trust_id: int,
+    channel: str,
+    template_key: str,
+    to_address: str,
+    due_at: datetime,
+    queue: Queue = Queue.MESSAGES,
+    patient_id: int | None = None,
+    staff_member_id: int | None = None,
+    alert_id: int | None = None,
+    inbound_message_id: int | None = None,
+    context: dict[str, Any] | None = None,
+) -> tuple[OutboundMessage, bool]:
+    """The message with this key, inserted now if it did not exist. Returns (message, created)."""
+    values = {
+        "idempotency_key": idempotency_key,
+        "trust_id": trust_id,
+        "channel": channel,
+        "queue": queue.value,
+        "template_key": template_key,
+        "to_address": to_address,
+        "due_at": due_at,
+        "state": MessageState.SCHEDULED.value,
+        "state_changed_at": utcnow(),
+        "attempts": 0,
+        "patient_id": patient_id,
+        "staff_member_id": staff_member_id,
+        "alert_id": alert_id,
+        "inbound_message_id": inbound_message_id,
+        "context": context or {},
+        "created_at": utcnow(),
+    }
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    statement = (
+        insert(OutboundMessage)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["idempotency_key"])
+        .returning(OutboundMessage.id)
+    )
+    created_id = session.execute(statement).scalar_one_or_none()
+    message = session.scalars(
+        select(OutboundMessage).where(OutboundMessage.idempotency_key == idempotency_key)
+    ).one()
+    return message, created_id is not None

@@ -1,0 +1,273 @@
+"""What a message's outcome sets in motion, wherever the outcome is learnt (send task or receipt).
+
+- States only move forward: a late `sent` never overwrites `delivered`.
+- An SMS to a patient that fails is followed by the same content by email, when they have one.
+- A patient whose last three messages failed on every channel is flagged unreachable, and the
+  coordinators are told (not urgently).
+- A carrier opt-out (Twilio 21610) opts the patient out; an invalid number flags them unreachable.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import structlog
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from schema import audit
+from schema.models import (
+    Channel,
+    MessageState,
+    OutboundMessage,
+    Patient,
+    Queue,
+    StaffMember,
+    StaffRole,
+)
+from schema.patients import opt_out
+from worker.outbound import create_message
+from worker.providers.base import PermanentReason
+
+log = structlog.get_logger(__name__)
+
+_RANK = {
+    MessageState.SCHEDULED: 0,
+    MessageState.QUEUED: 1,
+    MessageState.SENDING: 2,
+    MessageState.SENT: 3,
+    MessageState.DELIVERED: 4,
+    MessageState.UNDELIVERED: 4,
+    MessageState.FAILED: 4,
+    MessageState.CANCELLED: 4,
+    MessageState.SUPPRESSED: 4,
+}
+FAILED_STATES = (MessageState.FAILED, MessageState.UNDELIVERED)
+FINISHED_STATES = (MessageState.SENT, MessageState.DELIVERED, *FAILED_STATES)
+FALLBACK_PREFIX = "fallback:"
+UNREACHABLE_AFTER = 3
+NO_EMAIL_FALLBACK = {"stop_confirmation", "start_confirmation", "unknown_sender"}
+
+
+def advance(message: OutboundMessage, state: MessageState, now: datetime) -> bool:
+    """Move the message to `state` unless it is already there or beyond. True if it moved."""
+    if _RANK[MessageState(message.state)] >= _RANK[state]:
+        return False
+    message.state = state
+    message.state_changed_at = now
+    if state == MessageState.DELIVERED:
+        message.delivered_at = now
+    return True
+
+
+def record_failure(
+    session: Session,
+    message: OutboundMessage,
+    *,
+    now: datetime,
+    code: str | None,
+    reason: PermanentReason | None = None,
+    detail: str | None = None,
+    state: MessageState = MessageState.FAILED,
+) -> None:
+    """The message has failed for good: record it and do what follows from it."""
+    if not advance(message, state, now):
+        return
+    message.error_code = code
+    message.error_message = (detail or "")[:500] or None
+    audit.record(
+        session,
+        f"message.{state.value}",
+        "outbound_message",
+        message.id,
+        actor=audit.SYSTEM,
+        trust_id=message.trust_id,
+        code=code,
+        reason=reason.value if reason else None,
+    )
+    after_failure(session, message, now=now, reason=reason)
+
+
+def after_failure(
+    session: Session, message: OutboundMessage, *, now: datetime, reason: PermanentReason | None
+) -> None:
+    if message.staff_member_id is not None:
+        if message.alert_id is not None:
+            from worker.alerting import notification_failed
+
+            notification_failed(session, message, now=now)
+        return
+    if message.patient_id is None:
+        return
+    patient = session.get(Patient, message.patient_id)
+    if patient is None:
+        return
+    if reason == PermanentReason.UNSUBSCRIBED:
+        opt_out(session, patient, now=now, actor=audit.SYSTEM, via="carrier")
+        return
+    if reason in (PermanentReason.INVALID_NUMBER, PermanentReason.FICTIONAL_NUMBER):
+        flag_unreachable(session, patient, now=now, why=reason.value)
+    if _send_email_fallback(session, message, patient, now=now):
+        return
+    check_unreachable(session, patient, now=now)
+
+
+def _send_email_fallback(
+    session: Session, message: OutboundMessage, patient: Patient, *, now: datetime
+) -> bool:
+    if (
+        message.channel != Channel.SMS
+        or not patient.email
+        or patient.opted_out_at is not None
+        or message.idempotency_key.startswith(FALLBACK_PREFIX)
+        or message.template_key in NO_EMAIL_FALLBACK
+    ):
+        return False
+    _, created = create_message(
+        session,
+        idempotency_key=f"{FALLBACK_PREFIX}{message.id}",
+        trust_id=message.trust_id,
+        channel=Channel.EMAIL,
+        template_key=message.template_key,
+        to_address=patient.email,
+        due_at=now,
+        queue=Queue(message.queue),
+        patient_id=patient.id,
+        alert_id=message.alert_id,
+        inbound_message_id=message.inbound_message_id,
+        context=dict(message.context),
+    )
+    return created
+
+
+def check_unreachable(session: Session, patient: Patient, *, now: datetime) -> None:
+    """Flag the patient if each of their last three messages failed on every channel."""
+    recent = session.scalars(
+        select(OutboundMessage)
+        .where(
+            OutboundMessage.patient_id == patient.id,
+            OutboundMessage.staff_member_id.is_(None),
+            OutboundMessage.state.in_(FINISHED_STATES),
+            ~OutboundMessage.idempotency_key.startswith(FALLBACK_PREFIX),
+        )
+        .order_by(OutboundMessage.id.desc())
+        .limit(UNREACHABLE_AFTER)
+    ).all()
+    if len(recent) < UNREACHABLE_AFTER or any(m.state not in FAILED_STATES for m in recent):
+        return
+    fallbacks = session.scalars(
+        select(OutboundMessage.state).where(
+            OutboundMessage.idempotency_key.in_([f"{FALLBACK_PREFIX}{m.id}" for m in recent])
+        )
+    ).all()
+    if any(state not in FAILED_STATES for state in fallbacks):
+        return
+    flag_unreachable(session, patient, now=now, why=f"last {UNREACHABLE_AFTER} messages failed")
+
+
+def flag_unreachable(session: Session, patient: Patient, *, now: datetime, why: str) -> None:
+    if patient.unreachable_since is not None:
+        return
+    patient.unreachable_since = now
+    audit.record(
+        session,
+        "patient.unreachable",
+        "patient",
+        patient.id,
+        actor=audit.SYSTEM,
+        trust_id=patient.trust_id,
+        why=why,
+    )
+    log.warning("patient_unreachable", patient_id=patient.id, trust_id=patient.trust_id)
+    coordinators = session.scalars(
+        select(StaffMember).where(
+            StaffMember.trust_id == patient.trust_id,
+            StaffMember.role == StaffRole.COORDINATOR,
+            StaffMember.active.is_(True),
+        )
+    ).all()
+    stamp = now.strftime("%Y%m%dT%H%M%S")
+    for member in coordinators:
+        channel, address = (
+            (Channel.EMAIL, member.email) if member.email else (Channel.SMS, member.phone_e164)
+        )
+        if address is None:
+            continue
+        create_message(
+            session,
+            idempotency_key=f"unreachable:{patient.id}:{stamp}:{member.id}",
+            trust_id=patient.trust_id,
+            channel=channel,
+            template_key="unreachable_patient",
+            to_address=address,
+            due_at=now,
+            queue=Queue.MESSAGES,
+            patient_id=patient.id,
+            staff_member_id=member.id,
+            context={"unreachable_why": why},
+        )
+
+
+TWILIO_STATUS = {
+    "sent": MessageState.SENT,
+    "delivered": MessageState.DELIVERED,
+    "undelivered": MessageState.UNDELIVERED,
+    "failed": MessageState.FAILED,
+}
+_ERROR_REASONS = {
+    "21610": PermanentReason.UNSUBSCRIBED,
+    "21211": PermanentReason.INVALID_NUMBER,
+    "21614": PermanentReason.INVALID_NUMBER,
+    "30005": PermanentReason.INVALID_NUMBER,  # unknown destination handset
+    "30006": PermanentReason.INVALID_NUMBER,  # landline or unreachable carrier
+}
+
+
+def apply_receipt(
+    session: Session,
+    message: OutboundMessage,
+    *,
+    provider_message_id: str,
+    status: str,
+    error_code: str | None,
+    now: datetime,
+) -> bool:
+    """A delivery receipt. Repeats and late arrivals change nothing. True if the state moved."""
+    state = TWILIO_STATUS.get(status)
+    if message.provider_message_id is None:
+        message.provider_message_id = provider_message_id  # the receipt beat our own record
+    if state is None:
+        return False
+    if state in FAILED_STATES:
+        before = message.state
+        record_failure(
+            session,
+            message,
+            now=now,
+            code=error_code,
+            state=state,
+            reason=_ERROR_REASONS.get(error_code or ""),
+            detail=f"provider reported {status}",
+        )
+        return message.state != before
+    moved = advance(message, state, now)
+    if moved and state == MessageState.DELIVERED and message.staff_member_id is None:
+        patient = session.get(Patient, message.patient_id) if message.patient_id else None
+        if patient is not None:
+            mark_reachable(session, patient, now=now, via="delivered")
+    return moved
+
+
+def mark_reachable(session: Session, patient: Patient, *, now: datetime, via: str) -> None:
+    if patient.unreachable_since is None:
+        return
+    patient.unreachable_since = None
+    audit.record(
+        session,
+        "patient.reachable",
+        "patient",
+        patient.id,
+        actor=audit.SYSTEM,
+        trust_id=patient.trust_id,
+        via=via,
+    )

@@ -1,0 +1,221 @@
+"""Sending one outbound message, by id: claim it, render it, hand it to the provider, record it.
+
+Three short transactions, and none is open during the provider call. The claim is a single
+conditional UPDATE, so two tasks for the same id (a re-dispatch, a duplicate delivery by the
+broker) send it once: the second finds it no longer `scheduled` or `queued` and does nothing.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+import structlog
+from sqlalchemy import update
+from sqlalchemy.orm import Session
+
+from schema import audit
+from schema.db import session_scope
+from schema.models import (
+    Channel,
+    MessageState,
+    OutboundMessage,
+    Patient,
+    Queue,
+    StaffMember,
+    Trust,
+)
+from schema.patients import suppression_reason
+from schema.settings import get_settings
+from schema.trusts import trust_config
+from schema.types import utcnow
+from worker.outcomes import advance, record_failure
+from worker.providers.base import Outgoing, PermanentError, SendResult, TransientError
+from worker.providers.registry import email_provider, sms_provider
+
+log = structlog.get_logger(__name__)
+
+
+class Outcome(StrEnum):
+    SENT = "sent"
+    SKIPPED = "skipped"  # not ours to send (already sent, cancelled, not yet due)
+    SUPPRESSED = "suppressed"
+    RETRY = "retry"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    max_attempts: int
+    base_seconds: float
+    cap_seconds: float
+
+    def delay(self, attempt: int) -> timedelta:
+        """Exponential backoff with full jitter between half and one and a half times."""
+        seconds = min(self.cap_seconds, self.base_seconds * 2 ** max(0, attempt - 1))
+        return timedelta(seconds=seconds * random.uniform(0.5, 1.5))
+
+
+RETRY = {
+    Queue.ALERTS: RetryPolicy(max_attempts=10, base_seconds=2, cap_seconds=60),
+    Queue.MESSAGES: RetryPolicy(max_attempts=8, base_seconds=30, cap_seconds=3600),
+}
+
+
+def send_message(message_id: int) -> Outcome:
+    with session_scope() as session:
+        prepared = _claim_and_prepare(session, message_id, utcnow())
+    if not isinstance(prepared, Outgoing):
+        return prepared
+    provider = (
+        sms_provider(get_settings())
+        if prepared.channel == Channel.SMS
+        else email_provider(get_settings())
+    )
+    try:
+        result = provider.send(prepared)
+    except TransientError as error:
+        with session_scope() as session:
+            return _record_transient(session, message_id, error, utcnow())
+    except PermanentError as error:
+        with session_scope() as session:
+            message = _locked(session, message_id)
+            record_failure(
+                session,
+                message,
+                now=utcnow(),
+                code=error.code,
+                reason=error.reason,
+                detail=str(error),
+            )
+        log.warning("send_failed", message_id=message_id, code=error.code, reason=error.reason)
+        return Outcome.FAILED
+    except Exception as error:  # a bug or an unforeseen library error: retry, never lose it
+        log.exception("send_error", message_id=message_id)
+        with session_scope() as session:
+            return _record_transient(
+                session, message_id, TransientError(type(error).__name__, "error"), utcnow()
+            )
+    with session_scope() as session:
+        _record_sent(session, message_id, result, utcnow())
+    return Outcome.SENT
+
+
+def _locked(session: Session, message_id: int) -> OutboundMessage:
+    message = session.get(OutboundMessage, message_id, with_for_update=True)
+    if message is None:
+        raise LookupError(f"outbound message {message_id} does not exist")
+    return message
+
+
+def _claim_and_prepare(session: Session, message_id: int, now: datetime) -> Outgoing | Outcome:
+    claimed = session.execute(
+        update(OutboundMessage)
+        .where(
+            OutboundMessage.id == message_id,
+            OutboundMessage.state.in_((MessageState.SCHEDULED, MessageState.QUEUED)),
+            OutboundMessage.due_at <= now,
+        )
+        .values(
+            state=MessageState.SENDING,
+            state_changed_at=now,
+            attempts=OutboundMessage.attempts + 1,
+        )
+        .returning(OutboundMessage.id)
+        .execution_options(synchronize_session=False)
+    ).scalar_one_or_none()
+    if claimed is None:
+        return Outcome.SKIPPED
+    message = _locked(session, message_id)
+    patient = session.get(Patient, message.patient_id) if message.patient_id else None
+    staff = session.get(StaffMember, message.staff_member_id) if message.staff_member_id else None
+    reason = suppression_reason(patient, message) if patient is not None else None
+    if reason is None and staff is not None and not staff.active:
+        reason = "staff_inactive"
+    if reason is not None:
+        message.state = MessageState.SUPPRESSED
+        message.error_message = reason
+        audit.record(
+            session,
+            "message.suppressed",
+            "outbound_message",
+            message.id,
+            actor=audit.SYSTEM,
+            trust_id=message.trust_id,
+            reason=reason,
+        )
+        return Outcome.SUPPRESSED
+
+    from messages.context import build_context
+    from messages.rendering import render
+
+    trust = session.get(Trust, message.trust_id)
+    assert trust is not None
+    config = trust_config(trust)
+    settings = get_settings()
+    context = build_context(
+        config, patient=patient, staff=staff, dashboard_url=settings.public_base_url
+    )
+    context.update(message.context)
+    language = patient.language if patient is not None and staff is None else "en"
+    try:
+        rendered = render(message.template_key, message.channel, context, language)
+    except Exception as error:  # a template that cannot render will not render on retry
+        log.exception("render_failed", message_id=message_id, template=message.template_key)
+        record_failure(session, message, now=now, code="render", detail=type(error).__name__)
+        return Outcome.FAILED
+    message.body = rendered.text
+    message.subject = rendered.subject
+    if rendered.sms is not None:
+        message.segments = rendered.sms.segments
+        message.encoding = rendered.sms.encoding
+    return Outgoing(
+        message_id=message.id,
+        channel=message.channel,
+        to=message.to_address,
+        body=rendered.text,
+        subject=rendered.subject,
+        html=rendered.html,
+        sms_from=config.sms.from_number,
+        messaging_service_sid=config.sms.messaging_service_sid,
+        status_callback=f"{settings.public_base_url}/twilio/status?m={message.id}",
+    )
+
+
+def _record_sent(session: Session, message_id: int, result: SendResult, now: datetime) -> None:
+    message = _locked(session, message_id)
+    message.provider = result.provider
+    message.provider_message_id = result.provider_message_id
+    message.sent_at = now
+    message.error_code = None
+    if result.segments:
+        message.segments = result.segments
+    advance(message, MessageState.SENT, now)
+
+
+def _record_transient(
+    session: Session, message_id: int, error: TransientError, now: datetime
+) -> Outcome:
+    message = _locked(session, message_id)
+    if message.state != MessageState.SENDING:  # the stuck sweep handed it to another task
+        return Outcome.SKIPPED
+    policy = RETRY[Queue(message.queue)]
+    if message.attempts >= policy.max_attempts:
+        record_failure(
+            session,
+            message,
+            now=now,
+            code=error.code or "transient",
+            detail=f"gave up after {message.attempts} attempts: {error}",
+        )
+        log.warning("send_gave_up", message_id=message_id, attempts=message.attempts)
+        return Outcome.FAILED
+    message.state = MessageState.SCHEDULED
+    message.state_changed_at = now
+    message.due_at = now + policy.delay(message.attempts)
+    message.error_code = error.code
+    message.error_message = str(error)[:500]
+    log.info("send_retry", message_id=message_id, attempts=message.attempts, code=error.code)
+    return Outcome.RETRY
