@@ -257,6 +257,7 @@ class InboundMessage(Base):
     __table_args__ = (
         Index("ix_inbound_patient", "patient_id", "received_at"),
         Index("ix_inbound_review", "trust_id", "review_state"),
+        Index("ix_inbound_unhandled", "handled_at", "received_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -25,6 +25,8 @@ from schema.settings import reset_settings_cache
 from schema.trusts import load_trust
 from schema.types import utcnow
 
+pytest_plugins = ["tests.fakes.fixtures"]
+
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_TRUST = ROOT / "examples" / "trust.yaml"
 EXAMPLE_PATIENTS = ROOT / "examples" / "patients.csv"

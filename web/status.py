@@ -35,12 +35,12 @@ def _apply(message_id: int | None, sid: str, status: str, error_code: str | None
         if message_id is not None:
             message = session.get(OutboundMessage, message_id, with_for_update=True)
         if message is None:
-            message = (
-                session.query(OutboundMessage)
-                .filter_by(provider_message_id=sid)
+            message = session.scalars(
+                select(OutboundMessage)
+                .where(OutboundMessage.provider_message_id == sid)
                 .with_for_update()
-                .first()
-            )
+                .limit(1)
+            ).first()
         if message is None:
             return False
         apply_receipt(

@@ -20,6 +20,7 @@ from schema.settings import Settings, get_settings
 DISPATCH_EVERY_SECONDS = 1.0
 REDISPATCH_EVERY_SECONDS = 15.0
 ESCALATE_EVERY_SECONDS = 5.0
+SWEEP_INBOUND_EVERY_SECONDS = 5.0
 
 ROUTES = {
     "worker.tasks.send_message": {"queue": Queue.MESSAGES.value},
@@ -27,6 +28,7 @@ ROUTES = {
     "worker.tasks.redispatch_stuck": {"queue": Queue.ALERTS.value},
     "worker.tasks.handle_inbound": {"queue": Queue.ALERTS.value},
     "worker.tasks.escalate_alerts": {"queue": Queue.ALERTS.value},
+    "worker.tasks.sweep_inbound": {"queue": Queue.ALERTS.value},
 }
 
 
@@ -75,6 +77,16 @@ def celery_config(settings: Settings) -> dict[str, Any]:
                 "schedule": DISPATCH_EVERY_SECONDS,
                 "options": {"expires": 10},
             },
+            "escalate-alerts": {
+                "task": "worker.tasks.escalate_alerts",
+                "schedule": ESCALATE_EVERY_SECONDS,
+                "options": {"expires": 30},
+            },
+            "sweep-unhandled-replies": {
+                "task": "worker.tasks.sweep_inbound",
+                "schedule": SWEEP_INBOUND_EVERY_SECONDS,
+                "options": {"expires": 30},
+            },
             "redispatch-stuck-messages": {
                 "task": "worker.tasks.redispatch_stuck",
                 "schedule": REDISPATCH_EVERY_SECONDS,
@@ -91,6 +103,18 @@ def make_celery(settings: Settings | None = None) -> Celery:
 
 
 celery_app = make_celery()
+
+
+def reconfigure(settings: Settings) -> None:
+    """Point the app at new settings (tests, `safetynet serve`), dropping pooled connections."""
+    from kombu import pools
+
+    if celery_app._pool is not None:
+        celery_app._pool.force_close_all()
+        celery_app._pool = None
+    celery_app.amqp._producer_pool = None
+    pools.reset()
+    celery_app.conf.update(celery_config(settings))
 
 
 @worker_process_init.connect

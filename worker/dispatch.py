@@ -114,5 +114,7 @@ def publish(claimed: Iterable[Claimed]) -> int:
                 )
                 sent += 1
     except Exception as error:  # broker down: the database still holds every message
-        log.warning("publish_failed", published=sent, error=type(error).__name__)
+        log.warning(
+            "publish_failed", published=sent, error=type(error).__name__, detail=str(error)[:200]
+        )
     return sent

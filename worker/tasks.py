@@ -8,7 +8,7 @@ from schema.db import session_scope
 from schema.models import Heartbeat, Queue
 from schema.settings import get_settings
 from schema.types import utcnow
-from worker import dispatch, sending
+from worker import alerting, dispatch, inbound, replies, sending
 from worker.app import celery_app
 
 BEAT_HEARTBEAT = "beat"
@@ -52,3 +52,28 @@ def redispatch_stuck() -> int:
             limit=settings.dispatch_batch_size,
         )
     return dispatch.publish(stuck)
+
+
+@celery_app.task(name="worker.tasks.handle_inbound", ignore_result=True)
+def handle_inbound(inbound_id: int) -> int:
+    """A stored reply: triage it and act. Urgent messages are published straight away."""
+    with session_scope() as session:
+        urgent = replies.handle_inbound(session, inbound_id, utcnow())
+    return dispatch.publish(urgent)
+
+
+@celery_app.task(name="worker.tasks.escalate_alerts", ignore_result=True)
+def escalate_alerts() -> int:
+    """Beat: move unacknowledged alerts up their chain; remind about unresolved ones."""
+    with session_scope() as session:
+        return alerting.escalate_due(session, utcnow())
+
+
+@celery_app.task(name="worker.tasks.sweep_inbound", ignore_result=True)
+def sweep_inbound() -> int:
+    """Beat: hand again to the workers any reply whose handling task was lost."""
+    with session_scope() as session:
+        lost = inbound.unhandled(session, now=utcnow())
+    for inbound_id in lost:
+        inbound.enqueue_handling(inbound_id)
+    return len(lost)

@@ -205,6 +205,7 @@ def upgrade() -> None:
     with op.batch_alter_table('inbound_messages', schema=None) as batch_op:
         batch_op.create_index('ix_inbound_patient', ['patient_id', 'received_at'], unique=False)
         batch_op.create_index('ix_inbound_review', ['trust_id', 'review_state'], unique=False)
+        batch_op.create_index('ix_inbound_unhandled', ['handled_at', 'received_at'], unique=False)
 
     # alerts and inbound_messages refer to each other: the second reference comes after both exist.
     with op.batch_alter_table('alerts', schema=None) as batch_op:
@@ -291,6 +292,7 @@ def downgrade() -> None:
 
     op.drop_table('outbound_messages')
     with op.batch_alter_table('inbound_messages', schema=None) as batch_op:
+        batch_op.drop_index('ix_inbound_unhandled')
         batch_op.drop_index('ix_inbound_review')
         batch_op.drop_index('ix_inbound_patient')
 

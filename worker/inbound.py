@@ -1,0 +1,86 @@
+"""Inbound SMS: stored once per MessageSid, then handled on the `alerts` queue.
+
+The webhook only stores and enqueues. If enqueueing fails, the message is still in the database
+without `handled_at`, and the dispatcher's sweep publishes it again a few seconds later.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import structlog
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from schema import audit
+from schema.models import InboundMessage
+from schema.types import utcnow
+
+log = structlog.get_logger(__name__)
+
+MAX_BODY_CHARS = 1600
+HANDLE_TASK = "worker.tasks.handle_inbound"
+UNHANDLED_GRACE = timedelta(seconds=10)
+
+
+def store_inbound(session: Session, *, sid: str, sender: str, to: str, body: str) -> int | None:
+    """Insert the reply unless this MessageSid was seen before. Returns the new id, or None."""
+    now = utcnow()
+    values = {
+        "provider_message_id": sid,
+        "from_address": sender,
+        "to_address": to,
+        # PostgreSQL text cannot hold NUL; nothing else in the body is changed.
+        "body": body.replace("\x00", "\ufffd"),
+        "received_at": now,
+        "symptoms": [],
+        "evidence": {},
+    }
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    inbound_id = session.execute(
+        insert(InboundMessage)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["provider_message_id"])
+        .returning(InboundMessage.id)
+    ).scalar_one_or_none()
+    if inbound_id is None:
+        log.info("inbound_duplicate", sid=sid)
+        return None
+    audit.record(
+        session,
+        "inbound.received",
+        "inbound_message",
+        inbound_id,
+        actor=audit.SYSTEM,
+        trust_id=None,
+        characters=len(body),
+    )
+    return int(inbound_id)
+
+
+def enqueue_handling(inbound_id: int) -> bool:
+    from worker.app import celery_app
+
+    try:
+        celery_app.send_task(HANDLE_TASK, args=[inbound_id], queue="alerts")
+    except Exception as error:  # the sweep will find it: handled_at is still empty
+        log.warning("inbound_enqueue_failed", inbound_id=inbound_id, error=type(error).__name__)
+        return False
+    return True
+
+
+def unhandled(session: Session, *, now: datetime, limit: int = 200) -> list[int]:
+    """Replies stored but not handled after a grace period: their task was lost."""
+    return list(
+        session.scalars(
+            select(InboundMessage.id)
+            .where(
+                InboundMessage.handled_at.is_(None),
+                InboundMessage.received_at < now - UNHANDLED_GRACE,
+            )
+            .order_by(InboundMessage.id)
+            .limit(limit)
+        )
+    )

@@ -1,0 +1,332 @@
+"""Handling one stored reply: who sent it, what it says, and what must happen now.
+
+- From a staff member's registered number: an acknowledgement (`ACK K7Q2`, or the code alone).
+- From a patient: triaged, then acted on by label (see triage/LABELS.md). Safety outranks the
+  opt-out for alerts to staff: an opted-out patient's red reply still alerts the coordinator,
+  though the patient is sent nothing.
+- From anyone else: recorded, and at most one reply a day saying the number is not monitored.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+import structlog
+from sqlalchemy import case, or_, select
+from sqlalchemy.orm import Session
+
+from schema import audit
+from schema import patients as patient_ops
+from schema.identifiers import InvalidIdentifier, parse_phone
+from schema.models import (
+    Alert,
+    AlertLevel,
+    AlertNotification,
+    AlertState,
+    Channel,
+    InboundMessage,
+    MessageState,
+    OutboundMessage,
+    Patient,
+    PatientStatus,
+    Queue,
+    StaffMember,
+    Trust,
+    TrustNumber,
+)
+from schema.trust_config import TrustConfig
+from schema.trusts import trust_config
+from worker import alerting
+from worker.dispatch import Claimed
+from worker.outbound import create_message
+from worker.outcomes import mark_reachable
+
+log = structlog.get_logger(__name__)
+
+ACK_WORDS = ("ACK", "ACKNOWLEDGE", "ACKNOWLEDGED")
+REPLY_TEMPLATES = {
+    "red": "urgent_advice",
+    "amber": "same_day_advice",
+    "unclear": "unclear_ack",
+    "help": "help",
+    "stop": "stop_confirmation",
+    "start": "start_confirmation",
+}
+
+
+def handle_inbound(session: Session, inbound_id: int, now: datetime) -> list[Claimed]:
+    """Act on a reply once. Returns the urgent messages the caller publishes after commit."""
+    inbound = session.get(InboundMessage, inbound_id, with_for_update=True)
+    if inbound is None or inbound.handled_at is not None:
+        return []
+    trust = session.scalar(
+        select(Trust).join(TrustNumber).where(TrustNumber.number_e164 == inbound.to_address)
+    )
+    if trust is None:
+        inbound.sender_kind = "unknown"
+        inbound.handled_at = now
+        audit.record(
+            session,
+            "inbound.unrouted",
+            "inbound_message",
+            inbound.id,
+            actor=audit.SYSTEM,
+            trust_id=None,
+            reason="To is not a trust's number",
+        )
+        log.warning("inbound_unrouted", inbound_id=inbound.id)
+        return []
+    inbound.trust_id = trust.id
+    config = trust_config(trust)
+    staff = session.scalars(
+        select(StaffMember).where(
+            StaffMember.trust_id == trust.id,
+            StaffMember.phone_e164 == inbound.from_address,
+            StaffMember.active.is_(True),
+        )
+    ).first()
+    if staff is not None:
+        _staff_reply(session, inbound, staff, now)
+    else:
+        patients = _patients_with_number(session, trust.id, inbound.from_address)
+        if patients:
+            _patient_reply(session, inbound, patients, config, now)
+        else:
+            _unknown_sender(session, inbound, trust, config, now)
+    inbound.handled_at = now
+    session.flush()
+    return _urgent_messages(session, inbound, now)
+
+
+def _patients_with_number(session: Session, trust_id: int, number: str) -> list[Patient]:
+    status_order = case((Patient.status == PatientStatus.ACTIVE, 0), else_=1)
+    return list(
+        session.scalars(
+            select(Patient)
+            .where(Patient.trust_id == trust_id, Patient.phone_e164 == number)
+            .order_by(status_order, Patient.enrolled_at.desc())
+        )
+    )
+
+
+def _patient_reply(
+    session: Session,
+    inbound: InboundMessage,
+    patients: list[Patient],
+    config: TrustConfig,
+    now: datetime,
+) -> None:
+    from messages.triage import triage
+
+    patient = patients[0]
+    result = triage(inbound.body, languages=config.languages)
+    evidence = dict(result.evidence)
+    if len(patients) > 1:
+        evidence["shared_number"] = f"{len(patients)} patients have this number"
+    inbound.patient_id = patient.id
+    inbound.sender_kind = "patient"
+    inbound.label = result.label
+    inbound.symptoms = list(result.symptoms)
+    inbound.evidence = evidence
+    audit.record(
+        session,
+        "inbound.triaged",
+        "inbound_message",
+        inbound.id,
+        actor=audit.patient_actor(patient.id),
+        trust_id=patient.trust_id,
+        label=result.label,
+        symptoms=list(result.symptoms),
+    )
+    mark_reachable(session, patient, now=now, via="replied")
+
+    label = result.label
+    if label == "stop":
+        patient_ops.opt_out(
+            session, patient, now=now, actor=audit.patient_actor(patient.id), via="sms"
+        )
+    elif label == "start":
+        patient_ops.opt_in(
+            session, patient, config, now=now, actor=audit.patient_actor(patient.id), via="sms"
+        )
+
+    alert = alerting.open_alert_for(session, patient.id)
+    if alert is not None:
+        inbound.alert_id = alert.id
+        if label == "red" and alert.level == AlertLevel.AMBER:
+            alerting.upgrade_to_red(session, alert, inbound, config, now)
+        elif label == "red":
+            alerting.renotify(session, alert, inbound, now)
+        else:
+            audit.record(
+                session,
+                "alert.reply_attached",
+                "alert",
+                alert.id,
+                actor=audit.patient_actor(patient.id),
+                trust_id=alert.trust_id,
+                inbound_message_id=inbound.id,
+                label=label,
+            )
+    elif label in ("red", "amber"):
+        alerting.raise_alert(
+            session,
+            patient=patient,
+            inbound=inbound,
+            level=AlertLevel(label),
+            config=config,
+            now=now,
+        )
+    if label == "unclear":
+        inbound.review_state = "open"
+
+    template = REPLY_TEMPLATES.get(label)
+    if label == "none" and config.replies.thank_you_for_none:
+        template = "thank_you"
+    if template is not None and (patient.opted_out_at is None or label == "stop"):
+        create_message(
+            session,
+            idempotency_key=f"reply:{inbound.id}:{template}",
+            trust_id=patient.trust_id,
+            channel=Channel.SMS,
+            template_key=template,
+            to_address=patient.phone_e164,
+            due_at=now,
+            queue=Queue.ALERTS,
+            patient_id=patient.id,
+            inbound_message_id=inbound.id,
+        )
+
+
+def _staff_reply(
+    session: Session, inbound: InboundMessage, staff: StaffMember, now: datetime
+) -> None:
+    inbound.sender_kind = "staff"
+    inbound.staff_member_id = staff.id
+    acknowledging, codes = parse_ack(inbound.body)
+    if not acknowledging:
+        audit.record(
+            session,
+            "inbound.staff_message",
+            "inbound_message",
+            inbound.id,
+            actor=audit.staff_actor(staff.id),
+            trust_id=staff.trust_id,
+        )
+        return
+    alert = _alert_to_acknowledge(session, staff, codes)
+    if alert is None:
+        audit.record(
+            session,
+            "alert.ack_not_understood",
+            "inbound_message",
+            inbound.id,
+            actor=audit.staff_actor(staff.id),
+            trust_id=staff.trust_id,
+            codes=codes,
+        )
+        _tell_staff(
+            session, staff, inbound, "ack_not_understood", now, {"ack_code": " ".join(codes)}
+        )
+        return
+    inbound.alert_id = alert.id
+    alerting.acknowledge(session, alert, staff, now=now, via="sms")
+
+
+def parse_ack(text: str) -> tuple[bool, list[str]]:
+    """("ACK K7Q2" | "ack k7q2" | "K7Q2" | "ACK") -> (True, candidate codes); else (False, [])."""
+    words = re.findall(r"[A-Z0-9]+", text.upper())
+    if words and words[0] in ACK_WORDS:
+        return True, [w for w in words[1:] if len(w) == alerting.CODE_LENGTH]
+    if len(words) == 1 and len(words[0]) == alerting.CODE_LENGTH:
+        return True, words
+    return False, []
+
+
+def _alert_to_acknowledge(session: Session, staff: StaffMember, codes: list[str]) -> Alert | None:
+    if codes:
+        return session.scalars(
+            select(Alert)
+            .where(Alert.trust_id == staff.trust_id, Alert.code.in_(codes))
+            .order_by(Alert.id.desc())
+            .limit(1)
+            .with_for_update()
+        ).first()
+    notified_open = session.scalars(
+        select(Alert)
+        .join(AlertNotification, AlertNotification.alert_id == Alert.id)
+        .where(AlertNotification.staff_member_id == staff.id, Alert.state == AlertState.OPEN)
+        .distinct()
+        .limit(2)
+    ).all()
+    return notified_open[0] if len(notified_open) == 1 else None
+
+
+def _tell_staff(
+    session: Session,
+    staff: StaffMember,
+    inbound: InboundMessage,
+    template: str,
+    now: datetime,
+    context: dict[str, str],
+) -> None:
+    if staff.phone_e164 is None:
+        return
+    create_message(
+        session,
+        idempotency_key=f"reply:{inbound.id}:{template}",
+        trust_id=staff.trust_id,
+        channel=Channel.SMS,
+        template_key=template,
+        to_address=staff.phone_e164,
+        due_at=now,
+        queue=Queue.ALERTS,
+        staff_member_id=staff.id,
+        inbound_message_id=inbound.id,
+        context=context,
+    )
+
+
+def _unknown_sender(
+    session: Session, inbound: InboundMessage, trust: Trust, config: TrustConfig, now: datetime
+) -> None:
+    inbound.sender_kind = "unknown"
+    audit.record(
+        session,
+        "inbound.unknown_sender",
+        "inbound_message",
+        inbound.id,
+        actor=audit.SYSTEM,
+        trust_id=trust.id,
+    )
+    try:
+        number = parse_phone(inbound.from_address)
+    except InvalidIdentifier:
+        return
+    local_day = now.astimezone(config.zone).date().isoformat()
+    create_message(
+        session,
+        idempotency_key=f"unknown:{trust.id}:{number}:{local_day}",
+        trust_id=trust.id,
+        channel=Channel.SMS,
+        template_key="unknown_sender",
+        to_address=number,
+        due_at=now,
+        queue=Queue.MESSAGES,
+        inbound_message_id=inbound.id,
+    )
+
+
+def _urgent_messages(session: Session, inbound: InboundMessage, now: datetime) -> list[Claimed]:
+    related = [OutboundMessage.inbound_message_id == inbound.id]
+    if inbound.alert_id is not None:
+        related.append(OutboundMessage.alert_id == inbound.alert_id)
+    rows = session.execute(
+        select(OutboundMessage.id, OutboundMessage.queue).where(
+            OutboundMessage.state == MessageState.SCHEDULED,
+            OutboundMessage.due_at <= now,
+            or_(*related),
+        )
+    ).all()
+    return [Claimed(message_id, queue) for message_id, queue in rows]
