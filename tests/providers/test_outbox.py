@@ -12,7 +12,7 @@ from worker.providers.base import Outgoing
 from worker.providers.outbox import OutboxProvider, outbox_path, read_outbox
 
 # Long enough that a torn or interleaved write would show.
-LONG_BODY = "Numbness in your legs? Call the MSCC line now – 0113 496 0001. " * 40
+LONG_BODY = "Numbness in your legs? Call the MSCC line now \u2013 0113 496 0001. " * 40
 
 
 def _sms(message_id: int, body: str = "Hello from the safety net") -> Outgoing:
