@@ -1,0 +1,68 @@
+"""The provider each channel uses, chosen by the settings and kept for the life of the process."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from schema.settings import Settings
+from worker.providers.base import Provider
+from worker.providers.outbox import OutboxProvider, outbox_directory
+from worker.providers.smtp_email import SmtpEmailProvider
+from worker.providers.twilio_sms import TwilioSmsProvider
+
+
+def sms_provider(settings: Settings) -> Provider:
+    if settings.sms_provider == "twilio":
+        return _twilio(
+            settings.twilio_account_sid,
+            settings.twilio_auth_token,
+            settings.twilio_api_base_url or None,
+        )
+    return _outbox(outbox_directory(settings.data_dir.resolve()), "sms")
+
+
+def email_provider(settings: Settings) -> Provider:
+    if settings.email_provider == "smtp":
+        return _smtp(
+            settings.smtp_host,
+            settings.smtp_port,
+            settings.smtp_user,
+            settings.smtp_password,
+            settings.smtp_from,
+            settings.smtp_starttls,
+            settings.smtp_timeout_seconds,
+        )
+    return _outbox(outbox_directory(settings.data_dir.resolve()), "email")
+
+
+# Keyed on the values, not the Settings object, so equal settings share one provider (and one
+# pooled Twilio connection) and changed settings get a new one.
+@lru_cache(maxsize=8)
+def _twilio(account_sid: str, auth_token: str, api_base_url: str | None) -> TwilioSmsProvider:
+    return TwilioSmsProvider(account_sid, auth_token, api_base_url)
+
+
+@lru_cache(maxsize=8)
+def _smtp(
+    host: str,
+    port: int,
+    user: str,
+    password: str,
+    sender: str,
+    starttls: bool,
+    timeout: float,
+) -> SmtpEmailProvider:
+    return SmtpEmailProvider(host, port, user, password, sender, starttls, timeout)
+
+
+@lru_cache(maxsize=16)
+def _outbox(directory: Path, channel: str) -> OutboxProvider:
+    return OutboxProvider(directory, channel)
+
+
+def reset_providers() -> None:
+    """Forget every provider made so far (tests change the settings)."""
+    _twilio.cache_clear()
+    _smtp.cache_clear()
+    _outbox.cache_clear()
