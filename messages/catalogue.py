@@ -1,0 +1,208 @@
+"""The registry of templates: who each is for, its channels, its SMS budget, and the checks on it.
+
+Template files live in `messages/templates/<key>/`: `sms.txt.j2` for SMS, and for email
+`email_subject.txt.j2`, `email.txt.j2` and `email.html.j2`. A language variant puts the language
+before the suffix (`sms.cy.txt.j2`); without one, the English file is used.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from messages.context import AlertFacts, build_context
+from messages.sms import non_gsm_characters
+from schema.models import Patient, StaffMember
+from schema.trust_config import TrustConfig
+
+if TYPE_CHECKING:
+    from messages.rendering import Renderer
+
+Audience = Literal["patient", "staff"]
+Channel = Literal["sms", "email"]
+
+TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
+CHANNEL_FILES: dict[str, tuple[str, ...]] = {
+    "sms": ("sms.txt.j2",),
+    "email": ("email_subject.txt.j2", "email.txt.j2", "email.html.j2"),
+}
+BOTH: tuple[Channel, ...] = ("sms", "email")
+SMS_ONLY: tuple[Channel, ...] = ("sms",)
+EXCERPT = "alert.reply_excerpt"
+
+
+@dataclass(frozen=True)
+class TemplateSpec:
+    key: str
+    audience: Audience
+    channels: tuple[Channel, ...]
+    sms_budget: int  # most SMS segments allowed
+    invites_reply: bool = False  # so it must say: if urgent, phone now; do not wait for a reply
+    shrink: str | None = None  # dotted context path the renderer may shorten to fit the budget
+    needs: tuple[str, ...] = ()  # context keys beyond what build_context always gives
+
+
+def _spec(key: str, audience: Audience, channels: tuple[Channel, ...], **kw: Any) -> TemplateSpec:
+    kw.setdefault("sms_budget", 2)
+    return TemplateSpec(key, audience, channels, **kw)
+
+
+CATALOGUE: dict[str, TemplateSpec] = {
+    spec.key: spec
+    for spec in (
+        _spec("welcome", "patient", BOTH, sms_budget=4),
+        _spec("checkin", "patient", BOTH, invites_reply=True),
+        _spec("urgent_advice", "patient", BOTH),
+        _spec("same_day_advice", "patient", BOTH),
+        _spec("unclear_ack", "patient", BOTH),
+        _spec("thank_you", "patient", BOTH),
+        _spec("help", "patient", BOTH),
+        _spec("stop_confirmation", "patient", SMS_ONLY),
+        _spec("start_confirmation", "patient", SMS_ONLY, invites_reply=True),
+        _spec("unknown_sender", "patient", SMS_ONLY, sms_budget=1),
+        _spec("coordinator_alert", "staff", BOTH, shrink=EXCERPT),
+        _spec("escalation_alert", "staff", BOTH, shrink=EXCERPT),
+        _spec("alert_taken", "staff", BOTH),
+        _spec("ack_confirmation", "staff", SMS_ONLY),
+        _spec("unresolved_reminder", "staff", BOTH),
+        _spec("unreachable_patient", "staff", BOTH, needs=("failed_messages",)),
+    )
+}
+
+
+def variant(name: str, language: str) -> str:
+    """`sms.txt.j2` in Welsh is `sms.cy.txt.j2`; English is the unmarked file."""
+    if language == "en":
+        return name
+    stem, _, suffix = name.partition(".")
+    return f"{stem}.{language}.{suffix}"
+
+
+def missing_templates(config: TrustConfig, directory: Path = TEMPLATE_DIR) -> list[str]:
+    """Problems with the templates the trust's schedules use, one sentence each.
+
+    A key with no file for a channel its schedule sends on, or a staff template scheduled to
+    patients. Language variants are optional (English is the fallback), so they are not checked.
+    """
+    wanted: dict[str, set[str]] = {}
+    for cohort in config.cohorts:
+        for step in cohort.schedule:
+            wanted.setdefault(step.template, set()).update(step.channels)
+    problems: list[str] = []
+    for key in sorted(wanted):
+        spec = CATALOGUE.get(key)
+        if spec is not None and spec.audience != "patient":
+            problems.append(f"{key}: a {spec.audience} template cannot be scheduled to patients")
+        for channel in sorted(wanted[key]):
+            absent = [n for n in CHANNEL_FILES[channel] if not (directory / key / n).is_file()]
+            if absent:
+                files = ", ".join(f"{key}/{name}" for name in absent)
+                problems.append(f"{key}: no {channel} template ({files})")
+    return problems
+
+
+# Worst case for lengths: long names, a long staff name, three symptoms, a 160-character reply.
+_LONG_REPLY = (
+    "My legs have gone heavy and wobbly since this morning and I can't feel my bottom properly "
+    "when I sit down, also the band of pain round my chest is much worse tonight x"
+)[:160]
+_SAMPLE_NOW = datetime(2025, 3, 30, 23, 58, tzinfo=UTC)  # summer time: locally the next day
+
+
+def sample_context(config: TrustConfig, *, worst_case: bool = True) -> dict[str, Any]:
+    """A context every template renders with: worst case for length checks, or ordinary."""
+    long = worst_case
+    patient = Patient(
+        given_name="Christabel-Alexandra" if long else "Ann",
+        family_name="Featherstonehaugh" if long else "Example",
+        nhs_number="9434765919",
+        phone_e164="+447700900299",
+        language="en",
+    )
+    names = [s.name for s in config.staff] + (["Alexandra Featherstonehaugh-Smith"] if long else [])
+    staff = StaffMember(name=max(names, key=len) if long else config.staff[0].name)
+    alert = AlertFacts(
+        code="RXXK7P2Q" if long else "K7P2Q",
+        level="red",
+        symptoms=("limb_weakness", "saddle_numbness", "radicular_pain") if long else ("bladder",),
+        reply_excerpt=_LONG_REPLY if long else "I can't wee properly since yesterday",
+        raised_at=_SAMPLE_NOW,
+        step=2,
+        acknowledged_by_name=staff.name,
+        acknowledged_at=_SAMPLE_NOW,
+    )
+    url = "https://safetynet.riverside.example.nhs.uk" if long else "https://safetynet.example"
+    return build_context(
+        config,
+        patient=patient,
+        staff=staff,
+        alert=alert,
+        dashboard_url=url,
+        failed_messages=3,
+    )
+
+
+@dataclass(frozen=True)
+class TemplateCheck:
+    key: str
+    audience: Audience
+    channel: Channel
+    language: str
+    source: str  # the file used, so a fallback to English is visible
+    encoding: str | None
+    length: int
+    segments: int | None
+    budget: int | None
+    ok: bool
+    problem: str | None = None
+
+
+def check_templates(config: TrustConfig, directory: Path = TEMPLATE_DIR) -> list[TemplateCheck]:
+    """Render every template in every language the trust uses with a worst-case context.
+
+    Not ok: a render error, an SMS over its segment budget, or an English SMS in UCS-2 (one
+    stray character would double the cost of every message).
+    """
+    from messages.rendering import renderer  # rendering reads this registry: import it late
+
+    engine = renderer(directory)
+    context = sample_context(config)
+    languages = ["en", *(lang for lang in config.languages if lang != "en")]
+    return [
+        _check(engine, spec, channel, language, context)
+        for spec in CATALOGUE.values()
+        for channel in spec.channels
+        # Staff read English: only patients get a message in their own language.
+        for language in (languages if spec.audience == "patient" else ["en"])
+    ]
+
+
+def _check(
+    engine: Renderer, spec: TemplateSpec, channel: Channel, language: str, context: dict[str, Any]
+) -> TemplateCheck:
+    from messages.rendering import RenderError
+
+    name = CHANNEL_FILES[channel][-1]
+    source = engine.source(spec.key, name, language)
+    if language != "en" and not source.endswith(variant(name, language)):
+        source += " (English)"
+    budget = spec.sms_budget if channel == "sms" else None
+    head = (spec.key, spec.audience, channel, language, source)
+    try:
+        rendered = engine.render(spec.key, channel, context, language)
+    except RenderError as error:
+        return TemplateCheck(*head, None, 0, None, budget, ok=False, problem=str(error))
+    sms = rendered.sms
+    if sms is None:
+        return TemplateCheck(*head, None, len(rendered.text), None, None, ok=True)
+    problems = []
+    if sms.segments > spec.sms_budget:
+        problems.append(f"{sms.segments} segments, budget {spec.sms_budget}")
+    if sms.encoding != "GSM-7" and language == "en":
+        problems.append(f"UCS-2 because of {''.join(non_gsm_characters(sms.text))!r}")
+    problem = "; ".join(problems) or None
+    return TemplateCheck(
+        *head, sms.encoding, sms.length, sms.segments, budget, not problems, problem
+    )

@@ -1,0 +1,183 @@
+"""Render a template key on a channel, in a language, to the text that will be sent.
+
+SMS text is normalised to GSM-7 where it only looked like Unicode, and a template that names a
+shrinkable field in the catalogue (a staff alert's reply excerpt) is fitted to its segment budget
+by shortening that field, never by cutting the message.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from messages.catalogue import CATALOGUE, CHANNEL_FILES, TEMPLATE_DIR, TemplateSpec, variant
+from messages.sms import SmsInfo, measure, normalise
+
+_KEY = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+ELLIPSIS = "..."
+
+
+class RenderError(Exception):
+    """A template that cannot be rendered: a missing variable, a syntax error."""
+
+
+class TemplateNotFound(RenderError, LookupError):
+    """No template for this key on this channel."""
+
+
+@dataclass(frozen=True)
+class RenderedMessage:
+    subject: str | None
+    text: str
+    html: str | None
+    sms: SmsInfo | None
+
+
+def _tel(number: str) -> str:
+    """A displayed number as a tel: link target (digits and a leading +)."""
+    return re.sub(r"[^\d+]", "", number)
+
+
+def _tidy(text: str) -> str:
+    """No trailing spaces, no run of blank lines, nothing before or after (templates nest)."""
+    lines = [line.rstrip() for line in text.strip().split("\n")]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines))
+
+
+def _sms_text(raw: str) -> str:
+    return _tidy(normalise(raw))
+
+
+def _shortened(value: str, keep: int) -> str:
+    """The first `keep` characters and an ellipsis, cut at a word boundary when there is one."""
+    if keep >= len(value):
+        return value
+    cut = value[:keep]
+    if not value[keep].isspace() and " " in cut:
+        cut = cut[: cut.rindex(" ")]
+    return cut.rstrip() + ELLIPSIS
+
+
+def _replaced(context: Mapping[str, Any], path: list[str], value: str) -> dict[str, Any]:
+    """A copy of the context with one nested value replaced (the original is not touched)."""
+    head, *rest = path
+    copy = dict(context)
+    copy[head] = _replaced(context[head], rest, value) if rest else value
+    return copy
+
+
+def _lookup(context: Mapping[str, Any], path: list[str]) -> Any:
+    value: Any = context
+    for part in path:
+        if not isinstance(value, Mapping) or part not in value:
+            return None
+        value = value[part]
+    return value
+
+
+class Renderer:
+    """Templates from one directory, loaded once."""
+
+    def __init__(self, directory: Path = TEMPLATE_DIR) -> None:
+        self.directory = directory
+        self.environment = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(directory),
+            autoescape=lambda name: name is not None and name.endswith(".html.j2"),
+            undefined=jinja2.StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            auto_reload=False,
+        )
+        self.environment.filters["tel"] = _tel
+
+    def _template(self, key: str, name: str, language: str) -> jinja2.Template:
+        names = [variant(name, language), name] if language != "en" else [name]
+        try:
+            return self.environment.select_template([f"{key}/{n}" for n in names])
+        except jinja2.TemplatesNotFound:
+            raise TemplateNotFound(f"no template {key}/{name} in {self.directory}") from None
+
+    def source(self, key: str, name: str, language: str = "en") -> str:
+        """The file that renders this key and file name in this language (or the fallback)."""
+        try:
+            return str(self._template(key, name, language).name)
+        except TemplateNotFound:
+            return f"{key}/{name} (missing)"
+
+    def _render(self, template: jinja2.Template, context: Mapping[str, Any]) -> str:
+        try:
+            return template.render(context)
+        except jinja2.UndefinedError as error:
+            raise RenderError(f"{template.name}: {error.message}") from None
+        except jinja2.TemplateError as error:
+            raise RenderError(f"{template.name}: {error}") from None
+
+    def render(
+        self, template_key: str, channel: str, context: Mapping[str, Any], language: str = "en"
+    ) -> RenderedMessage:
+        if not _KEY.match(template_key):
+            raise TemplateNotFound(f"not a template key: {template_key!r}")
+        if channel not in CHANNEL_FILES:
+            raise TemplateNotFound(f"unknown channel {channel!r}: expected sms or email")
+        full = {**context, "language": language}
+        if channel == "sms":
+            return self._render_sms(template_key, full, language)
+        subject = self._render(self._template(template_key, "email_subject.txt.j2", language), full)
+        text = self._render(self._template(template_key, "email.txt.j2", language), full)
+        html = self._render(self._template(template_key, "email.html.j2", language), full)
+        return RenderedMessage(" ".join(subject.split()), _tidy(text) + "\n", html, None)
+
+    def _render_sms(self, key: str, context: dict[str, Any], language: str) -> RenderedMessage:
+        template = self._template(key, "sms.txt.j2", language)
+        info = measure(_sms_text(self._render(template, context)))
+        spec = CATALOGUE.get(key)
+        if spec is not None and spec.shrink and info.segments > spec.sms_budget:
+            info = self._fit(template, context, spec, info)
+        return RenderedMessage(None, info.text, None, info)
+
+    def _fit(
+        self, template: jinja2.Template, context: dict[str, Any], spec: TemplateSpec, info: SmsInfo
+    ) -> SmsInfo:
+        """The longest prefix of the shrinkable field that keeps the SMS within its budget.
+
+        Binary search: more of the field never means fewer segments. If even an empty field does
+        not fit, the message goes as short as it can be: an alert is never held back for length.
+        """
+        assert spec.shrink is not None
+        path = spec.shrink.split(".")
+        value = _lookup(context, path)
+        if not isinstance(value, str) or not value:
+            return info
+
+        def attempt(keep: int) -> SmsInfo:
+            shorter = _replaced(context, path, _shortened(value, keep))
+            return measure(_sms_text(self._render(template, shorter)))
+
+        best = attempt(0)
+        low, high = 0, len(value) - 1
+        while low < high and best.segments <= spec.sms_budget:
+            middle = (low + high + 1) // 2
+            candidate = attempt(middle)
+            if candidate.segments <= spec.sms_budget:
+                low, best = middle, candidate
+            else:
+                high = middle - 1
+        return best
+
+
+@lru_cache(maxsize=8)
+def renderer(directory: Path = TEMPLATE_DIR) -> Renderer:
+    return Renderer(directory)
+
+
+def render(
+    template_key: str, channel: str, context: Mapping[str, Any], language: str = "en"
+) -> RenderedMessage:
+    """Render one message with the packaged templates."""
+    return renderer().render(template_key, channel, context, language)
