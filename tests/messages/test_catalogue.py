@@ -1,0 +1,165 @@
+"""The template registry: every key has its files, schedules are checked, budgets are enforced."""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+from pathlib import Path
+
+import pytest
+
+from messages.catalogue import (
+    CATALOGUE,
+    CHANNEL_FILES,
+    TEMPLATE_DIR,
+    check_templates,
+    missing_templates,
+    variant,
+)
+from schema.config_file import parse_config_text
+from schema.trust_config import TrustConfig
+from tests.conftest import EXAMPLE_TRUST
+
+EXPECTED_KEYS = {
+    "welcome",
+    "checkin",
+    "urgent_advice",
+    "same_day_advice",
+    "unclear_ack",
+    "thank_you",
+    "help",
+    "stop_confirmation",
+    "start_confirmation",
+    "unknown_sender",
+    "coordinator_alert",
+    "escalation_alert",
+    "alert_taken",
+    "ack_confirmation",
+    "unresolved_reminder",
+    "unreachable_patient",
+}
+
+
+def example_with(old: str, new: str) -> TrustConfig:
+    text = EXAMPLE_TRUST.read_text()
+    assert old in text
+    return parse_config_text(text.replace(old, new))
+
+
+def test_the_catalogue_has_exactly_the_agreed_keys() -> None:
+    assert set(CATALOGUE) == EXPECTED_KEYS
+
+
+@pytest.mark.parametrize("key", sorted(EXPECTED_KEYS))
+def test_every_key_has_a_file_for_each_of_its_channels(key: str) -> None:
+    for channel in CATALOGUE[key].channels:
+        for name in CHANNEL_FILES[channel]:
+            assert (TEMPLATE_DIR / key / name).is_file(), f"{key}/{name}"
+
+
+def test_a_language_variant_is_named_before_the_suffix() -> None:
+    assert variant("sms.txt.j2", "cy") == "sms.cy.txt.j2"
+    assert variant("email.html.j2", "pl") == "email.pl.html.j2"
+    assert variant("sms.txt.j2", "en") == "sms.txt.j2"
+
+
+def test_the_example_trust_has_no_missing_templates(config: TrustConfig) -> None:
+    assert missing_templates(config) == []
+
+
+def test_missing_templates_finds_an_unknown_template_key() -> None:
+    config = example_with(
+        "template: checkin\n        offset: 7d", "template: fortnightly\n        offset: 7d"
+    )
+    problems = missing_templates(config)
+    assert problems == [
+        "fortnightly: no sms template (fortnightly/sms.txt.j2)",
+    ]
+
+
+def test_missing_templates_finds_a_channel_the_template_does_not_have() -> None:
+    config = example_with(
+        "template: checkin\n        offset: 7d\n        every: 14d\n        until: 52w\n"
+        "        channels: [sms]",
+        "template: stop_confirmation\n        offset: 7d\n        every: 14d\n        until: 52w\n"
+        "        channels: [sms, email]",
+    )
+    [problem] = missing_templates(config)
+    assert problem.startswith("stop_confirmation: no email template (stop_confirmation/email")
+
+
+def test_missing_templates_refuses_a_staff_template_in_a_patient_schedule() -> None:
+    config = example_with(
+        "template: checkin\n        offset: 7d", "template: coordinator_alert\n        offset: 7d"
+    )
+    assert missing_templates(config) == [
+        "coordinator_alert: a staff template cannot be scheduled to patients"
+    ]
+
+
+def test_missing_templates_looks_in_the_directory_it_is_given(
+    config: TrustConfig, tmp_path: Path
+) -> None:
+    copy = tmp_path / "templates"
+    shutil.copytree(TEMPLATE_DIR, copy)
+    (copy / "welcome" / "email.html.j2").unlink()
+    assert missing_templates(config, copy) == ["welcome: no email template (welcome/email.html.j2)"]
+
+
+def test_every_template_passes_its_check_for_the_example_trust(config: TrustConfig) -> None:
+    checks = check_templates(config)
+    assert [c for c in checks if not c.ok] == []
+    sms = [c for c in checks if c.channel == "sms"]
+    assert {c.encoding for c in sms} == {"GSM-7"}
+    assert all(c.segments is not None and c.budget is not None for c in sms)
+
+
+def test_the_check_covers_every_patient_template_in_every_trust_language(
+    config: TrustConfig,
+) -> None:
+    checks = check_templates(config)
+    patient = {(c.key, c.channel, c.language) for c in checks if c.audience == "patient"}
+    staff = {(c.key, c.channel, c.language) for c in checks if c.audience == "staff"}
+    assert ("welcome", "sms", "cy") in patient
+    assert {language for _, _, language in staff} == {"en"}
+    fallback = next(c for c in checks if (c.key, c.channel, c.language) == ("welcome", "sms", "cy"))
+    assert fallback.source == "welcome/sms.txt.j2 (English)"
+
+
+def test_a_template_over_its_budget_fails_the_check(
+    config: TrustConfig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(
+        CATALOGUE, "checkin", dataclasses.replace(CATALOGUE["checkin"], sms_budget=1)
+    )
+    failed = [c for c in check_templates(config) if not c.ok]
+    assert [(c.key, c.channel, c.language) for c in failed] == [
+        ("checkin", "sms", "en"),
+        ("checkin", "sms", "cy"),
+    ]
+    assert {(c.segments, c.budget, c.problem) for c in failed} == {(2, 1, "2 segments, budget 1")}
+
+
+def test_an_english_template_that_falls_into_ucs_2_fails_the_check(
+    config: TrustConfig, tmp_path: Path
+) -> None:
+    copy = tmp_path / "templates"
+    shutil.copytree(TEMPLATE_DIR, copy)
+    (copy / "thank_you" / "sms.txt.j2").write_text("Diolch \u0175 {{ contacts.mscc_coordinator }}")
+    failed = [c for c in check_templates(config, copy) if not c.ok]
+    assert [(c.key, c.language, c.encoding) for c in failed] == [("thank_you", "en", "UCS-2")]
+    assert "UCS-2 because of" in (failed[0].problem or "")
+
+
+def test_a_template_that_cannot_render_fails_the_check(config: TrustConfig, tmp_path: Path) -> None:
+    copy = tmp_path / "templates"
+    shutil.copytree(TEMPLATE_DIR, copy)
+    (copy / "help" / "sms.txt.j2").write_text("{{ contacts.switchboard }}")
+    failed = [c for c in check_templates(config, copy) if not c.ok]
+    assert {(c.key, c.channel) for c in failed} == {("help", "sms")}
+    assert "switchboard" in (failed[0].problem or "")
+
+
+def test_the_catalogue_entries_are_frozen() -> None:
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        CATALOGUE["welcome"].sms_budget = 9  # type: ignore[misc]
