@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from cli import db as db_commands
+from cli import messages as message_commands
 from cli import patients as patient_commands
 from cli import trust as trust_commands
 
@@ -17,6 +18,7 @@ app = typer.Typer(
 app.add_typer(db_commands.app, name="db")
 app.add_typer(trust_commands.app, name="trust")
 app.add_typer(patient_commands.app, name="patients")
+app.add_typer(message_commands.app, name="messages")
 
 
 if __name__ == "__main__":
