@@ -67,7 +67,10 @@ CATALOGUE: dict[str, TemplateSpec] = {
         _spec("alert_taken", "staff", BOTH),
         _spec("ack_confirmation", "staff", SMS_ONLY),
         _spec("unresolved_reminder", "staff", BOTH),
-        _spec("unreachable_patient", "staff", BOTH, needs=("failed_messages",)),
+        _spec(
+            "unreachable_patient", "staff", BOTH, needs=("failed_messages", "unreachable_reason")
+        ),
+        _spec("ack_not_understood", "staff", SMS_ONLY, needs=("ack_code",)),
     )
 }
 
@@ -141,6 +144,8 @@ def sample_context(config: TrustConfig, *, worst_case: bool = True) -> dict[str,
         alert=alert,
         dashboard_url=url,
         failed_messages=3,
+        unreachable_reason="failed_messages",
+        ack_code="K7QX" if long else "OKAY",
     )
 
 

@@ -21,7 +21,10 @@ from schema.identifiers import InvalidIdentifier, check_email, parse_mobile, par
 
 _DURATION = re.compile(r"^\s*(\d+)\s*([wdhm])\s*$")
 _UNIT_SECONDS = {"w": 7 * 86400, "d": 86400, "h": 3600, "m": 60}
-_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+Day = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+ChannelName = Literal["sms", "email"]
+Language = Literal["en", "cy", "pl"]
+_DAYS: tuple[Day, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
 def _parse_duration(value: Any) -> timedelta:
@@ -41,6 +44,14 @@ def _format_duration(value: timedelta) -> str:
         if seconds % _UNIT_SECONDS[unit] == 0:
             return f"{seconds // _UNIT_SECONDS[unit]}{unit}"
     return f"{seconds // 60}m"
+
+
+def _sms_only() -> list[ChannelName]:
+    return ["sms"]
+
+
+def _english_only() -> list[Language]:
+    return ["en"]
 
 
 Duration = Annotated[
@@ -146,9 +157,7 @@ class Contacts(Strict):
 class SendWindow(Strict):
     start: Clock = time(9, 0)
     end: Clock = time(20, 0)
-    days: list[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]] = Field(
-        default_factory=lambda: list(_DAYS), min_length=1
-    )
+    days: list[Day] = Field(default_factory=lambda: list(_DAYS), min_length=1)
 
     @model_validator(mode="after")
     def _start_before_end(self) -> Self:
@@ -196,7 +205,7 @@ class ScheduleStep(Strict):
     offset: Duration = timedelta(0)
     every: Duration | None = None
     until: Duration | None = None
-    channels: list[Literal["sms", "email"]] = Field(default_factory=lambda: ["sms"], min_length=1)
+    channels: list[ChannelName] = Field(default_factory=_sms_only, min_length=1)
 
     @field_validator("every")
     @classmethod
@@ -228,7 +237,7 @@ class TrustConfig(Strict):
     code: str = Field(pattern=r"^[A-Z0-9]{2,16}$")
     name: str = Field(min_length=1, max_length=200)
     timezone: str = "Europe/London"
-    languages: list[Literal["en", "cy", "pl"]] = Field(default_factory=lambda: ["en"])
+    languages: list[Language] = Field(default_factory=_english_only)
     sms: SmsSender
     contacts: Contacts
     send_window: SendWindow = Field(default_factory=SendWindow)

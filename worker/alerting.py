@@ -414,7 +414,7 @@ def acknowledge(
     alert.acknowledged_by_id = member.id
     alert.next_escalation_at = None
     alert.reminder_due_at = now + timedelta(hours=alert.chain["remind_unresolved_after_hours"])
-    cancelled = session.execute(
+    cancelled: int = session.execute(  # type: ignore[attr-defined]
         update(OutboundMessage)
         .where(
             OutboundMessage.alert_id == alert.id, OutboundMessage.state == MessageState.SCHEDULED

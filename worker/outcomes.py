@@ -162,7 +162,7 @@ def check_unreachable(session: Session, patient: Patient, *, now: datetime) -> N
     ).all()
     if any(state not in FAILED_STATES for state in fallbacks):
         return
-    flag_unreachable(session, patient, now=now, why=f"last {UNREACHABLE_AFTER} messages failed")
+    flag_unreachable(session, patient, now=now, why="failed_messages")
 
 
 def flag_unreachable(session: Session, patient: Patient, *, now: datetime, why: str) -> None:
@@ -204,7 +204,7 @@ def flag_unreachable(session: Session, patient: Patient, *, now: datetime, why: 
             queue=Queue.MESSAGES,
             patient_id=patient.id,
             staff_member_id=member.id,
-            context={"unreachable_why": why},
+            context={"failed_messages": UNREACHABLE_AFTER, "unreachable_reason": why},
         )
 
 

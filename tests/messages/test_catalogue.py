@@ -37,6 +37,7 @@ EXPECTED_KEYS = {
     "ack_confirmation",
     "unresolved_reminder",
     "unreachable_patient",
+    "ack_not_understood",
 }
 
 

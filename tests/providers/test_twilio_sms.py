@@ -71,13 +71,15 @@ def test_an_sms_with_no_sender_is_refused_before_asking_twilio(fake_twilio: Fake
     assert fake_twilio.request_count == 0
 
 
-def test_wrong_credentials_are_refused_by_basic_auth(fake_twilio: FakeTwilio) -> None:
+def test_wrong_credentials_are_refused_and_retried_later_not_failed_for_good(
+    fake_twilio: FakeTwilio,
+) -> None:
     provider = TwilioSmsProvider(fake_twilio.account_sid, "not-the-token", fake_twilio.base_url)
 
-    with pytest.raises(PermanentError) as caught:
+    with pytest.raises(TransientError) as caught:
         provider.send(_sms())
 
-    assert (caught.value.reason, caught.value.code) == (PermanentReason.REJECTED, "20003")
+    assert caught.value.code == "20003"
     assert fake_twilio.messages == []
 
 

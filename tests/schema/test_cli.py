@@ -37,8 +37,18 @@ def test_a_newcomer_can_upgrade_load_enrol_and_import(database_url: str) -> None
     code, output = run("trust", "load", str(EXAMPLE_TRUST))
     assert code == 0 and "RXX" in output
     code, output = run(
-        "patients", "enrol", "--nhs-number", "943 476 5919", "--given-name", "Ann",
-        "--family-name", "Example", "--phone", "07700 900299", "--cohort", "high_risk",
+        "patients",
+        "enrol",
+        "--nhs-number",
+        "943 476 5919",
+        "--given-name",
+        "Ann",
+        "--family-name",
+        "Example",
+        "--phone",
+        "07700 900299",
+        "--cohort",
+        "high_risk",
     )
     assert code == 0, output
     assert "messages planned" in output
@@ -66,8 +76,10 @@ def test_a_csv_with_bad_rows_exits_2_lists_lines_and_imports_nobody(
 ) -> None:
     run("trust", "load", str(EXAMPLE_TRUST))
     bad = tmp_path / "patients.csv"
-    bad.write_text(EXAMPLE_PATIENTS.read_text() + "123,Bad,Row,07700 900220,,spinal_mets,en\n"
-                   "9990000077,Good,Row,07700 900221,,nowhere,en\n")
+    bad.write_text(
+        EXAMPLE_PATIENTS.read_text() + "123,Bad,Row,07700 900220,,spinal_mets,en\n"
+        "9990000077,Good,Row,07700 900221,,nowhere,en\n"
+    )
     code, output = run("patients", "import", str(bad))
     assert code == 2
     assert "line 8: nhs_number" in output and "line 9: cohort" in output

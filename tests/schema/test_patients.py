@@ -1,3 +1,4 @@
+import itertools
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -41,18 +42,26 @@ def margaret(**changes: str) -> dict[str, str]:
 
 def enrol_margaret(session: Session, trust: Trust, **changes: str) -> Patient:
     config = trust_config(trust)
-    patient = enrol(session, trust, config, parse_patient(margaret(**changes), config),
-                    actor=audit.CLI, now=utcnow())
+    patient = enrol(
+        session,
+        trust,
+        config,
+        parse_patient(margaret(**changes), config),
+        actor=audit.CLI,
+        now=utcnow(),
+    )
     session.commit()
     return patient
 
 
 def scheduled(session: Session, patient: Patient) -> list[OutboundMessage]:
-    return list(session.scalars(
-        select(OutboundMessage)
-        .where(OutboundMessage.patient_id == patient.id, OutboundMessage.state == "scheduled")
-        .order_by(OutboundMessage.due_at)
-    ))
+    return list(
+        session.scalars(
+            select(OutboundMessage)
+            .where(OutboundMessage.patient_id == patient.id, OutboundMessage.state == "scheduled")
+            .order_by(OutboundMessage.due_at)
+        )
+    )
 
 
 def test_enrolment_plans_the_cohort_schedule_inside_the_send_window(
@@ -67,8 +76,14 @@ def test_enrolment_plans_the_cohort_schedule_inside_the_send_window(
         local = message.due_at.astimezone(trust_config(trust).zone)
         assert LONDON_WINDOW[0] <= local.hour < LONDON_WINDOW[1]
     assert {m.to_address for m in messages} == {"+447700900201", "margaret@example.com"}
-    assert session.scalar(select(func.count()).select_from(AuditEvent).where(
-        AuditEvent.action == "patient.enrolled", AuditEvent.subject_id == patient.id)) == 1
+    assert (
+        session.scalar(
+            select(func.count())
+            .select_from(AuditEvent)
+            .where(AuditEvent.action == "patient.enrolled", AuditEvent.subject_id == patient.id)
+        )
+        == 1
+    )
 
 
 def test_a_patient_without_email_gets_sms_only(session: Session, trust: Trust) -> None:
@@ -84,8 +99,9 @@ def test_enrolling_the_same_nhs_number_twice_is_refused(session: Session, trust:
 
 def test_a_bad_patient_gets_every_reason_at_once(trust: Trust) -> None:
     with pytest.raises(PatientInputError) as caught:
-        parse_patient(margaret(nhs_number="1234", phone="0113 496 0001", cohort="nope"),
-                      trust_config(trust))
+        parse_patient(
+            margaret(nhs_number="1234", phone="0113 496 0001", cohort="nope"), trust_config(trust)
+        )
     reasons = caught.value.reasons
     assert len(reasons) == 3
     assert any(r.startswith("nhs_number:") for r in reasons)
@@ -119,7 +135,9 @@ def test_a_csv_with_bad_rows_lists_every_one_by_line_and_imports_nothing(
 
 def test_a_csv_with_a_missing_column_is_refused(session: Session, trust: Trust) -> None:
     with pytest.raises(ImportRejected, match="missing column 'cohort'"):
-        read_import(session, trust, trust_config(trust), "nhs_number,given_name,family_name,phone\n")
+        read_import(
+            session, trust, trust_config(trust), "nhs_number,given_name,family_name,phone\n"
+        )
 
 
 def test_discharge_cancels_planned_messages(session: Session, trust: Trust) -> None:
@@ -161,19 +179,27 @@ def test_loading_a_new_configuration_keeps_history_and_replans_patients(
     session: Session, trust: Trust
 ) -> None:
     patient = enrol_margaret(session, trust)
-    text = EXAMPLE_TRUST.read_text().replace("offset: 3d\n        every: 7d", "offset: 3d\n        every: 14d")
+    text = EXAMPLE_TRUST.read_text().replace(
+        "offset: 3d\n        every: 7d", "offset: 3d\n        every: 14d"
+    )
     changed = LoadedConfig(parse_config_text(text), text, "different-sha")
     result = load_trust(session, changed, actor=audit.CLI, now=utcnow())
     session.commit()
     assert result.version == 2 and result.replanned == 1
-    versions = session.scalars(select(TrustConfigVersion.version).where(
-        TrustConfigVersion.trust_id == trust.id).order_by(TrustConfigVersion.version)).all()
+    versions = session.scalars(
+        select(TrustConfigVersion.version)
+        .where(TrustConfigVersion.trust_id == trust.id)
+        .order_by(TrustConfigVersion.version)
+    ).all()
     assert versions == [1, 2]
     checkins = [m for m in scheduled(session, patient) if m.template_key == "checkin"]
-    gaps = {b.due_at - a.due_at for a, b in zip(checkins, checkins[1:], strict=False)}
+    gaps = {b.due_at - a.due_at for a, b in itertools.pairwise(checkins)}
     assert all(timedelta(days=13) < gap < timedelta(days=15) for gap in gaps)
-    cancelled = session.scalar(select(func.count()).select_from(OutboundMessage).where(
-        OutboundMessage.state == MessageState.CANCELLED))
+    cancelled = session.scalar(
+        select(func.count())
+        .select_from(OutboundMessage)
+        .where(OutboundMessage.state == MessageState.CANCELLED)
+    )
     assert cancelled and cancelled > 0
 
 
@@ -187,7 +213,9 @@ def test_a_configuration_that_drops_a_cohort_in_use_is_refused(
 ) -> None:
     enrol_margaret(session, trust)
     config = trust_config(trust)
-    kept = config.model_copy(update={"cohorts": [c for c in config.cohorts if c.key != "spinal_mets"]})
+    kept = config.model_copy(
+        update={"cohorts": [c for c in config.cohorts if c.key != "spinal_mets"]}
+    )
     with pytest.raises(ConfigError, match="spinal_mets"):
         load_trust(session, LoadedConfig(kept, "", "sha"), actor=audit.CLI, now=utcnow())
 
@@ -196,10 +224,11 @@ def test_staff_dropped_from_the_configuration_are_deactivated(
     session: Session, trust: Trust
 ) -> None:
     text = EXAMPLE_TRUST.read_text()
-    admin_block = text[text.index("  - key: admin"):text.index("escalation:")]
+    admin_block = text[text.index("  - key: admin") : text.index("escalation:")]
     text = text.replace(admin_block, "\n")
-    load_trust(session, LoadedConfig(parse_config_text(text), text, "sha2"),
-               actor=audit.CLI, now=utcnow())
+    load_trust(
+        session, LoadedConfig(parse_config_text(text), text, "sha2"), actor=audit.CLI, now=utcnow()
+    )
     session.commit()
     active = dict(session.execute(select(StaffMember.key, StaffMember.active)).all())
     assert active == {"asha": True, "ben": True, "duty_consultant": True, "admin": False}

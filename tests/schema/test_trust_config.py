@@ -53,7 +53,9 @@ def test_an_alphanumeric_sender_is_refused_because_patients_could_not_reply() ->
 
 
 def test_an_escalation_step_naming_unknown_staff_is_refused_with_its_line() -> None:
-    text = EXAMPLE.replace("- notify: [ben]\n        minutes: 5", "- notify: [bob]\n        minutes: 5")
+    text = EXAMPLE.replace(
+        "- notify: [ben]\n        minutes: 5", "- notify: [bob]\n        minutes: 5"
+    )
     (problem,) = errors_of(text)
     assert problem.startswith("line ")
     assert "escalation.red.steps[1].notify[0]: no staff member 'bob'" in problem

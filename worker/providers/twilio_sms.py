@@ -84,7 +84,9 @@ def classify_twilio_error(status: int, code: int | None) -> TransientError | Per
     described = f"Twilio answered HTTP {status}" + (f" with code {code}" if code else "")
     if code in _PERMANENT_CODES:
         return PermanentError(described, reason=_PERMANENT_CODES[code], code=str(code))
-    if status == 429 or status >= 500:
+    # 401/403 mean our credentials or account are wrong: an operator can fix that, so the
+    # message waits and retries (and is logged) rather than failing for good.
+    if status in (401, 403, 429) or status >= 500:
         return TransientError(described, code=str(code) if code else f"http-{status}")
     return PermanentError(
         described, reason=PermanentReason.REJECTED, code=str(code) if code else f"http-{status}"
