@@ -1,0 +1,183 @@
+"""ConText-style modifiers: which findings a negation, resolution or uncertainty cue reaches.
+
+A cue reaches findings in its direction, over at most ``scope`` other words before the first one,
+and then along a list ("no numbness, tingling or weakness") while findings follow each other joined
+only by connectors and each starts with a listable symptom word. A full stop, question mark or a
+terminating cue ("but", "though") ends the reach; so does a comma before the first finding.
+A cue never modifies a finding whose own words it overlaps ("can't feel my legs", "not able to
+walk"), but a cue inside a finding's gap does ("legs are not weak").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from messages.triage.loader import CueKind, Lexicon
+from messages.triage.normalise import COMMA
+from messages.triage.patterns import Hit
+
+MODIFYING = ("negated", "resolved", "uncertain")
+
+
+@dataclass
+class Finding:
+    """A matched phrase (symptom, all-well phrase, reason for a person) and what modifies it."""
+
+    kind: str  # "symptom", "qualifier", "all_well" or "needs_person"
+    hit: Hit
+    literal: frozenset[int] = frozenset()
+    modifiers: dict[str, str] = field(default_factory=dict)  # cue type -> cue words
+
+    def __post_init__(self) -> None:
+        self.literal = self.hit.literal
+
+    @property
+    def tag(self) -> str:
+        return self.hit.tag
+
+
+@dataclass(frozen=True, slots=True)
+class Cue:
+    hit: Hit
+    kind: CueKind
+
+
+def select_cues(hits: Sequence[Hit], lexicon: Lexicon) -> list[Cue]:
+    """Where cues overlap the longest wins ("not sure" over "not", "no more" over "no")."""
+    ordered = sorted(hits, key=lambda h: (-(h.end - h.start), h.start))
+    taken: set[int] = set()
+    chosen: list[Cue] = []
+    for hit in ordered:
+        span = range(hit.start, hit.end)
+        if any(i in taken for i in span):
+            continue
+        taken.update(span)
+        chosen.append(Cue(hit, lexicon.cue_kinds[hit.tag]))
+    return sorted(chosen, key=lambda c: c.hit.start)
+
+
+class _Reach:
+    def __init__(self, norms: Sequence[str], findings: Sequence[Finding], lexicon: Lexicon) -> None:
+        self.norms = norms
+        self.lexicon = lexicon
+        self.covering: list[list[Finding]] = [[] for _ in norms]
+        for finding in findings:
+            for i in range(finding.hit.start, min(finding.hit.end, len(norms))):
+                self.covering[i].append(finding)
+        self.stops: set[int] = set()
+
+    def _blocked(self, i: int) -> bool:
+        return self.norms[i] in self.lexicon.boundaries or i in self.stops
+
+    def _chains(self, first: Finding, finding: Finding) -> bool:
+        """A list goes on only with the same kind of finding, led by a listable symptom word."""
+        return finding.kind == first.kind and self.norms[finding.hit.start] in self.lexicon.listable
+
+    def _starting_within(
+        self, cue: Hit, start: int, end: int, seen: list[Finding]
+    ) -> list[Finding]:
+        found: list[Finding] = []
+        for i in range(start, min(end, len(self.norms))):
+            for f in self.covering[i]:
+                if f.hit.start == i and f not in seen and f not in found and not _overlaps(cue, f):
+                    found.append(f)
+        return found
+
+    def forward(self, cue: Hit, scope: int) -> list[Finding]:
+        reached: list[Finding] = []
+        filler = 0
+        i = cue.end
+        while i < len(self.norms) and not self._blocked(i):
+            here = [f for f in self.covering[i] if f not in reached and not _overlaps(cue, f)]
+            if here:
+                if reached and not all(self._chains(reached[0], f) for f in here if f.hit.start == i):
+                    break
+                end = max(f.hit.end for f in here)
+                reached += here + self._starting_within(cue, i, end, reached + here)
+                i = end
+                continue
+            token = self.norms[i]
+            if reached:
+                if token not in self.lexicon.connectors:
+                    break
+            elif token == COMMA:
+                break
+            else:
+                filler += 1
+                if filler > scope:
+                    break
+            i += 1
+        return reached
+
+    def backward(self, cue: Hit, scope: int) -> list[Finding]:
+        reached: list[Finding] = []
+        filler = 0
+        i = cue.start - 1
+        while i >= 0 and not self._blocked(i):
+            here = [f for f in self.covering[i] if f not in reached and not _overlaps(cue, f)]
+            if here:
+                if reached and not all(self._chains(reached[0], f) for f in here):
+                    break
+                start = min(f.hit.start for f in here)
+                reached += here + self._starting_within(cue, start, i + 1, reached + here)
+                i = start - 1
+                continue
+            token = self.norms[i]
+            if reached:
+                if token not in self.lexicon.connectors:
+                    break
+            elif token == COMMA:
+                break
+            else:
+                filler += 1
+                if filler > scope:
+                    break
+            i -= 1
+        return reached
+
+
+def _overlaps(cue: Hit, finding: Finding) -> bool:
+    return any(cue.start <= i < cue.end for i in finding.literal)
+
+
+def _inside_gap(cue: Hit, finding: Finding) -> bool:
+    return any(s <= cue.start and cue.end <= e for s, e in finding.hit.gaps)
+
+
+def apply_context(
+    norms: Sequence[str],
+    surfaces: Sequence[str],
+    findings: Sequence[Finding],
+    cues: list[Cue],
+    lexicon: Lexicon,
+) -> None:
+    """Record on each finding the cues that modify it (in place)."""
+    reach = _Reach(norms, findings, lexicon)
+    literal = {i for f in findings for i in f.literal}
+    # a cue that is part of a finding's own words modifies nothing ("not able to walk")
+    cues = [c for c in cues if not any(i in literal for i in range(c.hit.start, c.hit.end))]
+    for cue in cues:
+        if cue.kind.type == "terminate":
+            reach.stops.update(range(cue.hit.start, cue.hit.end))
+    for cue in cues:
+        kind = cue.kind
+        if kind.type not in MODIFYING:
+            continue
+        words = quote(surfaces, cue.hit)
+        targets = [f for f in findings if _inside_gap(cue.hit, f)]
+        if kind.direction in ("forward", "both"):
+            targets += reach.forward(cue.hit, kind.scope)
+        if kind.direction in ("backward", "both"):
+            targets += reach.backward(cue.hit, kind.scope)
+        for finding in targets:
+            finding.modifiers.setdefault(kind.type, words)
+
+
+def quote(surfaces: Sequence[str], hit: Hit) -> str:
+    """The patient's own words for a hit."""
+    words: list[str] = []
+    for surface in surfaces[hit.start : hit.end]:
+        if surface and (not words or words[-1] != surface):
+            words.append(surface)
+    return " ".join(words)

@@ -1,0 +1,123 @@
+"""triage(): read one reply and label it. Never raises: a reply it cannot read goes to a person."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import lru_cache
+
+from messages.triage.context import Finding, apply_context, select_cues
+from messages.triage.keywords import keyword_of
+from messages.triage.labeller import decide
+from messages.triage.loader import Lexicon, load_lexicon, normalise_languages
+from messages.triage.normalise import BOUNDARY, MAX_CHARS, QUESTION, RawToken, tokenise
+from messages.triage.patterns import Hit
+from messages.triage.result import TriageResult
+from messages.triage.spelling import Speller
+from messages.triage.subjects import other_people
+
+DEFAULT_LANGUAGES = ("en", "cy", "pl")
+
+
+@lru_cache(maxsize=16)
+def _prepared(languages: tuple[str, ...]) -> tuple[Lexicon, Speller]:
+    lexicon = load_lexicon(languages)
+    return lexicon, Speller(lexicon)
+
+
+def triage(text: str, languages: Sequence[str] = DEFAULT_LANGUAGES) -> TriageResult:
+    """Label one SMS reply: red, amber, none, unclear, stop, start or help, with the evidence."""
+    # a broken lexicon is a deployment error and raises here, loudly, not per reply
+    prepared = _prepared(normalise_languages(languages))
+    try:
+        return _triage(text if isinstance(text, str) else str(text), *prepared)
+    except Exception as exc:  # noqa: BLE001 - safety: an unreadable reply goes to a person
+        return TriageResult(
+            label="unclear",
+            evidence={"reason": "triage failed: needs a person", "error": type(exc).__name__},
+        )
+
+
+def _overlap(a: Hit, b: Hit) -> bool:
+    return a.start < b.end and b.start < a.end
+
+
+def _triage(text: str, lexicon: Lexicon, speller: Speller) -> TriageResult:
+    keyword = keyword_of(text, lexicon.keywords)
+    if keyword is not None:
+        return TriageResult(
+            label=keyword, evidence={"reason": f"keyword {keyword}", "keyword": text.strip()}
+        )
+
+    tokens, spelling = speller.tokens(tokenise(text, lexicon.emoji))
+    # a full stop before and after, so patterns can say "at the start of a sentence" (". who")
+    tokens = [RawToken(BOUNDARY, ""), *tokens, RawToken(BOUNDARY, "")]
+    norms = [t.norm for t in tokens]
+    surfaces = [t.surface for t in tokens]
+    joined, index = _join(norms)
+
+    excluded = lexicon.not_if.find(joined, index)
+    findings: list[Finding] = []
+    for patterns in lexicon.symptoms.values():
+        for hit in patterns.find(joined, index):
+            if not any(x.tag == hit.tag and _overlap(x, hit) for x in excluded):
+                findings.append(Finding("symptom", hit))
+    findings += [Finding("qualifier", h) for h in lexicon.qualifiers.find(joined, index)]
+    findings += [Finding("all_well", h) for h in lexicon.all_well.find(joined, index)]
+    findings += [Finding("needs_person", h) for h in lexicon.needs_person.find(joined, index)]
+
+    findings = _drop_contained(findings)
+    cues = select_cues(lexicon.cues.find(joined, index), lexicon)
+    apply_context(norms, surfaces, findings, cues, lexicon)
+    stops = {i for c in cues if c.kind.type == "terminate" for i in range(c.hit.start, c.hit.end)}
+    roles = other_people(
+        norms,
+        findings,
+        lexicon.subjects.find(joined, index),
+        lexicon.roles.find(joined, index),
+        stops,
+        lexicon,
+    )
+    extra: dict[str, object] = {}
+    if spelling:
+        extra["spelling"] = spelling
+    if roles:
+        extra["people"] = roles
+    return decide(
+        findings,
+        surfaces,
+        lexicon,
+        question=QUESTION in norms,
+        truncated=len(text) > MAX_CHARS,
+        extra=extra,
+    )
+
+
+def _drop_contained(findings: list[Finding]) -> list[Finding]:
+    """An all-well phrase inside a longer reason for a person goes, and the other way round:
+    "not feeling great" is not "feeling great"; "don't worry" is not "worry"."""
+    kinds = ("all_well", "needs_person")
+
+    def inside(small: Finding, big: Finding) -> bool:
+        return (
+            big.hit.start <= small.hit.start
+            and small.hit.end <= big.hit.end
+            and (big.hit.end - big.hit.start) > (small.hit.end - small.hit.start)
+        )
+
+    return [
+        f
+        for f in findings
+        if f.kind not in kinds
+        or not any(g.kind in kinds and g.kind != f.kind and inside(f, g) for g in findings)
+    ]
+
+
+def _join(norms: Sequence[str]) -> tuple[str, dict[int, int]]:
+    """`` tok tok `` and a map from each token's first character (and the end) to its position."""
+    index: dict[int, int] = {}
+    offset = 1
+    for i, norm in enumerate(norms):
+        index[offset] = i
+        offset += len(norm) + 1
+    index[offset] = len(norms)
+    return " " + " ".join(norms) + " ", index

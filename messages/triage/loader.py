@@ -1,0 +1,261 @@
+"""Load the YAML lexicon files once and compile them into pattern sets ready for matching."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+import yaml
+
+from messages.triage.normalise import fold
+from messages.triage.patterns import _PATTERN_TOKEN, PatternBuilder, PatternError, PatternSet
+
+COMMON_FILE = "common.yaml"
+SEVERITIES = ("red", "amber")
+CUE_TYPES = ("negated", "resolved", "uncertain", "pseudo", "terminate")
+DIRECTIONS = ("forward", "backward", "both", "none")
+SUBJECT_TAGS = ("first_person", "third_person")
+ROLE_TAGS = ("self_well", "relative_well", "carer_here", "own")
+
+
+class _WordsLoader(yaml.SafeLoader):
+    """YAML without implicit booleans or numbers: ``no``, ``off``, ``on`` and ``1`` are words here."""
+
+
+_WordsLoader.yaml_implicit_resolvers = {
+    first: [(tag, regex) for tag, regex in resolvers if tag == "tag:yaml.org,2002:null"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+class LexiconError(ValueError):
+    """A lexicon file that is missing, malformed or refers to something undefined."""
+
+
+@dataclass(frozen=True, slots=True)
+class CueKind:
+    type: str
+    direction: str
+    scope: int
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    languages: tuple[str, ...]
+    keywords: Mapping[str, str]
+    emoji: Mapping[str, str]
+    spellings: Mapping[str, tuple[str, ...]]
+    vocabulary: frozenset[str]
+    fuzzy_targets: tuple[str, ...]
+    fuzzy_cutoff: float
+    fuzzy_min_length: int
+    boundaries: frozenset[str]
+    connectors: frozenset[str]
+    listable: frozenset[str]
+    severity: Mapping[str, str]
+    yields_to: Mapping[str, frozenset[str]]
+    symptoms: Mapping[str, PatternSet]
+    not_if: PatternSet
+    qualifiers: PatternSet
+    qualifier_bases: frozenset[str]
+    cues: PatternSet
+    cue_kinds: Mapping[str, CueKind]
+    subjects: PatternSet
+    roles: PatternSet
+    all_well: PatternSet
+    needs_person: PatternSet
+
+
+def _read(name: str) -> dict[str, Any]:
+    try:
+        text = resources.files("messages.triage.lexicon").joinpath(name).read_text("utf-8")
+    except FileNotFoundError as exc:
+        raise LexiconError(f"no lexicon file {name}") from exc
+    try:
+        data = yaml.load(text, Loader=_WordsLoader) or {}  # noqa: S506 - a safe loader
+    except yaml.YAMLError as exc:
+        raise LexiconError(f"{name}: not valid YAML: {exc}") from exc
+    if not isinstance(data, dict):
+        raise LexiconError(f"{name}: expected a mapping at the top")
+    return data
+
+
+def _strings(value: Any, where: str) -> list[str]:
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise LexiconError(f"{where}: expected a list of words or phrases")
+    return [str(v) for v in value]
+
+
+def _mapping(value: Any, where: str) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise LexiconError(f"{where}: expected a mapping")
+    return value
+
+
+class _Merged:
+    """Everything from the chosen files, before compiling."""
+
+    def __init__(self) -> None:
+        self.words: dict[str, list[str]] = {}
+        self.spellings: dict[str, tuple[str, ...]] = {}
+        self.fuzzy_targets: list[str] = []
+        self.protected: list[str] = []
+        self.severity: dict[str, str] = {}
+        self.yields_to: dict[str, set[str]] = {}
+        self.symptoms: dict[str, list[str]] = {}
+        self.not_if: list[tuple[str, str]] = []
+        self.qualifiers: list[tuple[str, str]] = []
+        self.qualifier_bases: set[str] = set()
+        self.cues: list[tuple[CueKind, list[str]]] = []
+        self.subjects: list[tuple[str, str]] = []
+        self.roles: list[tuple[str, str]] = []
+        self.all_well: list[str] = []
+        self.needs_person: list[tuple[str, str]] = []
+
+    def add(self, name: str, data: Mapping[str, Any]) -> None:
+        for key, entries in _mapping(data.get("words"), f"{name} words").items():
+            self.words.setdefault(str(key), []).extend(_strings(entries, f"{name} words.{key}"))
+        for wrong, right in _mapping(data.get("spellings"), f"{name} spellings").items():
+            self.spellings[fold(str(wrong))] = tuple(fold(str(right)).split())
+        fuzzy = _mapping(data.get("fuzzy"), f"{name} fuzzy")
+        self.fuzzy_targets += _strings(fuzzy.get("targets"), f"{name} fuzzy.targets")
+        self.protected += _strings(fuzzy.get("protected"), f"{name} fuzzy.protected")
+        for code, spec in _mapping(data.get("symptoms"), f"{name} symptoms").items():
+            where = f"{name} symptoms.{code}"
+            spec = _mapping(spec, where)
+            severity = spec.get("severity", self.severity.get(code))
+            if severity not in SEVERITIES:
+                raise LexiconError(f"{where}: severity must be one of {SEVERITIES}")
+            if self.severity.setdefault(code, severity) != severity:
+                raise LexiconError(f"{where}: severity differs from another file")
+            self.symptoms.setdefault(code, []).extend(_strings(spec.get("patterns"), where))
+            yields = _strings(spec.get("yields_to"), f"{where}.yields_to")
+            self.yields_to.setdefault(code, set()).update(yields)
+            self.not_if += [(code, p) for p in _strings(spec.get("not_if"), f"{where}.not_if")]
+        qualifiers = _mapping(data.get("qualifiers"), f"{name} qualifiers")
+        self.qualifier_bases |= set(_strings(qualifiers.pop("applies_to", None), name))
+        for code, patterns in qualifiers.items():
+            self.qualifiers += [(code, p) for p in _strings(patterns, f"{name} qualifiers.{code}")]
+        for i, group in enumerate(data.get("context") or []):
+            where = f"{name} context[{i}]"
+            group = _mapping(group, where)
+            scope = str(group.get("scope", 0))
+            if not scope.isdigit():
+                raise LexiconError(f"{where}: scope must be a whole number of words")
+            kind = CueKind(str(group.get("type")), str(group.get("direction", "none")), int(scope))
+            if kind.type not in CUE_TYPES or kind.direction not in DIRECTIONS:
+                raise LexiconError(f"{where}: type in {CUE_TYPES}, direction in {DIRECTIONS}")
+            self.cues.append((kind, _strings(group.get("cues"), where)))
+        people = _mapping(data.get("people"), f"{name} people")
+        for tag in SUBJECT_TAGS:
+            self.subjects += [(tag, p) for p in _strings(people.get(tag), f"{name} people.{tag}")]
+        for tag in ROLE_TAGS:
+            self.roles += [(tag, p) for p in _strings(people.get(tag), f"{name} people.{tag}")]
+        self.all_well += _strings(data.get("all_well"), f"{name} all_well")
+        for tag, patterns in _mapping(data.get("needs_person"), f"{name} needs_person").items():
+            self.needs_person += [(str(tag), p) for p in _strings(patterns, name)]
+
+
+def _literal_words(patterns: Iterable[str]) -> set[str]:
+    words: set[str] = set()
+    for pattern in patterns:
+        for token in _PATTERN_TOKEN.findall(pattern):
+            if token[0] not in "()|?!@." and not token.endswith("*"):
+                words.add(fold(token))
+    return words
+
+
+@lru_cache(maxsize=16)
+def load_lexicon(languages: tuple[str, ...] = ("en", "cy", "pl")) -> Lexicon:
+    """The compiled lexicon for these languages (cached: each set is compiled once per process)."""
+    common = _read(COMMON_FILE)
+    merged = _Merged()
+    merged.add(COMMON_FILE, common)
+    for language in languages:
+        merged.add(f"{language}.yaml", _read(f"{language}.yaml"))
+
+    structure = _mapping(common.get("structure"), "structure")
+    builder = PatternBuilder(merged.words, fold, _strings(structure.get("gap_stoppers"), "stop"))
+    try:
+        symptoms = {
+            code: builder.build((code, p) for p in patterns)
+            for code, patterns in merged.symptoms.items()
+        }
+        cue_kinds: dict[str, CueKind] = {}
+        tagged_cues: list[tuple[str, str]] = []
+        for i, (kind, cues) in enumerate(merged.cues):
+            cue_kinds[f"c{i}"] = kind
+            tagged_cues += [(f"c{i}", cue) for cue in cues]
+        compiled_cues = builder.build(tagged_cues)
+        not_if = builder.build(merged.not_if)
+        qualifiers = builder.build(merged.qualifiers)
+        subjects = builder.build(merged.subjects)
+        roles = builder.build(merged.roles)
+        all_well = builder.build(("all_well", p) for p in merged.all_well)
+        needs_person = builder.build(merged.needs_person)
+    except PatternError as exc:
+        raise LexiconError(str(exc)) from exc
+
+    unknown = merged.qualifier_bases - set(merged.severity)
+    unknown |= {c for codes in merged.yields_to.values() for c in codes} - set(merged.severity)
+    if unknown:
+        raise LexiconError(f"applies_to or yields_to name unknown symptoms {sorted(unknown)}")
+    every_pattern: list[str] = [p for ps in merged.symptoms.values() for p in ps]
+    every_pattern += [p for _, ps in merged.cues for p in ps]
+    every_pattern += [p for _, p in merged.not_if + merged.qualifiers + merged.needs_person]
+    every_pattern += [p for _, p in merged.subjects + merged.roles] + merged.all_well
+    every_pattern += [e for entries in merged.words.values() for e in entries]
+    vocabulary = _literal_words(every_pattern)
+    vocabulary |= {w for words in merged.spellings.values() for w in words}
+    vocabulary |= {fold(w) for w in merged.protected}
+
+    keywords = {
+        fold(word): label
+        for label, words in _mapping(common.get("keywords"), "keywords").items()
+        for word in _strings(words, f"keywords.{label}")
+    }
+    emoji = {
+        char: str(name)
+        for name, chars in _mapping(common.get("emoji"), "emoji").items()
+        for char in _strings(chars, f"emoji.{name}")
+    }
+    fuzzy = _mapping(common.get("fuzzy"), "fuzzy")
+    return Lexicon(
+        languages=languages,
+        keywords=keywords,
+        emoji=emoji,
+        spellings=merged.spellings,
+        vocabulary=frozenset(vocabulary),
+        fuzzy_targets=tuple(sorted({fold(t) for t in merged.fuzzy_targets})),
+        fuzzy_cutoff=float(str(fuzzy.get("cutoff", 85))),
+        fuzzy_min_length=int(str(fuzzy.get("min_length", 5))),
+        boundaries=frozenset(_strings(structure.get("boundaries"), "boundaries")),
+        connectors=frozenset(fold(w) for w in _strings(structure.get("connectors"), "conn")),
+        listable=frozenset(fold(w) for w in merged.words.get("LISTABLE", [])),
+        severity=merged.severity,
+        yields_to={code: frozenset(codes) for code, codes in merged.yields_to.items()},
+        symptoms=symptoms,
+        not_if=not_if,
+        qualifiers=qualifiers,
+        qualifier_bases=frozenset(merged.qualifier_bases),
+        cues=compiled_cues,
+        cue_kinds=cue_kinds,
+        subjects=subjects,
+        roles=roles,
+        all_well=all_well,
+        needs_person=needs_person,
+    )
+
+
+def normalise_languages(languages: Sequence[str]) -> tuple[str, ...]:
+    """Known language codes in a stable order; English is always read (keywords, emoji, structure)."""
+    known = ("en", "cy", "pl")
+    wanted = {str(code).lower().split("-")[0] for code in languages}
+    return tuple(code for code in known if code in wanted or code == "en")

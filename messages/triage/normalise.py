@@ -1,0 +1,88 @@
+"""Turn a reply into a list of plain tokens: lower case, no accents, emoji named, punctuation reduced.
+
+Every token keeps the patient's own spelling beside it (``surface``) so evidence can quote them.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+MAX_CHARS = 10_000
+BOUNDARY = "."
+QUESTION = "?"
+COMMA = ","
+
+# Letters that NFKD does not split into a base letter and an accent.
+_FOLD = str.maketrans({"ł": "l", "đ": "d", "ø": "o", "æ": "ae", "œ": "oe", "ß": "ss", "ı": "i"})
+_APOSTROPHES = str.maketrans({c: "'" for c in "\u2019\u2018\u02bc\u2032`\u00b4"})
+_DASHES = str.maketrans({c: "-" for c in "\u2010\u2011\u2012\u2013\u2014\u2015\u2212"})
+_TOKEN = re.compile(
+    r"[^\W_]+(?:'[^\W_]+)*"  # words, with inner apostrophes (can't, nghoesau'n)
+    r"|[.!?;:\u2026]+"  # sentence ends
+    r"|\n"
+    r"|\s-+\s|^-+\s"  # a spaced dash separates clauses
+    r"|[,&+/]"
+)
+CLITICS = ("'s", "'n")  # it's -> it 's ; Welsh nghoesau'n -> nghoesau 'n
+_REPEATS = re.compile(r"(\w)\1{2,}")
+
+
+@dataclass(frozen=True, slots=True)
+class RawToken:
+    norm: str
+    surface: str
+
+
+def fold(text: str) -> str:
+    """Lower case without accents; the same folding is applied to the lexicon."""
+    text = text.lower().translate(_FOLD).translate(_APOSTROPHES).translate(_DASHES)
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def _replace_symbols(text: str, emoji: Mapping[str, str]) -> str:
+    out: list[str] = []
+    for char in text:
+        name = emoji.get(char)
+        if name is not None:
+            out.append(f" {name} ")
+        elif unicodedata.category(char)[0] in "SC" and char not in "\n+&/":
+            # other emoji, symbols, controls: a space, so words either side stay apart
+            out.append(" ")
+        else:
+            out.append(char)
+    return "".join(out)
+
+
+def tokenise(text: str, emoji: Mapping[str, str]) -> list[RawToken]:
+    """Split into tokens. Sentence ends become ".", question marks "?", spaced dashes ","."""
+    text = text[:MAX_CHARS].replace("\r\n", "\n").replace("\r", "\n")
+    text = fold(_replace_symbols(text, emoji))
+    tokens: list[RawToken] = []
+    for match in _TOKEN.finditer(text):
+        piece = match.group()
+        if piece == "\n" or (piece[0] in ".!;:\u2026" and "?" not in piece):
+            norm = BOUNDARY
+        elif "?" in piece and not piece[0].isalnum():
+            norm = QUESTION
+        elif piece.strip().startswith("-") or piece == ",":
+            norm = COMMA
+        elif piece in "&+":
+            norm = "and"
+        else:
+            norm = _REPEATS.sub(r"\1\1", piece)
+        if norm in (BOUNDARY, QUESTION, COMMA) and tokens and tokens[-1].norm == norm:
+            continue
+        surface = piece.strip()
+        for clitic in CLITICS:
+            if norm.endswith(clitic) and len(norm) > len(clitic):
+                base = norm[: -len(clitic)]
+                tokens.append(RawToken(base, surface))
+                tokens.append(RawToken(clitic, surface))
+                break
+        else:
+            tokens.append(RawToken(norm, surface))
+    return tokens
