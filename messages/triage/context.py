@@ -70,6 +70,10 @@ class _Reach:
     def _blocked(self, i: int) -> bool:
         return self.norms[i] in self.lexicon.boundaries or i in self.stops
 
+    def _contrasted(self, finding: Finding) -> bool:
+        after = self.norms[finding.hit.end : finding.hit.end + 2]
+        return any(word in self.lexicon.contrast_after for word in after)
+
     def _chains(self, first: Finding, finding: Finding) -> bool:
         """A list goes on only with the same kind of finding, led by a listable symptom word."""
         return finding.kind == first.kind and self.norms[finding.hit.start] in self.lexicon.listable
@@ -91,8 +95,11 @@ class _Reach:
         while i < len(self.norms) and not self._blocked(i):
             here = [f for f in self.covering[i] if f not in reached and not _overlaps(cue, f)]
             if here:
-                if reached and not all(self._chains(reached[0], f) for f in here if f.hit.start == i):
+                chained = [f for f in here if f.hit.start == i]
+                if reached and not all(self._chains(reached[0], f) for f in chained):
                     break
+                if reached and any(self._contrasted(f) for f in chained):
+                    break  # "no back pain, weakness in my legs though"
                 end = max(f.hit.end for f in here)
                 reached += here + self._starting_within(cue, i, end, reached + here)
                 i = end

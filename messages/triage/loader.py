@@ -55,6 +55,7 @@ class Lexicon:
     boundaries: frozenset[str]
     connectors: frozenset[str]
     listable: frozenset[str]
+    contrast_after: frozenset[str]
     severity: Mapping[str, str]
     yields_to: Mapping[str, frozenset[str]]
     symptoms: Mapping[str, PatternSet]
@@ -239,6 +240,7 @@ def load_lexicon(languages: tuple[str, ...] = ("en", "cy", "pl")) -> Lexicon:
         boundaries=frozenset(_strings(structure.get("boundaries"), "boundaries")),
         connectors=frozenset(fold(w) for w in _strings(structure.get("connectors"), "conn")),
         listable=frozenset(fold(w) for w in merged.words.get("LISTABLE", [])),
+        contrast_after=frozenset(fold(w) for w in _strings(structure.get("contrast_after"), "c")),
         severity=merged.severity,
         yields_to={code: frozenset(codes) for code, codes in merged.yields_to.items()},
         symptoms=symptoms,
