@@ -8,6 +8,8 @@ from cli import db as db_commands
 from cli import messages as message_commands
 from cli import patients as patient_commands
 from cli import trust as trust_commands
+from cli.status import status_command
+from cli.triage import triage_command
 
 app = typer.Typer(
     name="safetynet",
@@ -19,6 +21,8 @@ app.add_typer(db_commands.app, name="db")
 app.add_typer(trust_commands.app, name="trust")
 app.add_typer(patient_commands.app, name="patients")
 app.add_typer(message_commands.app, name="messages")
+app.command("status")(status_command)
+app.command("triage")(triage_command)
 
 
 if __name__ == "__main__":

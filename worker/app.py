@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from celery import Celery
-from celery.signals import worker_process_init
+from celery.signals import setup_logging, worker_process_init
 from kombu import Queue as KombuQueue
 
 from schema.models import Queue
@@ -123,3 +123,11 @@ def _fresh_connections_after_fork(**_: Any) -> None:
     from schema.db import dispose_engines
 
     dispose_engines()
+
+
+@setup_logging.connect
+def _structured_logs(**_: Any) -> None:
+    from worker.logs import configure_logging
+
+    settings = get_settings()
+    configure_logging(settings.log_level, settings.log_json)

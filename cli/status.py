@@ -1,0 +1,41 @@
+"""`safetynet status`: what /healthz says, plus queue lengths and the backlog."""
+
+from __future__ import annotations
+
+import json
+
+import typer
+from rich.table import Table
+
+from cli.common import console
+from schema.settings import get_settings
+from worker.health import check, describe_broker, redact_url
+
+
+def status_command(
+    as_json: bool = typer.Option(False, "--json", help="One JSON object instead of a table."),
+) -> None:
+    """Database, broker, beat's last tick, queue lengths and backlog. Exit 1 when unhealthy."""
+    health = check(with_queues=True)
+    if as_json:
+        console.print_json(json.dumps(health.as_dict()))
+    else:
+        settings = get_settings()
+        table = Table("component", "state", "detail", show_header=True)
+        table.add_row("database", health.database, redact_url(settings.resolved_database_url))
+        table.add_row("broker", health.broker, describe_broker())
+        beat = (
+            f"last tick {health.beat_age_seconds:.0f} s ago"
+            if health.beat_age_seconds is not None
+            else "never ticked"
+        )
+        beat_stale = any(problem.startswith("beat") for problem in health.problems)
+        table.add_row("beat", "STALE" if beat_stale else "ok", beat)
+        for queue, length in health.queues.items():
+            table.add_row(f"queue {queue}", "ok", f"{length} waiting")
+        for name, value in health.backlog.items():
+            table.add_row(name.replace("_", " "), "", str(value))
+        console.print(table)
+        for problem in health.problems:
+            console.print(f"[red]problem:[/red] {problem}")
+    raise typer.Exit(0 if health.ok else 1)

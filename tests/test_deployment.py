@@ -1,0 +1,152 @@
+"""docker-compose.yml, Dockerfile and .env.example checked against the code (no Docker here)."""
+
+from __future__ import annotations
+
+import importlib
+import re
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from schema.models import Queue
+from schema.settings import Settings
+from worker.app import ROUTES, celery_app
+
+ROOT = Path(__file__).resolve().parent.parent
+COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+SERVICES: dict[str, dict[str, Any]] = COMPOSE["services"]
+APP_SERVICES = ["migrate", "web", "worker-alerts", "worker-messages", "beat"]
+LONG_RUNNING = ["postgres", "redis", "web", "worker-alerts", "worker-messages", "beat"]
+SECRET_WORDS = ("PASSWORD", "TOKEN", "SECRET", "SID", "KEY")
+
+
+def setting_names() -> set[str]:
+    names = set()
+    for name, field in Settings.model_fields.items():
+        alias = field.validation_alias
+        names.add(alias if isinstance(alias, str) else name.upper())
+    return names
+
+
+def env_example() -> dict[str, str]:
+    pairs = {}
+    for line in (ROOT / ".env.example").read_text().splitlines():
+        if line.strip() and not line.lstrip().startswith("#"):
+            key, _, value = line.partition("=")
+            pairs[key.strip()] = value.strip()
+    return pairs
+
+
+def option(command: list[str], flag: str) -> str:
+    return command[command.index(flag) + 1]
+
+
+def test_compose_has_every_part_of_a_production_deployment() -> None:
+    assert set(SERVICES) == {"postgres", "redis", *APP_SERVICES}
+
+
+@pytest.mark.parametrize("name", LONG_RUNNING)
+def test_every_long_running_service_has_a_health_check(name: str) -> None:
+    assert SERVICES[name]["healthcheck"]["test"]
+
+
+@pytest.mark.parametrize("name", APP_SERVICES)
+def test_every_app_command_names_a_real_entry_point(name: str) -> None:
+    command = SERVICES[name]["command"]
+    program = command[0]
+    if program == "safetynet":
+        scripts = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]
+        module, _, attribute = scripts["safetynet"].partition(":")
+        from typer.main import get_command
+
+        cli = get_command(getattr(importlib.import_module(module), attribute))
+        group = cli.commands[command[1]]  # type: ignore[attr-defined]
+        assert command[2] in group.commands
+    elif program == "celery":
+        module, _, attribute = option(command, "-A").partition(":")
+        assert getattr(importlib.import_module(module), attribute) is celery_app
+        assert command[3] in ("worker", "beat")
+    elif program == "uvicorn":
+        module, _, attribute = command[1].partition(":")
+        from fastapi import FastAPI
+
+        assert isinstance(getattr(importlib.import_module(module), attribute), FastAPI)
+    else:
+        pytest.fail(f"unknown program {program}")
+
+
+def consumed_queues() -> dict[str, set[str]]:
+    return {
+        name: set(option(service["command"], "-Q").split(","))
+        for name, service in SERVICES.items()
+        if "command" in service
+        and service["command"][:1] == ["celery"]
+        and "-Q" in service["command"]
+    }
+
+
+def test_every_queue_the_code_routes_to_has_a_worker_consuming_it() -> None:
+    routed = {route["queue"] for route in ROUTES.values()} | {q.value for q in Queue}
+    consumed = set().union(*consumed_queues().values())
+    assert routed <= consumed
+
+
+def test_the_alerts_worker_consumes_only_alerts_so_it_never_waits_behind_bulk_work() -> None:
+    assert consumed_queues()["worker-alerts"] == {"alerts"}
+    assert "alerts" not in consumed_queues()["worker-messages"]
+
+
+def test_there_is_exactly_one_beat() -> None:
+    beats = [
+        n
+        for n, s in SERVICES.items()
+        if s.get("command", [])[:1] == ["celery"] and s["command"][3] == "beat"
+    ]
+    assert beats == ["beat"]
+    assert SERVICES["beat"].get("deploy", {}).get("replicas", 1) == 1
+
+
+def test_app_services_wait_for_the_migration_and_healthy_databases() -> None:
+    for name in ["web", "worker-alerts", "worker-messages", "beat"]:
+        depends = SERVICES[name]["depends_on"]
+        assert depends["migrate"]["condition"] == "service_completed_successfully"
+        assert depends["postgres"]["condition"] == "service_healthy"
+
+
+def test_every_setting_in_compose_is_a_real_setting() -> None:
+    known = setting_names()
+    for name in APP_SERVICES:
+        assert set(SERVICES[name]["environment"]) <= known
+
+
+def test_env_example_names_every_setting_and_fills_in_no_secret() -> None:
+    example = env_example()
+    assert setting_names() <= set(example)
+    for key, value in example.items():
+        if any(word in key for word in SECRET_WORDS):
+            assert value == "", f"{key} must be empty in .env.example"
+
+
+def test_no_secret_is_hard_coded_in_compose() -> None:
+    text = (ROOT / "docker-compose.yml").read_text()
+    for match in re.finditer(r"^\s*([A-Z_]+):\s*(.+)$", text, flags=re.MULTILINE):
+        key, value = match.groups()
+        if any(word in key for word in SECRET_WORDS):
+            assert value.startswith("${"), f"{key} is hard-coded"
+    for url in re.findall(r"\w+://[^\s\"']+", text):
+        credentials = re.match(r"\w+://([^@/]+)@", url)
+        if credentials and ":" in credentials.group(1):
+            assert "${" in credentials.group(1), f"a password is written into {url}"
+
+
+def test_the_dockerfile_copies_only_what_exists_and_runs_unprivileged() -> None:
+    text = (ROOT / "Dockerfile").read_text()
+    for source in re.findall(r"^COPY (\S+)", text, flags=re.MULTILINE):
+        for part in source.split():
+            assert (ROOT / part).exists(), part
+    assert re.search(r"^USER (?!root)", text, flags=re.MULTILINE)
+    for package in ["cli", "messages", "schema", "web", "worker"]:
+        assert f"COPY {package} " in text

@@ -1,0 +1,133 @@
+"""Is the service able to do its job? Database, broker, and how long since beat last ticked.
+
+A stale beat means no dispatch and no escalation, so it is reported as loudly as a dead database.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from sqlalchemy import func, select, text
+
+from schema.db import session_scope
+from schema.models import Alert, AlertState, Heartbeat, MessageState, OutboundMessage, Queue
+from schema.settings import get_settings
+from schema.types import utcnow
+
+BEAT_STALE_AFTER = timedelta(seconds=30)
+
+
+@dataclass(frozen=True)
+class Health:
+    ok: bool
+    database: str
+    broker: str
+    beat_last_tick: str | None
+    beat_age_seconds: float | None
+    problems: list[str] = field(default_factory=list)
+    queues: dict[str, int | None] = field(default_factory=dict)
+    backlog: dict[str, int] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def check(*, with_queues: bool = False, now: datetime | None = None) -> Health:
+    now = now or utcnow()
+    problems: list[str] = []
+    database, beat_at, backlog = _database(now, problems, with_queues)
+    broker, queues = _broker(problems, with_queues)
+    age = (now - beat_at).total_seconds() if beat_at else None
+    if beat_at is None:
+        problems.append("beat has never ticked: nothing is dispatched or escalated")
+    elif now - beat_at > BEAT_STALE_AFTER:
+        problems.append(f"beat last ticked {int(age or 0)} s ago: dispatch and escalation stopped")
+    return Health(
+        ok=not problems,
+        database=database,
+        broker=broker,
+        beat_last_tick=beat_at.isoformat() if beat_at else None,
+        beat_age_seconds=round(age, 1) if age is not None else None,
+        problems=problems,
+        queues=queues,
+        backlog=backlog,
+    )
+
+
+def _database(
+    now: datetime, problems: list[str], with_counts: bool
+) -> tuple[str, datetime | None, dict[str, int]]:
+    backlog: dict[str, int] = {}
+    try:
+        with session_scope() as session:
+            session.execute(text("SELECT 1"))
+            beat_at = session.scalar(select(Heartbeat.at).where(Heartbeat.name == "beat"))
+            if with_counts:
+                backlog["due_messages"] = int(
+                    session.scalar(
+                        select(func.count())
+                        .select_from(OutboundMessage)
+                        .where(
+                            OutboundMessage.state == MessageState.SCHEDULED,
+                            OutboundMessage.due_at <= now,
+                        )
+                    )
+                    or 0
+                )
+                backlog["in_flight_messages"] = int(
+                    session.scalar(
+                        select(func.count())
+                        .select_from(OutboundMessage)
+                        .where(
+                            OutboundMessage.state.in_((MessageState.QUEUED, MessageState.SENDING))
+                        )
+                    )
+                    or 0
+                )
+                backlog["open_alerts"] = int(
+                    session.scalar(
+                        select(func.count())
+                        .select_from(Alert)
+                        .where(Alert.state == AlertState.OPEN)
+                    )
+                    or 0
+                )
+        return "ok", beat_at, backlog
+    except Exception as error:
+        problems.append(f"database unreachable: {type(error).__name__}")
+        return "unreachable", None, backlog
+
+
+def _broker(problems: list[str], with_queues: bool) -> tuple[str, dict[str, int | None]]:
+    from worker.app import celery_app
+
+    queues: dict[str, int | None] = {}
+    try:
+        with celery_app.connection_for_read() as connection:
+            connection.ensure_connection(max_retries=1, timeout=2)
+            if with_queues:
+                channel = connection.default_channel
+                for queue in Queue:
+                    declared = channel.queue_declare(queue=queue.value, passive=True)
+                    queues[queue.value] = int(declared.message_count)
+        return "ok", queues
+    except Exception as error:
+        problems.append(f"broker unreachable: {type(error).__name__}")
+        return "unreachable", queues
+
+
+def describe_broker() -> str:
+    url = get_settings().resolved_broker_url
+    return "filesystem (embedded)" if url.startswith("filesystem://") else redact_url(url)
+
+
+def redact_url(url: str) -> str:
+    """A connection URL fit to print: the password, if any, replaced by ***."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return urlunsplit(parts._replace(netloc=netloc))

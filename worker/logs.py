@@ -1,0 +1,54 @@
+"""Structured logs that never carry a full phone number or a message body.
+
+Code logs ids, states and masked numbers (`mask_phone`); this processor is the second line of
+defence: it drops fields that hold bodies and masks anything that looks like a phone number,
+whatever the field is called.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+from collections.abc import MutableMapping
+from typing import Any
+
+import structlog
+
+from schema.identifiers import mask_phone
+
+DROPPED_FIELDS = frozenset({"body", "text", "reply", "html", "subject", "params", "form"})
+_PHONE_LIKE = re.compile(r"(?<![\w])\+?\d[\d ()-]{8,}\d")
+
+
+def redact(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    for key in list(event):
+        value = event[key]
+        if key in DROPPED_FIELDS:
+            event[key] = "[redacted]"
+        elif isinstance(value, str):
+            event[key] = _PHONE_LIKE.sub(lambda m: mask_phone(m.group(0)), value)
+    return event
+
+
+def configure_logging(level: str = "INFO", as_json: bool = False) -> None:
+    renderer: Any = (
+        structlog.processors.JSONRenderer()
+        if as_json
+        else structlog.dev.ConsoleRenderer(colors=False)
+    )
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            redact,
+            renderer,
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
+        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
+        cache_logger_on_first_use=False,
+    )
+    logging.basicConfig(
+        level=level.upper(), stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s"
+    )
