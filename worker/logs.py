@@ -18,7 +18,8 @@ import structlog
 from schema.identifiers import mask_phone
 
 DROPPED_FIELDS = frozenset({"body", "text", "reply", "html", "subject", "params", "form"})
-_PHONE_LIKE = re.compile(r"(?<![\w])\+?\d[\d ()-]{8,}\d")
+# Ten or more digits, perhaps spaced, perhaps after a +: a phone number, not a date or a time.
+_PHONE_LIKE = re.compile(r"(?<![\w:.-])\+?\d(?: ?\d){9,14}(?![\w:.-])")
 
 
 def redact(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
@@ -41,8 +42,8 @@ def configure_logging(level: str = "INFO", as_json: bool = False) -> None:
         processors=[
             structlog.contextvars.merge_contextvars,
             structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
             redact,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),

@@ -30,7 +30,7 @@ from schema.trusts import load_trust
 from schema.types import utcnow
 from tests.conftest import EXAMPLE_TRUST
 from tests.fakes.twilio_signing import signed_headers
-from tests.pipeline.conftest import PUBLIC_BASE_URL, Service, wait_until
+from tests.pipeline.conftest import PUBLIC_BASE_URL, WELCOME_ONLY_COHORT, Service, wait_until
 from web.app import create_app
 from worker import alerting, replies, sending
 
@@ -463,6 +463,7 @@ def test_a_configuration_change_does_not_alter_an_escalation_already_running(
         )
         .replace('start: "09:00"', 'start: "00:00"')
         .replace('end: "20:00"', 'end: "23:59"')
+        .replace("cohorts:\n", WELCOME_ONLY_COHORT)
     )
     with session_scope() as session:
         load_trust(
