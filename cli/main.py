@@ -8,7 +8,7 @@ from cli import db as db_commands
 from cli import messages as message_commands
 from cli import patients as patient_commands
 from cli import trust as trust_commands
-from cli.triage import triage_command
+from cli.demo import demo_command
 from cli.status import status_command
 from cli.triage import triage_command
 
@@ -22,8 +22,8 @@ app.add_typer(db_commands.app, name="db")
 app.add_typer(trust_commands.app, name="trust")
 app.add_typer(patient_commands.app, name="patients")
 app.add_typer(message_commands.app, name="messages")
-app.command("triage")(triage_command)
 app.command("status")(status_command)
+app.command("demo")(demo_command)
 app.command("triage")(triage_command)
 
 

@@ -17,7 +17,7 @@ from typing import Any
 import jinja2
 
 from messages.catalogue import CATALOGUE, CHANNEL_FILES, TEMPLATE_DIR, TemplateSpec, variant
-from messages.sms import SmsInfo, measure, normalise
+from messages.sms import SmsInfo, fold_to_gsm, measure, normalise
 
 _KEY = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 ELLIPSIS = "..."
@@ -81,6 +81,17 @@ def _lookup(context: Mapping[str, Any], path: list[str]) -> Any:
     return value
 
 
+def _folded(value: Any) -> Any:
+    """Every string in the context folded to GSM-7 (names, replies), for an SMS."""
+    if isinstance(value, str):
+        return fold_to_gsm(value)
+    if isinstance(value, Mapping):
+        return {key: _folded(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_folded(item) for item in value]
+    return value
+
+
 class Renderer:
     """Templates from one directory, loaded once."""
 
@@ -135,6 +146,7 @@ class Renderer:
 
     def _render_sms(self, key: str, context: dict[str, Any], language: str) -> RenderedMessage:
         template = self._template(key, "sms.txt.j2", language)
+        context = _folded(context)
         info = measure(_sms_text(self._render(template, context)))
         spec = CATALOGUE.get(key)
         if spec is not None and spec.shrink and info.segments > spec.sms_budget:

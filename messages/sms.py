@@ -104,6 +104,32 @@ def normalise(text: str) -> str:
     return composed.replace("\r\n", "\n").translate(_TABLE)
 
 
+# Letters Unicode does not decompose into a base letter and an accent.
+_UNDECOMPOSABLE = str.maketrans({"Ł": "L", "ł": "l", "Đ": "D", "đ": "d", "\u0131": "i", "ß": "ss"})
+
+
+def fold_to_gsm(text: str) -> str:
+    """Text written by people (names, replies) made GSM-7: accents dropped where GSM-7 lacks
+    the letter (Siân -> Sian), emoji and other symbols left out, anything else as "?".
+
+    Only values put into a template are folded, never the template's own wording: one letter
+    in a patient's name must not turn a 4-part welcome into a 9-part UCS-2 message.
+    """
+    folded = []
+    for char in normalise(text).translate(_UNDECOMPOSABLE):
+        if char in GSM:
+            folded.append(char)
+            continue
+        base = "".join(
+            c for c in unicodedata.normalize("NFKD", char) if not unicodedata.combining(c)
+        )
+        if base and set(base) <= GSM:
+            folded.append(base)
+        elif not unicodedata.category(char).startswith(("S", "M", "C")):
+            folded.append("?")
+    return "".join(folded)
+
+
 def is_gsm(text: str) -> bool:
     return set(text) <= GSM
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import time
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import JSON, DateTime
@@ -42,8 +43,36 @@ class UTCDateTime(TypeDecorator[datetime]):
 JSONType = JSON().with_variant(JSONB(), "postgresql")
 
 
+class SimulatedClock:
+    """A clock that runs at real speed from a moment of our choosing, and can jump forward.
+
+    Used by `safetynet demo` to walk days of a patient's schedule in seconds.
+    """
+
+    def __init__(self, start: datetime) -> None:
+        self._base = start
+        self._started = time.monotonic()
+
+    def now(self) -> datetime:
+        return self._base + timedelta(seconds=time.monotonic() - self._started)
+
+    def jump_to(self, moment: datetime) -> None:
+        if moment < self.now():
+            raise ValueError("a simulated clock only moves forward")
+        self._base, self._started = moment, time.monotonic()
+
+
+_simulated: SimulatedClock | None = None
+
+
 def utcnow() -> datetime:
-    return datetime.now(UTC)
+    """Now, in UTC: the only clock the service reads."""
+    return _simulated.now() if _simulated is not None else datetime.now(UTC)
+
+
+def use_clock(clock: SimulatedClock | None) -> None:
+    global _simulated
+    _simulated = clock
 
 
 JSONDict = dict[str, Any]

@@ -49,10 +49,13 @@ def filesystem_transport_options(data_dir: Path) -> dict[str, Any]:
 
 def celery_config(settings: Settings) -> dict[str, Any]:
     transport_options: dict[str, Any] = {}
+    transport = None
     if settings.broker_is_filesystem:
         transport_options = filesystem_transport_options(settings.data_dir)
+        transport = "worker.broker:AtomicFilesystemTransport"
     return {
         "broker_url": settings.resolved_broker_url,
+        "broker_transport": transport,
         "broker_transport_options": transport_options,
         "broker_connection_retry_on_startup": True,
         "task_serializer": "json",

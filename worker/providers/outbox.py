@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import os
 import uuid
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +15,7 @@ import structlog
 
 from messages.sms import sms_info
 from schema.identifiers import mask_phone
+from schema.types import utcnow
 from worker.providers.base import Outgoing, SendResult
 
 log = structlog.get_logger(__name__)
@@ -57,7 +57,7 @@ class OutboxProvider:
             "body": outgoing.body,
             "html": outgoing.html,
             "segments": segments,
-            "sent_at": datetime.now(UTC).isoformat(),
+            "sent_at": utcnow().isoformat(),
         }
         self._append(json.dumps(record, ensure_ascii=False) + "\n")
         log.info(
