@@ -10,7 +10,7 @@ from messages.triage.keywords import keyword_of
 from messages.triage.labeller import decide
 from messages.triage.loader import Lexicon, load_lexicon, normalise_languages
 from messages.triage.normalise import BOUNDARY, MAX_CHARS, QUESTION, RawToken, tokenise
-from messages.triage.patterns import Hit
+from messages.triage.patterns import Hit, join_tokens
 from messages.triage.result import TriageResult
 from messages.triage.spelling import Speller
 from messages.triage.subjects import other_people
@@ -53,27 +53,32 @@ def _triage(text: str, lexicon: Lexicon, speller: Speller) -> TriageResult:
     tokens = [RawToken(BOUNDARY, ""), *tokens, RawToken(BOUNDARY, "")]
     norms = [t.norm for t in tokens]
     surfaces = [t.surface for t in tokens]
-    joined, index = _join(norms)
+    joined, index = join_tokens(norms)
+    present = frozenset(norms)
 
-    excluded = lexicon.not_if.find(joined, index)
-    findings: list[Finding] = []
-    for patterns in lexicon.symptoms.values():
-        for hit in patterns.find(joined, index):
-            if not any(x.tag == hit.tag and _overlap(x, hit) for x in excluded):
-                findings.append(Finding("symptom", hit))
-    findings += [Finding("qualifier", h) for h in lexicon.qualifiers.find(joined, index)]
-    findings += [Finding("all_well", h) for h in lexicon.all_well.find(joined, index)]
-    findings += [Finding("needs_person", h) for h in lexicon.needs_person.find(joined, index)]
+    excluded = lexicon.not_if.find(joined, index, present)
+    hits = [
+        hit
+        for patterns in lexicon.symptoms.values()
+        for hit in patterns.find(joined, index, present)
+        if not any(x.tag == hit.tag and _overlap(x, hit) for x in excluded)
+    ]
+    findings = [Finding("symptom", hit) for hit in _outermost(hits)]
+    findings += [Finding("qualifier", h) for h in lexicon.qualifiers.find(joined, index, present)]
+    findings += [Finding("all_well", h) for h in lexicon.all_well.find(joined, index, present)]
+    findings += [
+        Finding("needs_person", h) for h in lexicon.needs_person.find(joined, index, present)
+    ]
 
     findings = _drop_contained(findings)
-    cues = select_cues(lexicon.cues.find(joined, index), lexicon)
+    cues = select_cues(lexicon.cues.find(joined, index, present), lexicon)
     apply_context(norms, surfaces, findings, cues, lexicon)
     stops = {i for c in cues if c.kind.type == "terminate" for i in range(c.hit.start, c.hit.end)}
     roles = other_people(
         norms,
         findings,
-        lexicon.subjects.find(joined, index),
-        lexicon.roles.find(joined, index),
+        lexicon.subjects.find(joined, index, present),
+        lexicon.roles.find(joined, index, present),
         stops,
         lexicon,
     )
@@ -90,6 +95,17 @@ def _triage(text: str, lexicon: Lexicon, speller: Speller) -> TriageResult:
         truncated=len(text) > MAX_CHARS,
         extra=extra,
     )
+
+
+def _outermost(hits: list[Hit]) -> list[Hit]:
+    """One finding per stretch of words and symptom: the longest ("numbness in my feet", not
+    also "numbness"), so a negation inside the longer phrase is not lost on a shorter one."""
+    hits = sorted(hits, key=lambda h: (h.start, -h.end))
+    kept: list[Hit] = []
+    for hit in hits:
+        if not any(k.tag == hit.tag and k.start <= hit.start and hit.end <= k.end for k in kept):
+            kept.append(hit)
+    return kept
 
 
 def _drop_contained(findings: list[Finding]) -> list[Finding]:
@@ -110,14 +126,3 @@ def _drop_contained(findings: list[Finding]) -> list[Finding]:
         if f.kind not in kinds
         or not any(g.kind in kinds and g.kind != f.kind and inside(f, g) for g in findings)
     ]
-
-
-def _join(norms: Sequence[str]) -> tuple[str, dict[int, int]]:
-    """`` tok tok `` and a map from each token's first character (and the end) to its position."""
-    index: dict[int, int] = {}
-    offset = 1
-    for i, norm in enumerate(norms):
-        index[offset] = i
-        offset += len(norm) + 1
-    index[offset] = len(norms)
-    return " " + " ".join(norms) + " ", index

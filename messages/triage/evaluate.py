@@ -45,21 +45,28 @@ class Evaluation:
 
 
 def _figure(
-    name: str, pairs: Sequence[tuple[str, str]], target: float,
-    gold: Callable[[str], bool], right: Callable[[str, str], bool],
+    name: str,
+    pairs: Sequence[tuple[str, str]],
+    target: float,
+    gold: Callable[[str], bool],
+    right: Callable[[str, str], bool],
 ) -> Figure:
     chosen = [(g, p) for g, p in pairs if gold(g)]
     return Figure(name, sum(1 for g, p in chosen if right(g, p)), len(chosen), target)
 
 
-def evaluate(rows: Iterable[tuple[str, str]], classify: Callable[[str], TriageResult]) -> Evaluation:
+def evaluate(
+    rows: Iterable[tuple[str, str]], classify: Callable[[str], TriageResult]
+) -> Evaluation:
     """``rows`` are (text, gold label); ``classify`` is usually ``triage``."""
     pairs = tuple((gold.strip().lower(), classify(text).label) for text, gold in rows)
     figures = (
         _figure("red sensitivity", pairs, 1.0, lambda g: g == "red", lambda g, p: p == "red"),
         _figure("alert sensitivity", pairs, 1.0, lambda g: g in ALERTS, lambda g, p: p in ALERTS),
         _figure("none specificity", pairs, 0.95, lambda g: g == "none", lambda g, p: p == "none"),
-        _figure("no reply dropped", pairs, 0.95, lambda g: g == "unclear", lambda g, p: p != "none"),
+        _figure(
+            "no reply dropped", pairs, 0.95, lambda g: g == "unclear", lambda g, p: p != "none"
+        ),
         _figure("keywords exact", pairs, 1.0, lambda g: g in KEYWORDS, lambda g, p: p == g),
     )
     return Evaluation(pairs, figures)

@@ -38,12 +38,16 @@ class RawToken:
 
 def fold(text: str) -> str:
     """Lower case without accents; the same folding is applied to the lexicon."""
+    if text.isascii():
+        return text.lower().replace("`", "'")
     text = text.lower().translate(_FOLD).translate(_APOSTROPHES).translate(_DASHES)
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
 def _replace_symbols(text: str, emoji: Mapping[str, str]) -> str:
+    if text.isascii() and text.isprintable():
+        return text
     out: list[str] = []
     for char in text:
         name = emoji.get(char)

@@ -5,7 +5,7 @@ that it is not (rule 4 of LABELS.md):
 - the sender says they are well ("I'm fine") and the symptom belongs to a relative in the third
   person ("my wife's got pins and needles in her hands"), and the sender is not a carer;
 - the sender is a carer ("Mum's fine", "Husband here") and the symptom is the sender's own, in
-  the first person ("I've done my own back in").
+  the first person ("I've done my own back in"), and is not a red flag.
 Anything less clear stays the patient's: a carer reporting "Mum can't feel her legs" is red.
 """
 
@@ -32,6 +32,10 @@ def _clause(norms: Sequence[str], stops: set[int], start: int, end: int, lexicon
     return range(left, right)
 
 
+def _red(finding: Finding, lexicon: Lexicon) -> bool:
+    return finding.kind == "symptom" and lexicon.severity.get(finding.tag) == "red"
+
+
 def other_people(
     norms: Sequence[str],
     findings: Sequence[Finding],
@@ -46,6 +50,12 @@ def other_people(
     sender_is_carer = bool({"relative_well", "carer_here"} & roles) and "self_well" not in roles
     if not (sender_is_patient or sender_is_carer):
         return {}
+    third = [h for h in subject_hits if h.tag == "third_person"]
+    # "my wife" is the wife, not me
+    subject_hits = [
+        h for h in subject_hits
+        if h.tag == "third_person" or not any(t.start <= h.start < t.end for t in third)
+    ]
     for finding in findings:
         if finding.kind not in ("symptom", "needs_person"):
             continue
@@ -53,6 +63,8 @@ def other_people(
         people = {h.tag for h in subject_hits if h.start in clause}
         if sender_is_patient and people == {"third_person"}:
             finding.modifiers.setdefault("other_person", "a relative's own symptom")
-        elif sender_is_carer and people == {"first_person"}:
+        elif sender_is_carer and people == {"first_person"} and not _red(finding, lexicon):
+            # "Mum's fine" may be a patient talking about their own mum: a red flag in the first
+            # person is always the patient's
             finding.modifiers.setdefault("other_person", "the carer's own symptom")
     return {"sender": "patient" if sender_is_patient else "carer"}
