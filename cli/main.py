@@ -7,8 +7,11 @@ import typer
 from cli import db as db_commands
 from cli import messages as message_commands
 from cli import patients as patient_commands
+from cli import staff as staff_commands
+from cli import tokens as token_commands
 from cli import trust as trust_commands
 from cli.demo import demo_command
+from cli.serve import serve_command
 from cli.status import status_command
 from cli.triage import triage_command
 
@@ -22,7 +25,10 @@ app.add_typer(db_commands.app, name="db")
 app.add_typer(trust_commands.app, name="trust")
 app.add_typer(patient_commands.app, name="patients")
 app.add_typer(message_commands.app, name="messages")
+app.add_typer(staff_commands.app, name="staff")
+app.add_typer(token_commands.app, name="tokens")
 app.command("status")(status_command)
+app.command("serve")(serve_command)
 app.command("demo")(demo_command)
 app.command("triage")(triage_command)
 
