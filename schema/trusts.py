@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -32,8 +34,17 @@ class LoadResult:
 
 
 def trust_config(trust: Trust) -> TrustConfig:
-    """The trust's configuration in force (validated when it was loaded)."""
-    return TrustConfig.model_validate(trust.config)
+    """The trust's configuration in force (validated when it was loaded).
+
+    Validating it again costs about a millisecond and every send needs it, so each distinct
+    configuration is parsed once per process; keyed on the content, a change is never missed.
+    """
+    return _parsed_config(json.dumps(trust.config, sort_keys=True))
+
+
+@lru_cache(maxsize=32)
+def _parsed_config(source: str) -> TrustConfig:
+    return TrustConfig.model_validate(json.loads(source))
 
 
 def get_trust(session: Session, code: str | None) -> Trust:
