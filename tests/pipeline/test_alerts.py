@@ -491,3 +491,34 @@ def test_every_step_writes_an_audit_event(service: Service, client: TestClient) 
         "alert.notified",
         "alert.acknowledged",
     } <= actions
+
+
+def test_an_ack_that_matches_no_alert_is_answered_and_escalation_goes_on(
+    service: Service, client: TestClient
+) -> None:
+    service.enrol(1)
+    post_sms(client, service, PATIENT, "my legs have gone weak")
+    handle_replies()
+    post_sms(client, service, ASHA, "ACK QQQQ")
+    handle_replies()
+    assert the_alert().state == AlertState.OPEN
+    assert templates_to(ASHA)[-1] == "ack_not_understood"
+    send_due()
+    answer = [m.body for m in service.twilio.messages if m.to == ASHA][-1]
+    assert "QQQQ" in answer and "Escalation continues" in answer
+
+
+def test_a_staff_message_that_is_not_an_ack_changes_nothing(
+    service: Service, client: TestClient
+) -> None:
+    service.enrol(1)
+    post_sms(client, service, PATIENT, "numb feet and I keep falling")
+    handle_replies()
+    post_sms(client, service, ASHA, "on my way in, will call her from the car")
+    handle_replies()
+    assert the_alert().state == AlertState.OPEN
+    with session_scope() as session:
+        kinds = list(
+            session.scalars(select(InboundMessage.sender_kind).order_by(InboundMessage.id))
+        )
+    assert kinds == ["patient", "staff"]
