@@ -9,8 +9,8 @@ from messages.triage.context import Finding, apply_context, select_cues
 from messages.triage.keywords import keyword_of
 from messages.triage.labeller import decide
 from messages.triage.loader import Lexicon, load_lexicon, normalise_languages
-from messages.triage.normalise import BOUNDARY, MAX_CHARS, QUESTION, RawToken, tokenise
-from messages.triage.patterns import Hit, join_tokens
+from messages.triage.normalise import BOUNDARY, MAX_CHARS, QUESTION, tokenise
+from messages.triage.patterns import Hit
 from messages.triage.result import TriageResult
 from messages.triage.spelling import Speller
 from messages.triage.subjects import other_people
@@ -30,7 +30,7 @@ def triage(text: str, languages: Sequence[str] = DEFAULT_LANGUAGES) -> TriageRes
     prepared = _prepared(normalise_languages(languages))
     try:
         return _triage(text if isinstance(text, str) else str(text), *prepared)
-    except Exception as exc:  # noqa: BLE001 - safety: an unreadable reply goes to a person
+    except Exception as exc:
         return TriageResult(
             label="unclear",
             evidence={"reason": "triage failed: needs a person", "error": type(exc).__name__},
@@ -48,37 +48,31 @@ def _triage(text: str, lexicon: Lexicon, speller: Speller) -> TriageResult:
             label=keyword, evidence={"reason": f"keyword {keyword}", "keyword": text.strip()}
         )
 
-    tokens, spelling = speller.tokens(tokenise(text, lexicon.emoji))
+    norms, surfaces, spelling = speller.tokens(*tokenise(text, lexicon.emoji))
     # a full stop before and after, so patterns can say "at the start of a sentence" (". who")
-    tokens = [RawToken(BOUNDARY, ""), *tokens, RawToken(BOUNDARY, "")]
-    norms = [t.norm for t in tokens]
-    surfaces = [t.surface for t in tokens]
-    joined, index = join_tokens(norms)
-    present = frozenset(norms)
-
-    excluded = lexicon.not_if.find(joined, index, present)
+    norms = [BOUNDARY, *norms, BOUNDARY]
+    surfaces = ["", *surfaces, ""]
+    found = lexicon.matcher.find(norms)
+    excluded = found["not_if"]
     hits = [
         hit
-        for patterns in lexicon.symptoms.values()
-        for hit in patterns.find(joined, index, present)
+        for code in lexicon.symptoms
+        for hit in found[f"symptom:{code}"]
         if not any(x.tag == hit.tag and _overlap(x, hit) for x in excluded)
     ]
     findings = [Finding("symptom", hit) for hit in _outermost(hits)]
-    findings += [Finding("qualifier", h) for h in lexicon.qualifiers.find(joined, index, present)]
-    findings += [Finding("all_well", h) for h in lexicon.all_well.find(joined, index, present)]
-    findings += [
-        Finding("needs_person", h) for h in lexicon.needs_person.find(joined, index, present)
-    ]
-
+    findings += [Finding("qualifier", h) for h in found["qualifiers"]]
+    findings += [Finding("all_well", h) for h in found["all_well"]]
+    findings += [Finding("needs_person", h) for h in found["needs_person"]]
     findings = _drop_contained(findings)
-    cues = select_cues(lexicon.cues.find(joined, index, present), lexicon)
+    cues = select_cues(found["cues"], lexicon)
     apply_context(norms, surfaces, findings, cues, lexicon)
     stops = {i for c in cues if c.kind.type == "terminate" for i in range(c.hit.start, c.hit.end)}
     roles = other_people(
         norms,
         findings,
-        lexicon.subjects.find(joined, index, present),
-        lexicon.roles.find(joined, index, present),
+        found["subjects"],
+        found["roles"],
         stops,
         lexicon,
     )

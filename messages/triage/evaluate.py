@@ -1,4 +1,4 @@
-"""Score triage against a labelled set: the confusion matrix and the figures issue 3 sets targets for."""
+"""Score triage against a labelled set: confusion matrix and the figures issue 3 has targets for."""
 
 from __future__ import annotations
 
@@ -73,7 +73,7 @@ def evaluate(
 
 
 def read_labelled(path: Path) -> list[tuple[str, str]]:
-    """(text, label) rows of a CSV with ``text`` and ``label`` columns (fields may hold newlines)."""
+    """(text, label) rows of a CSV with ``text`` and ``label`` columns (fields may span lines)."""
     with path.open(newline="", encoding="utf-8") as handle:
         reader = csv.DictReader(handle)
         if not reader.fieldnames or not {"text", "label"} <= set(reader.fieldnames):

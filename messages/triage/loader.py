@@ -11,7 +11,13 @@ from typing import Any
 import yaml
 
 from messages.triage.normalise import fold
-from messages.triage.patterns import _PATTERN_TOKEN, PatternBuilder, PatternError, PatternSet
+from messages.triage.patterns import (
+    _PATTERN_TOKEN,
+    Matcher,
+    PatternBuilder,
+    PatternError,
+    PatternSet,
+)
 
 COMMON_FILE = "common.yaml"
 SEVERITIES = ("red", "amber")
@@ -22,7 +28,7 @@ ROLE_TAGS = ("self_well", "relative_well", "carer_here", "own")
 
 
 class _WordsLoader(yaml.SafeLoader):
-    """YAML without implicit booleans or numbers: ``no``, ``off``, ``on`` and ``1`` are words here."""
+    """YAML without implicit booleans or numbers: ``no``, ``off``, ``on`` and ``1`` stay words."""
 
 
 _WordsLoader.yaml_implicit_resolvers = {
@@ -68,6 +74,7 @@ class Lexicon:
     roles: PatternSet
     all_well: PatternSet
     needs_person: PatternSet
+    matcher: Matcher
 
 
 def _read(name: str) -> dict[str, Any]:
@@ -76,7 +83,7 @@ def _read(name: str) -> dict[str, Any]:
     except FileNotFoundError as exc:
         raise LexiconError(f"no lexicon file {name}") from exc
     try:
-        data = yaml.load(text, Loader=_WordsLoader) or {}  # noqa: S506 - a safe loader
+        data = yaml.load(text, Loader=_WordsLoader) or {}
     except yaml.YAMLError as exc:
         raise LexiconError(f"{name}: not valid YAML: {exc}") from exc
     if not isinstance(data, dict):
@@ -228,6 +235,18 @@ def load_lexicon(languages: tuple[str, ...] = ("en", "cy", "pl")) -> Lexicon:
         for char in _strings(chars, f"emoji.{name}")
     }
     fuzzy = _mapping(common.get("fuzzy"), "fuzzy")
+    matcher = Matcher(
+        {
+            **{f"symptom:{code}": patterns for code, patterns in symptoms.items()},
+            "not_if": not_if,
+            "qualifiers": qualifiers,
+            "cues": compiled_cues,
+            "subjects": subjects,
+            "roles": roles,
+            "all_well": all_well,
+            "needs_person": needs_person,
+        }
+    )
     return Lexicon(
         languages=languages,
         keywords=keywords,
@@ -253,11 +272,12 @@ def load_lexicon(languages: tuple[str, ...] = ("en", "cy", "pl")) -> Lexicon:
         roles=roles,
         all_well=all_well,
         needs_person=needs_person,
+        matcher=matcher,
     )
 
 
 def normalise_languages(languages: Sequence[str]) -> tuple[str, ...]:
-    """Known language codes in a stable order; English is always read (keywords, emoji, structure)."""
+    """Known language codes in a stable order; English is always read (SMS mixes it in)."""
     known = ("en", "cy", "pl")
     wanted = {str(code).lower().split("-")[0] for code in languages}
     return tuple(code for code in known if code in wanted or code == "en")

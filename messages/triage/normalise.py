@@ -1,4 +1,4 @@
-"""Turn a reply into a list of plain tokens: lower case, no accents, emoji named, punctuation reduced.
+"""Turn a reply into plain tokens: lower case, no accents, emoji named, punctuation reduced.
 
 Every token keeps the patient's own spelling beside it (``surface``) so evidence can quote them.
 """
@@ -8,7 +8,6 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Mapping
-from dataclasses import dataclass
 
 MAX_CHARS = 10_000
 BOUNDARY = "."
@@ -16,7 +15,9 @@ QUESTION = "?"
 COMMA = ","
 
 # Letters that NFKD does not split into a base letter and an accent.
-_FOLD = str.maketrans({"ł": "l", "đ": "d", "ø": "o", "æ": "ae", "œ": "oe", "ß": "ss", "ı": "i"})
+_FOLD = str.maketrans(
+    {"ł": "l", "đ": "d", "ø": "o", "æ": "ae", "œ": "oe", "ß": "ss", "\u0131": "i"}
+)
 _APOSTROPHES = str.maketrans({c: "'" for c in "\u2019\u2018\u02bc\u2032`\u00b4"})
 _DASHES = str.maketrans({c: "-" for c in "\u2010\u2011\u2012\u2013\u2014\u2015\u2212"})
 _TOKEN = re.compile(
@@ -28,12 +29,6 @@ _TOKEN = re.compile(
 )
 CLITICS = ("'s", "'n")  # it's -> it 's ; Welsh nghoesau'n -> nghoesau 'n
 _REPEATS = re.compile(r"(\w)\1{2,}")
-
-
-@dataclass(frozen=True, slots=True)
-class RawToken:
-    norm: str
-    surface: str
 
 
 def fold(text: str) -> str:
@@ -61,32 +56,36 @@ def _replace_symbols(text: str, emoji: Mapping[str, str]) -> str:
     return "".join(out)
 
 
-def tokenise(text: str, emoji: Mapping[str, str]) -> list[RawToken]:
-    """Split into tokens. Sentence ends become ".", question marks "?", spaced dashes ","."""
-    text = text[:MAX_CHARS].replace("\r\n", "\n").replace("\r", "\n")
-    text = fold(_replace_symbols(text, emoji))
-    tokens: list[RawToken] = []
-    for match in _TOKEN.finditer(text):
-        piece = match.group()
-        if piece == "\n" or (piece[0] in ".!;:\u2026" and "?" not in piece):
-            norm = BOUNDARY
-        elif "?" in piece and not piece[0].isalnum():
-            norm = QUESTION
-        elif piece.strip().startswith("-") or piece == ",":
-            norm = COMMA
-        elif piece in "&+":
-            norm = "and"
-        else:
-            norm = _REPEATS.sub(r"\1\1", piece)
-        if norm in (BOUNDARY, QUESTION, COMMA) and tokens and tokens[-1].norm == norm:
+def tokenise(text: str, emoji: Mapping[str, str]) -> tuple[list[str], list[str]]:
+    """Split into tokens and their surfaces. Sentence ends become ".", question marks "?",
+    spaced dashes ","; letters repeated three times or more are read twice ("sooo" -> "soo")."""
+    text = text[:MAX_CHARS]
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = _REPEATS.sub(r"\1\1", fold(_replace_symbols(text, emoji)))
+    norms: list[str] = []
+    surfaces: list[str] = []
+    for piece in _TOKEN.findall(text):
+        if piece[0].isalnum():
+            for clitic in CLITICS:
+                if piece.endswith(clitic) and len(piece) > len(clitic):
+                    norms += (piece[: -len(clitic)], clitic)
+                    surfaces += (piece, piece)
+                    break
+            else:
+                norms.append(piece)
+                surfaces.append(piece)
             continue
-        surface = piece.strip()
-        for clitic in CLITICS:
-            if norm.endswith(clitic) and len(norm) > len(clitic):
-                base = norm[: -len(clitic)]
-                tokens.append(RawToken(base, surface))
-                tokens.append(RawToken(clitic, surface))
-                break
+        if piece in ",&+/":
+            norm = "and" if piece in "&+" else piece
+        elif "?" in piece:
+            norm = QUESTION
+        elif piece.strip().startswith("-"):
+            norm = COMMA
         else:
-            tokens.append(RawToken(norm, surface))
-    return tokens
+            norm = BOUNDARY
+        if norm in (BOUNDARY, QUESTION, COMMA) and norms and norms[-1] == norm:
+            continue
+        norms.append(norm)
+        surfaces.append(piece.strip())
+    return norms, surfaces

@@ -11,8 +11,8 @@ A reply's tokens are joined as `` tok tok tok `` (see ``join_tokens``); one toke
 A gap never runs over a full stop, a comma or a clause break such as "but" (``gap_stoppers``).
 
 For speed, alternatives made only of plain words are compiled as a trie (one branch per word
-instead of one try per phrase), and each pattern set knows words the reply must contain for any
-of its patterns to match, so most sets are skipped without running their regex.
+instead of one try per phrase), and each regex knows words of which the reply must contain one
+for it to match (its anchors), so most regexes are never run on a given reply.
 """
 
 from __future__ import annotations
@@ -60,6 +60,12 @@ class Anchors:
     def __or__(self, other: Anchors) -> Anchors:
         return Anchors(self.words | other.words, self.prefixes | other.prefixes)
 
+    def present(self, tokens: frozenset[str]) -> bool:
+        if not self.words.isdisjoint(tokens):
+            return True
+        prefixes = tuple(self.prefixes)
+        return bool(prefixes) and any(t.startswith(prefixes) for t in tokens)
+
 
 @dataclass(frozen=True, slots=True)
 class _Piece:
@@ -67,6 +73,8 @@ class _Piece:
     required: bool  # must match at least one token (not optional, not a gap or lookahead)
     anchors: Anchors | None  # for a required piece: its possible first tokens; None if unknown
     phrases: frozenset[tuple[str, ...]] | None  # the word sequences it matches, if only words
+    starts: Anchors | None = None  # the tokens a match can start with; None if unknown
+    consumes: bool = True  # False for a lookahead, which matches no token
 
 
 def _words_regex(words: Sequence[str]) -> str:
@@ -85,15 +93,18 @@ def join_tokens(tokens: Sequence[str]) -> tuple[str, dict[int, int]]:
     return " " + " ".join(tokens) + " ", index
 
 
+_Node = dict[str, "_Node"]
+
+
 def _trie(phrases: Iterable[tuple[str, ...]]) -> str:
-    root: dict[str, dict] = {}  # type: ignore[type-arg]
+    root: _Node = {}
     for phrase in phrases:
         node = root
         for word in phrase:
             node = node.setdefault(word, {})
         node[""] = {}
 
-    def emit(node: dict[str, dict]) -> str:  # type: ignore[type-arg]
+    def emit(node: _Node) -> str:
         branches = [
             " " + re.escape(w) + "(?= )" + emit(child) for w, child in sorted(node.items()) if w
         ]
@@ -114,21 +125,28 @@ def _alternation(pieces: list[_Piece]) -> _Piece:
         regexes.append(_trie(all_phrases))
     regex = regexes[0] if len(regexes) == 1 else "(?:" + "|".join(regexes) + ")"
     required = all(p.required for p in pieces)
-    anchors: Anchors | None = None
-    if required and all(p.anchors is not None for p in pieces):
-        anchors = Anchors(frozenset(), frozenset())
-        for p in pieces:
-            assert p.anchors is not None
-            anchors |= p.anchors
-    return _Piece(regex, required, anchors, all_phrases if not others else None)
+    anchors = _union([p.anchors for p in pieces]) if required else None
+    starts = _union([p.starts for p in pieces])
+    return _Piece(regex, required, anchors, all_phrases if not others else None, starts)
+
+
+def _union(sets: Sequence[Anchors | None]) -> Anchors | None:
+    if any(a is None for a in sets):
+        return None
+    union = Anchors(frozenset(), frozenset())
+    for a in sets:
+        assert a is not None
+        union |= a
+    return union
 
 
 # Words too common to decide whether a pattern is worth running: prefer another anchor.
-_COMMON = frozenset(
+_COMMON_WORDS = (
     ". , ? i my me the a an and to is it 's in of on at with for but so not no can't don't have "
     "has had be been was are am i'm i've his her he she you that this just all get got go going "
-    "feel feels feeling like bit very really when now then still".split()
+    "feel feels feeling like bit very really when now then still"
 )
+_COMMON = frozenset(_COMMON_WORDS.split())
 
 
 def _cost(anchors: Anchors | None) -> int:
@@ -154,7 +172,19 @@ def _sequence_of(parts: list[_Piece]) -> _Piece:
                 tuple(w for phrase in combo for w in phrase)
                 for combo in product(*(p.phrases or () for p in parts))
             )
-    return _Piece(regex, first is not None, first.anchors if first else None, phrases)
+    # the first token is the first token of a leading optional part or of the first required one
+    leading: list[Anchors | None] = []
+    for p in parts:
+        if not p.consumes:
+            continue
+        leading.append(p.starts)
+        if p.required:
+            break
+    else:
+        leading.append(None)  # nothing is required: a match could start anywhere
+    return _Piece(
+        regex, first is not None, first.anchors if first else None, phrases, _union(leading)
+    )
 
 
 class _Compiler:
@@ -200,12 +230,12 @@ class _Compiler:
                 continue
             if token == "!":
                 atom, pos = self._atom(tokens, pos + 1, pattern, allow_gaps)
-                parts.append(_Piece(f"(?!{atom.regex})", False, None, None))
+                parts.append(_Piece(f"(?!{atom.regex})", False, None, None, None, consumes=False))
                 continue
             atom, pos = self._atom(tokens, pos, pattern, allow_gaps)
             if pos < len(tokens) and tokens[pos] == "?":
                 phrases = None if atom.phrases is None else atom.phrases | {()}
-                atom = _Piece(f"(?:{atom.regex})?", False, None, phrases)
+                atom = _Piece(f"(?:{atom.regex})?", False, None, phrases, atom.starts)
                 pos += 1
             parts.append(atom)
         if not parts:
@@ -237,13 +267,14 @@ class _Compiler:
         if word.endswith("*") and len(word) > 1:
             stem = word[:-1]
             regex = " " + re.escape(stem) + "[^ ]*"
-            return _Piece(regex, True, Anchors(frozenset(), frozenset({stem})), None), pos + 1
-        words = (word,)
+            anchors = Anchors(frozenset(), frozenset({stem}))
+            return _Piece(regex, True, anchors, None, anchors), pos + 1
+        words: tuple[str, ...] = (word,)
         for clitic in CLITICS:  # written "he's", read as the tokens "he 's"
             if word.endswith(clitic) and len(word) > len(clitic):
                 words = (word[: -len(clitic)], clitic)
         anchors = Anchors(frozenset({words[0]}), frozenset())
-        return _Piece(_words_regex(words), True, anchors, frozenset({words})), pos + 1
+        return _Piece(_words_regex(words), True, anchors, frozenset({words}), anchors), pos + 1
 
     def _word_list(self, name: str, pattern: str) -> _Piece:
         if name in self.list_cache:
@@ -267,16 +298,39 @@ class _Unit:
         self.entries = entries  # (tag, pattern text, piece)
         body = "|".join(f"(?P<p{i}>{piece.regex})" for i, (_, _, piece) in enumerate(entries))
         self.regex = re.compile(f"(?:{body})")
-        self.anchors: Anchors | None = Anchors(frozenset(), frozenset())
-        for _, _, piece in entries:
-            if piece.anchors is None or self.anchors is None:
-                self.anchors = None
-            else:
-                self.anchors |= piece.anchors
+        self.anchors = _union([piece.anchors for _, _, piece in entries])
+        starts = _union([piece.starts for _, _, piece in entries])
+        self.start_words = starts.words if starts is not None else None
+        self.start_prefixes = tuple(starts.prefixes) if starts is not None else ()
 
-    def find_all(self, text: str, index: Mapping[int, int]) -> list[Hit]:
+    def _matches(
+        self, text: str, positions: Mapping[str, list[int]] | None
+    ) -> Iterable[re.Match[str]]:
+        if positions is None or self.start_words is None:
+            yield from self.regex.finditer(text)
+            return
+        # try only where a match can start, instead of at every word
+        offsets = [
+            offset
+            for token, at in positions.items()
+            if token in self.start_words
+            or (self.start_prefixes and token.startswith(self.start_prefixes))
+            for offset in at
+        ]
+        end = -1
+        for offset in sorted(offsets):
+            if offset < end:
+                continue
+            match = self.regex.match(text, offset)
+            if match is not None:
+                end = match.end()
+                yield match
+
+    def find_all(
+        self, text: str, index: Mapping[int, int], positions: Mapping[str, list[int]] | None = None
+    ) -> list[Hit]:
         hits: list[Hit] = []
-        for match in self.regex.finditer(text):
+        for match in self._matches(text, positions):
             groups = match.groupdict()
             which = next(k for k, v in groups.items() if k[0] == "p" and v is not None)
             tag, pattern, _ = self.entries[int(which[1:])]
@@ -290,51 +344,74 @@ class _Unit:
 
 
 class PatternSet:
-    """Tagged patterns; ``find`` returns their hits.
-
-    Each pattern (or, with ``merge_tags``, each tag) has its own regex, so hits may overlap: cues
-    need that ("not sure" and "not" are both seen, and the longer is chosen). A regex runs only
-    when the reply holds one of its anchor words, found through an index by word.
-    """
+    """Tagged patterns, each (or, with ``merge_tags``, each tag) with its own regex, so hits of
+    different patterns may overlap: cues need that ("not sure" and "not" are both seen, and the
+    longer is chosen). ``Matcher`` runs many sets at once; ``find`` runs this one alone."""
 
     def __init__(self, compiled: list[tuple[str, str, _Piece]]) -> None:
-        self._units = [_Unit([entry]) for entry in compiled]
-        self._for_token: dict[str, tuple[int, ...]] = {}
-        self._always: list[_Unit] = []
-        self._by_word: dict[str, list[_Unit]] = {}
-        self._by_prefix: list[tuple[tuple[str, ...], _Unit]] = []
-        for unit in self._units:
-            if unit.anchors is None:
-                self._always.append(unit)
-                continue
-            for word in unit.anchors.words:
-                self._by_word.setdefault(word, []).append(unit)
-            if unit.anchors.prefixes:
-                self._by_prefix.append((tuple(unit.anchors.prefixes), unit))
+        self.units = [_Unit([entry]) for entry in compiled]
 
     def __len__(self) -> int:
-        return len(self._units)
-
-    def _units_for(self, token: str) -> tuple[int, ...]:
-        found = self._for_token.get(token)
-        if found is None:
-            units = list(self._by_word.get(token, ()))
-            units += [u for prefixes, u in self._by_prefix if token.startswith(prefixes)]
-            found = tuple(self._units.index(u) for u in units)
-            if len(self._for_token) < 100_000:
-                self._for_token[token] = found
-        return found
+        return len(self.units)
 
     def find(self, text: str, index: Mapping[int, int], tokens: frozenset[str]) -> list[Hit]:
-        chosen: set[int] = set()
-        for token in tokens:
-            chosen.update(self._units_for(token))
         hits: list[Hit] = []
-        for unit in self._always:
-            hits += unit.find_all(text, index)
-        for i in sorted(chosen):
-            hits += self._units[i].find_all(text, index)
+        for unit in self.units:
+            if unit.anchors is None or unit.anchors.present(tokens):
+                hits += unit.find_all(text, index)
         return hits
+
+
+class Matcher:
+    """Runs named pattern sets over one reply, each regex only when the reply holds one of its
+    anchor words (looked up once per word, as a bit mask over every regex)."""
+
+    def __init__(self, sets: Mapping[str, PatternSet]) -> None:
+        self.names = tuple(sets)
+        self._units: list[tuple[str, _Unit]] = [
+            (name, unit) for name, pattern_set in sets.items() for unit in pattern_set.units
+        ]
+        self._always = 0
+        self._by_word: dict[str, int] = {}
+        self._by_prefix: list[tuple[tuple[str, ...], int]] = []
+        for i, (_, unit) in enumerate(self._units):
+            bit = 1 << i
+            if unit.anchors is None:
+                self._always |= bit
+                continue
+            for word in unit.anchors.words:
+                self._by_word[word] = self._by_word.get(word, 0) | bit
+            if unit.anchors.prefixes:
+                self._by_prefix.append((tuple(unit.anchors.prefixes), bit))
+        self._mask_cache: dict[str, int] = {}
+
+    def _mask(self, token: str) -> int:
+        mask = self._mask_cache.get(token)
+        if mask is None:
+            mask = self._by_word.get(token, 0)
+            for prefixes, bit in self._by_prefix:
+                if token.startswith(prefixes):
+                    mask |= bit
+            if len(self._mask_cache) < 100_000:
+                self._mask_cache[token] = mask
+        return mask
+
+    def find(self, tokens: Sequence[str]) -> dict[str, list[Hit]]:
+        text, index = join_tokens(tokens)
+        positions: dict[str, list[int]] = {}
+        for offset, i in index.items():
+            if i < len(tokens):
+                positions.setdefault(tokens[i], []).append(offset)
+        mask = self._always
+        for token in positions:
+            mask |= self._mask(token)
+        found: dict[str, list[Hit]] = {name: [] for name in self.names}
+        while mask:
+            low = mask & -mask
+            mask ^= low
+            name, unit = self._units[low.bit_length() - 1]
+            found[name] += unit.find_all(text, index, positions)
+        return found
 
 
 class PatternBuilder:

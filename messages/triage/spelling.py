@@ -16,7 +16,6 @@ from rapidfuzz import fuzz, process
 from rapidfuzz.distance import Levenshtein
 
 from messages.triage.loader import Lexicon
-from messages.triage.normalise import RawToken
 
 _DOUBLE = re.compile(r"(\w)\1")
 _CACHE_LIMIT = 50_000
@@ -64,13 +63,22 @@ class Speller:
             return (word,), None
         return (best[0],), "fuzzy"
 
-    def tokens(self, raw: list[RawToken]) -> tuple[list[RawToken], dict[str, str]]:
-        """Tokens with spellings read, and a record of what was read as what (for the evidence)."""
-        out: list[RawToken] = []
+    def tokens(
+        self, norms: list[str], surfaces: list[str]
+    ) -> tuple[list[str], list[str], dict[str, str]]:
+        """Tokens with spellings read, their surfaces, and what was read as what (evidence)."""
+        out_norms: list[str] = []
+        out_surfaces: list[str] = []
         changed: dict[str, str] = {}
-        for token in raw:
-            words, how = self.read(token.norm)
-            if how is not None:
-                changed[token.surface] = " ".join(words)
-            out.extend(RawToken(w, token.surface) for w in words)
-        return out, changed
+        cache = self._cache
+        for word, surface in zip(norms, surfaces, strict=True):
+            cached = cache.get(word)
+            words, how = cached if cached is not None else self.read(word)
+            if how is None:
+                out_norms.append(word)
+                out_surfaces.append(surface)
+                continue
+            changed[surface] = " ".join(words)
+            out_norms += words
+            out_surfaces += [surface] * len(words)
+        return out_norms, out_surfaces, changed

@@ -53,7 +53,8 @@ def other_people(
     third = [h for h in subject_hits if h.tag == "third_person"]
     # "my wife" is the wife, not me
     subject_hits = [
-        h for h in subject_hits
+        h
+        for h in subject_hits
         if h.tag == "third_person" or not any(t.start <= h.start < t.end for t in third)
     ]
     for finding in findings:

@@ -37,8 +37,13 @@ def test_triage_reads_the_text_column_of_a_csv(tmp_path: Path) -> None:
 def test_triage_eval_prints_the_matrix_and_figures_and_passes_on_the_dev_set() -> None:
     result = runner.invoke(app, ["triage", "--eval", str(dev_set_path())])
     assert result.exit_code == 0, result.output
-    for name in ("red sensitivity", "alert sensitivity", "none specificity", "no reply dropped",
-                 "keywords exact"):
+    for name in (
+        "red sensitivity",
+        "alert sensitivity",
+        "none specificity",
+        "no reply dropped",
+        "keywords exact",
+    ):
         assert name in result.output
     assert "gold \\ predicted" in result.output
 

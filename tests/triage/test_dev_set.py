@@ -1,4 +1,4 @@
-"""The labelled development set: every red and amber row by name, and the figures issue 3 targets."""
+"""The labelled dev set: every red and amber row by name, and the figures issue 3 targets."""
 
 from __future__ import annotations
 

@@ -204,8 +204,14 @@ def test_a_symptom_outside_the_spine_needs_a_person() -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["NUMBNESS IN MY FEET", "numbnes in my feet", "tinglng in both hands", "pins n needles 😩",
-     "legz r wobbly", "cnt feel me toes"],
+    [
+        "NUMBNESS IN MY FEET",
+        "numbnes in my feet",
+        "tinglng in both hands",
+        "pins n needles 😩",
+        "legz r wobbly",
+        "cnt feel me toes",
+    ],
 )
 def test_spelling_capitals_and_emoji_do_not_change_a_red_label(text: str) -> None:
     assert label(text) == "red"

@@ -17,8 +17,16 @@ def test_every_symptom_has_a_severity_and_patterns() -> None:
     lexicon = load_lexicon()
     assert set(lexicon.severity.values()) <= {"red", "amber"}
     assert all(len(patterns) for patterns in lexicon.symptoms.values())
-    assert {"radicular_pain", "limb_numbness", "limb_weakness", "saddle_numbness", "bladder",
-            "bowel", "neck_pain", "back_pain"} <= set(lexicon.severity)
+    assert {
+        "radicular_pain",
+        "limb_numbness",
+        "limb_weakness",
+        "saddle_numbness",
+        "bladder",
+        "bowel",
+        "neck_pain",
+        "back_pain",
+    } <= set(lexicon.severity)
 
 
 def test_yaml_words_like_no_and_off_stay_words() -> None:
@@ -54,5 +62,5 @@ def test_word_lists_optional_words_prefixes_and_lookaheads() -> None:
 
 @pytest.mark.parametrize("pattern", ["(a|b", "@MISSING", "a )", "!"])
 def test_a_broken_pattern_is_reported_with_the_pattern(pattern: str) -> None:
-    with pytest.raises(PatternError, match="pattern|list|'"):
+    with pytest.raises(PatternError, match=r"pattern|list|'"):
         PatternBuilder({}, fold, []).build([("t", pattern)])

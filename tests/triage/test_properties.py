@@ -31,7 +31,18 @@ SAMPLE_REPLIES = (
     "The tingling stopped last month",
     "who is this?",
 )
-KEYWORDS = ("stop", "STOP", "Unsubscribe", "cancel", "end", "quit", "start", "unstop", "help", "INFO")
+KEYWORDS = (
+    "stop",
+    "STOP",
+    "Unsubscribe",
+    "cancel",
+    "end",
+    "quit",
+    "start",
+    "unstop",
+    "help",
+    "INFO",
+)
 
 any_reply = st.one_of(st.text(max_size=1600), st.sampled_from(SAMPLE_REPLIES))
 word = st.text(alphabet=st.characters(categories=("L", "N")), min_size=1, max_size=12)

@@ -1,1 +1,1 @@
-"""The triage vocabulary: YAML files a clinician can read and extend (see messages/triage/README.md)."""
+"""The triage vocabulary: YAML a clinician can read and extend (see messages/triage/README.md)."""
