@@ -53,6 +53,8 @@ def celery_config(settings: Settings) -> dict[str, Any]:
     if settings.broker_is_filesystem:
         transport_options = filesystem_transport_options(settings.data_dir)
         transport = "worker.broker:AtomicFilesystemTransport"
+    elif settings.broker_key_prefix:
+        transport_options = {"global_keyprefix": settings.broker_key_prefix}
     return {
         "broker_url": settings.resolved_broker_url,
         "broker_transport": transport,

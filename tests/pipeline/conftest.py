@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -127,11 +128,14 @@ def _nhs_number(i: int) -> str:
 
 
 @pytest.fixture
-def redis_broker() -> Iterator[str]:
-    client = redis.Redis.from_url(REDIS_URL)
-    client.flushdb()
+def redis_broker(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """Redis, with keys under a prefix of this test's own, so concurrent runs never meet."""
+    prefix = f"safetynet-test-{uuid.uuid4().hex[:12]}:"
+    monkeypatch.setenv("BROKER_KEY_PREFIX", prefix)
     yield REDIS_URL
-    client.flushdb()
+    client = redis.Redis.from_url(REDIS_URL)
+    for key in client.scan_iter(match=f"{prefix}*", count=1000):
+        client.delete(key)
     client.close()
 
 
@@ -148,6 +152,7 @@ def service(
         "BROKER_URL": redis_broker,
         "PUBLIC_BASE_URL": PUBLIC_BASE_URL,
         "STUCK_AFTER_SECONDS": "3",
+        "BROKER_KEY_PREFIX": os.environ.get("BROKER_KEY_PREFIX", ""),
         "SAFETYNET_DATA_DIR": os.environ["SAFETYNET_DATA_DIR"],
         **fake_twilio.env(),
         **smtp_server.env(),
