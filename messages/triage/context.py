@@ -108,7 +108,7 @@ class _Reach:
             if reached:
                 if token not in self.lexicon.connectors:
                     break
-            elif token == COMMA:
+            elif token == COMMA or token in self.lexicon.scope_breakers:
                 break
             else:
                 filler += 1

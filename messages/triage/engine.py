@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from functools import lru_cache
 
-from messages.triage.context import Finding, apply_context, select_cues
+from messages.triage.context import Finding, apply_context, quote, select_cues
 from messages.triage.keywords import keyword_of
 from messages.triage.labeller import decide
 from messages.triage.loader import Lexicon, load_lexicon, normalise_languages
@@ -65,6 +65,7 @@ def _triage(text: str, lexicon: Lexicon, speller: Speller) -> TriageResult:
     findings += [Finding("all_well", h) for h in found["all_well"]]
     findings += [Finding("needs_person", h) for h in found["needs_person"]]
     findings = _drop_contained(findings)
+    _denied_by_all_well(findings, surfaces)
     cues = select_cues(found["cues"], lexicon)
     apply_context(norms, surfaces, findings, cues, lexicon)
     stops = {i for c in cues if c.kind.type == "terminate" for i in range(c.hit.start, c.hit.end)}
@@ -89,6 +90,17 @@ def _triage(text: str, lexicon: Lexicon, speller: Speller) -> TriageResult:
         truncated=len(text) > MAX_CHARS,
         extra=extra,
     )
+
+
+def _denied_by_all_well(findings: list[Finding], surfaces: list[str]) -> None:
+    """A symptom inside an all-well phrase is denied by it: "no new pain", "pain free"."""
+    well = [f.hit for f in findings if f.kind == "all_well"]
+    for finding in findings:
+        if finding.kind != "symptom":
+            continue
+        for hit in well:
+            if hit.start <= finding.hit.start and finding.hit.end <= hit.end:
+                finding.modifiers.setdefault("negated", quote(surfaces, hit))
 
 
 def _outermost(hits: list[Hit]) -> list[Hit]:

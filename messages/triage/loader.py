@@ -62,6 +62,7 @@ class Lexicon:
     connectors: frozenset[str]
     listable: frozenset[str]
     contrast_after: frozenset[str]
+    scope_breakers: frozenset[str]
     severity: Mapping[str, str]
     yields_to: Mapping[str, frozenset[str]]
     symptoms: Mapping[str, PatternSet]
@@ -260,6 +261,7 @@ def load_lexicon(languages: tuple[str, ...] = ("en", "cy", "pl")) -> Lexicon:
         connectors=frozenset(fold(w) for w in _strings(structure.get("connectors"), "conn")),
         listable=frozenset(fold(w) for w in merged.words.get("LISTABLE", [])),
         contrast_after=frozenset(fold(w) for w in _strings(structure.get("contrast_after"), "c")),
+        scope_breakers=frozenset(fold(w) for w in _strings(structure.get("scope_breakers"), "b")),
         severity=merged.severity,
         yields_to={code: frozenset(codes) for code, codes in merged.yields_to.items()},
         symptoms=symptoms,

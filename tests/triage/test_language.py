@@ -284,3 +284,38 @@ def test_amber_back_pain_carries_its_nice_detail_codes() -> None:
 def test_a_red_symptom_buried_in_a_long_message_is_found() -> None:
     filler = "We had a lovely time at the seaside and the weather was kind to us. " * 20
     assert label(filler + "My legs went from under me on the prom. " + filler) == "red"
+
+
+# --- negations that must not swallow a red flag ---
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Without my frame I can't walk",
+        "Never felt so weak in my legs",
+        "my legs aren't right",
+        "No. My legs are numb.",
+        "Not numb, just tingly",
+        "no improvement in the numbness",
+        "Feet not as numb as yesterday but still numb",
+        "Nothing much, just numb feet",
+        "no pain, numb legs",
+    ],
+)
+def test_a_negation_nearby_does_not_hide_a_red_flag(text: str) -> None:
+    assert label(text) == "red"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Neither numb nor weak",
+        "not had any numbness or tingling",
+        "Haven't noticed any weakness",
+        "no weakness in my legs or arms",
+        "Hi, all good here, no new pain",
+    ],
+)
+def test_a_denial_of_every_symptom_is_none(text: str) -> None:
+    assert label(text) == "none"
