@@ -17,7 +17,7 @@ from messages.triage.loader import CueKind, Lexicon
 from messages.triage.normalise import COMMA
 from messages.triage.patterns import Hit
 
-MODIFYING = ("negated", "resolved", "uncertain")
+MODIFYING = ("negated", "resolved", "uncertain", "hedge")
 
 
 @dataclass

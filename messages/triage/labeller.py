@@ -16,6 +16,12 @@ def is_current(finding: Finding) -> bool:
     return not any(m in finding.modifiers for m in _NOT_CURRENT)
 
 
+def _settle(finding: Finding) -> None:
+    # only a resolution the patient is sure of counts: "I don't think the tingling has gone"
+    if "resolved" in finding.modifiers and "uncertain" in finding.modifiers:
+        del finding.modifiers["resolved"]
+
+
 def _describe(finding: Finding, surfaces: Sequence[str], lexicon: Lexicon) -> dict[str, Any]:
     status = next((m for m in _NOT_CURRENT if m in finding.modifiers), "present")
     entry: dict[str, Any] = {"words": quote(surfaces, finding.hit), "status": status}
@@ -25,8 +31,9 @@ def _describe(finding: Finding, surfaces: Sequence[str], lexicon: Lexicon) -> di
         entry = {"why": finding.tag, **entry}
     if status != "present":
         entry["cue"] = finding.modifiers[status]
-    if "uncertain" in finding.modifiers:
-        entry["uncertain"] = finding.modifiers["uncertain"]
+    for modifier in ("uncertain", "hedge"):
+        if modifier in finding.modifiers:
+            entry[modifier] = finding.modifiers[modifier]
     entry["pattern"] = finding.hit.pattern
     return entry
 
@@ -40,6 +47,8 @@ def decide(
     truncated: bool,
     extra: Mapping[str, Any],
 ) -> TriageResult:
+    for finding in findings:
+        _settle(finding)
     symptoms = [f for f in findings if f.kind == "symptom"]
     current = [f for f in symptoms if is_current(f)]
     red = [f for f in current if lexicon.severity[f.tag] == "red"]

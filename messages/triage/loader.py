@@ -21,7 +21,7 @@ from messages.triage.patterns import (
 
 COMMON_FILE = "common.yaml"
 SEVERITIES = ("red", "amber")
-CUE_TYPES = ("negated", "resolved", "uncertain", "pseudo", "terminate")
+CUE_TYPES = ("negated", "resolved", "uncertain", "hedge", "pseudo", "terminate")
 DIRECTIONS = ("forward", "backward", "both", "none")
 SUBJECT_TAGS = ("first_person", "third_person")
 ROLE_TAGS = ("self_well", "relative_well", "carer_here", "own")

@@ -117,6 +117,14 @@ def test_a_resolved_symptom_does_not_hide_a_new_one() -> None:
     assert label("Back pain has gone but my feet are numb now") == "red"
 
 
+def test_a_resolution_the_patient_doubts_does_not_count() -> None:
+    assert label("I don't think the tingling in my feet has gone") == "red"
+
+
+def test_a_mild_symptom_that_has_completely_gone_is_resolved() -> None:
+    assert label("Had a bit of back pain last week but it's completely gone now") == "none"
+
+
 def test_legs_gone_weak_is_not_a_resolution() -> None:
     assert label("my legs have gone weak") == "red"
 
