@@ -247,6 +247,7 @@ class Stack:
             "SAFETYNET_DATA_DIR": str(self.workdir / "data"),
             "SMTP_HOST": "",  # email goes to the outbox; these benchmarks are about SMS
             "LOG_LEVEL": "WARNING",
+            "BROKER_KEY_PREFIX": "",  # a Redis database of its own instead
             **self.twilio.env(),
             **self.settings,
         }
