@@ -67,16 +67,20 @@ def _parse_clock(value: Any) -> time:
         hours, minutes = divmod(value, 60)
         if 0 <= hours < 24:
             return time(hours, minutes)
+    if str(value).strip() == "24:00":  # the end of the day, for a window open all day
+        return time.max
     match = re.fullmatch(r"(\d{1,2}):(\d{2})", str(value).strip())
     if not match or int(match.group(1)) > 23 or int(match.group(2)) > 59:
         raise ValueError("a local time such as 09:00")
     return time(int(match.group(1)), int(match.group(2)))
 
 
+def _format_clock(value: time) -> str:
+    return "24:00" if value == time.max else value.strftime("%H:%M")
+
+
 Clock = Annotated[
-    time,
-    BeforeValidator(_parse_clock),
-    PlainSerializer(lambda t: t.strftime("%H:%M"), return_type=str),
+    time, BeforeValidator(_parse_clock), PlainSerializer(_format_clock, return_type=str)
 ]
 
 

@@ -27,7 +27,8 @@ from schema.models import (
     StaffMember,
     Trust,
 )
-from schema.patients import suppression_reason
+from schema.patients import PLAN_KEY_PREFIX, suppression_reason
+from schema.planning import next_send_time
 from schema.settings import get_settings
 from schema.trusts import trust_config
 from schema.types import utcnow
@@ -42,6 +43,7 @@ class Outcome(StrEnum):
     SENT = "sent"
     SKIPPED = "skipped"  # not ours to send (already sent, cancelled, not yet due)
     SUPPRESSED = "suppressed"
+    DEFERRED = "deferred"  # outside the send window: due again when it opens
     RETRY = "retry"
     FAILED = "failed"
 
@@ -154,6 +156,16 @@ def _claim_and_prepare(session: Session, message_id: int, now: datetime) -> Outg
     trust = session.get(Trust, message.trust_id)
     assert trust is not None
     config = trust_config(trust)
+    if message.idempotency_key.startswith(PLAN_KEY_PREFIX):
+        # A planned message held up (an outage, retries) past the window's end waits for the
+        # next window rather than waking a patient at night. Replies and alerts always go.
+        opens = next_send_time(now, config.send_window, config.zone)
+        if opens > now:
+            message.state = MessageState.SCHEDULED
+            message.state_changed_at = now
+            message.due_at = opens
+            message.attempts -= 1
+            return Outcome.DEFERRED
     settings = get_settings()
     context = build_context(
         config, patient=patient, staff=staff, dashboard_url=settings.public_base_url

@@ -77,7 +77,7 @@ class Service:
         email: bool = False,
         cohort: str = "welcome_only",
     ) -> list[int]:
-        """Enrol `count` patients whose welcome is due now (the window is 00:00-23:59)."""
+        """Enrol `count` patients whose welcome is due now (the window is open all day)."""
         ids = []
         with session_scope() as session:
             trust = session.get(Trust, self.trust_id)
@@ -187,7 +187,7 @@ def _load_always_open_trust() -> int:
     text = (
         EXAMPLE_TRUST.read_text()
         .replace('start: "09:00"', 'start: "00:00"')
-        .replace('end: "20:00"', 'end: "23:59"')
+        .replace('end: "20:00"', 'end: "24:00"')
         .replace("cohorts:\n", WELCOME_ONLY_COHORT)
     )
     with session_scope() as session:

@@ -462,7 +462,7 @@ def test_a_configuration_change_does_not_alter_an_escalation_already_running(
             "      - notify: [duty_consultant]\n        minutes: 5",
         )
         .replace('start: "09:00"', 'start: "00:00"')
-        .replace('end: "20:00"', 'end: "23:59"')
+        .replace('end: "20:00"', 'end: "24:00"')
         .replace("cohorts:\n", WELCOME_ONLY_COHORT)
     )
     with session_scope() as session:

@@ -213,3 +213,38 @@ def test_a_retry_does_not_wait_behind_time_travel(service: Service) -> None:
     assert sending.send_message(message_id) == Outcome.RETRY
     with time_machine.travel(utcnow() + timedelta(minutes=5)):
         assert sending.send_message(message_id) == Outcome.SENT
+
+
+def test_a_planned_message_held_up_past_the_send_window_waits_for_it_to_open(
+    service: Service,
+) -> None:
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from schema.config_file import LoadedConfig, parse_config_text
+    from schema.trusts import load_trust
+    from tests.conftest import EXAMPLE_TRUST
+    from tests.pipeline.conftest import WELCOME_ONLY_COHORT
+
+    text = EXAMPLE_TRUST.read_text().replace("cohorts:\n", WELCOME_ONLY_COHORT)
+    with session_scope() as session:  # the real 09:00-20:00 window
+        load_trust(
+            session,
+            LoadedConfig(parse_config_text(text), text, "window"),
+            actor=audit.CLI,
+            now=utcnow(),
+        )
+    london = ZoneInfo("Europe/London")
+    (patient,) = service.enrol(1)
+    message_id = the_sms(patient).id
+    late_evening = datetime(2026, 12, 1, 22, 30, tzinfo=london)
+    make_due(message_id)
+    with time_machine.travel(late_evening, tick=False):
+        assert sending.send_message(message_id) == Outcome.DEFERRED
+    deferred = the_sms(patient)
+    assert deferred.state == MessageState.SCHEDULED
+    assert deferred.due_at == datetime(2026, 12, 2, 9, 0, tzinfo=london)
+    assert deferred.attempts == 0
+    assert service.twilio.messages == []
+    with time_machine.travel(datetime(2026, 12, 2, 9, 0, 1, tzinfo=london), tick=False):
+        assert sending.send_message(message_id) == Outcome.SENT

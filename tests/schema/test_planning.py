@@ -91,3 +91,13 @@ def test_replanning_drops_occurrences_already_past() -> None:
     later = enrolled + timedelta(days=15)
     planned = plan_cohort(weekly(), enrolled, WINDOW, LONDON, {"sms"}, not_before=later)
     assert [p.occurrence for p in planned] == [3, 4]
+
+
+def test_a_window_ending_at_24_00_is_open_until_midnight() -> None:
+    from schema.trust_config import SendWindow as Window
+
+    all_day = Window.model_validate({"start": "00:00", "end": "24:00"})
+    assert place_in_window(datetime(2026, 7, 1, 23, 59, 59), all_day) == datetime(
+        2026, 7, 1, 23, 59, 59
+    )
+    assert all_day.model_dump(mode="json")["end"] == "24:00"
