@@ -158,6 +158,8 @@ class StaffMember(Base):
     failed_sign_ins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None]
     last_sign_in_at: Mapped[datetime | None]
+    # Dashboard sessions carry this number; raising it (sign-out, new password) ends them all.
+    session_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     trust: Mapped[Trust] = relationship()

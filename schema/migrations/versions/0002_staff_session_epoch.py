@@ -1,0 +1,28 @@
+"""staff session epoch: signing out or a new password ends every dashboard session
+
+Revision ID: 0002
+Revises: 0001
+Create Date: 2026-11-26 10:00:00
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0002"
+down_revision: str | None = "0001"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("staff_members", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("session_epoch", sa.Integer(), server_default="0", nullable=False)
+        )
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("staff_members", schema=None) as batch_op:
+        batch_op.drop_column("session_epoch")
