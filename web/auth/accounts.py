@@ -1,0 +1,164 @@
+"""Staff accounts for the dashboard: adding one, and setting (or resetting) a password.
+
+An email signs in to one account only, so among staff who have a password each email is
+unique across every trust. Staff on the escalation chain alone (`escalation`) are reached by
+SMS and email and never sign in.
+"""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from schema import audit
+from schema.identifiers import InvalidIdentifier, check_email, parse_mobile
+from schema.models import StaffMember, Trust
+from web.auth.passwords import check_strength, hash_password
+from web.auth.signin import SIGN_IN_ROLES
+
+
+class AccountError(ValueError):
+    pass
+
+
+def add_staff(
+    session: Session,
+    trust: Trust,
+    *,
+    email: str,
+    name: str,
+    role: str,
+    password: str,
+    phone: str | None,
+    actor: str,
+) -> StaffMember:
+    if role not in SIGN_IN_ROLES:
+        raise AccountError("role must be coordinator or admin")
+    if not name.strip() or len(name.strip()) > 200:
+        raise AccountError("a name of 1 to 200 characters is needed")
+    address = _email(email)
+    if _with_email(session, address, trust_id=trust.id):
+        raise AccountError(
+            f"{address} is already a staff member of {trust.code}: use `staff set-password`"
+        )
+    _refuse_if_email_signs_in_elsewhere(session, address, except_id=None)
+    check_strength(password)
+    member = StaffMember(
+        trust_id=trust.id,
+        key=_free_key(session, trust.id, address),
+        name=name.strip(),
+        role=role,
+        phone_e164=_phone(phone) if phone else None,
+        email=address,
+        active=True,
+        from_config=False,
+        failed_sign_ins=0,
+        password_hash=hash_password(password),
+    )
+    session.add(member)
+    session.flush()
+    audit.record(
+        session,
+        "staff.added",
+        "staff_member",
+        member.id,
+        actor=actor,
+        trust_id=trust.id,
+        role=role,
+        with_phone=member.phone_e164 is not None,
+    )
+    return member
+
+
+def staff_by_email(session: Session, email: str, trust: Trust | None) -> StaffMember:
+    """The one staff member with this email (in this trust, when given)."""
+    found = _with_email(session, _email(email), trust_id=trust.id if trust else None)
+    if not found:
+        raise AccountError(
+            "no staff member has that email" + (f" in {trust.code}" if trust else "")
+        )
+    if len(found) > 1:
+        raise AccountError("several trusts have a staff member with that email: give --trust")
+    return found[0]
+
+
+def set_password(session: Session, member: StaffMember, password: str, *, actor: str) -> None:
+    """Set a password, which also lifts any lockout and ends sessions made with the old one."""
+    if member.role not in SIGN_IN_ROLES:
+        raise AccountError(
+            f"{member.name} has the role {member.role}, which does not sign in: "
+            "make them a coordinator or admin in the trust's configuration first"
+        )
+    if member.email is None:
+        raise AccountError(f"{member.name} has no email address to sign in with")
+    _refuse_if_email_signs_in_elsewhere(session, member.email, except_id=member.id)
+    check_strength(password)
+    member.password_hash = hash_password(password)
+    member.failed_sign_ins = 0
+    member.locked_until = None
+    member.session_epoch += 1
+    audit.record(
+        session,
+        "staff.password_set",
+        "staff_member",
+        member.id,
+        actor=actor,
+        trust_id=member.trust_id,
+    )
+
+
+def unlock(session: Session, member: StaffMember, *, actor: str) -> None:
+    member.failed_sign_ins = 0
+    member.locked_until = None
+    audit.record(
+        session, "staff.unlocked", "staff_member", member.id, actor=actor, trust_id=member.trust_id
+    )
+
+
+def _email(raw: str) -> str:
+    try:
+        return check_email(raw)
+    except InvalidIdentifier as error:
+        raise AccountError(str(error)) from None
+
+
+def _phone(raw: str) -> str:
+    try:
+        return parse_mobile(raw)
+    except InvalidIdentifier as error:
+        raise AccountError(f"phone: {error}") from None
+
+
+def _with_email(session: Session, email: str, *, trust_id: int | None) -> list[StaffMember]:
+    query = select(StaffMember).where(func.lower(StaffMember.email) == email.lower())
+    if trust_id is not None:
+        query = query.where(StaffMember.trust_id == trust_id)
+    return list(session.scalars(query.order_by(StaffMember.id)))
+
+
+def _refuse_if_email_signs_in_elsewhere(
+    session: Session, email: str, *, except_id: int | None
+) -> None:
+    others = [
+        m
+        for m in _with_email(session, email, trust_id=None)
+        if m.password_hash is not None and m.id != except_id
+    ]
+    if others:
+        raise AccountError(
+            f"{email} already signs in as another staff member; an email signs in to one account"
+        )
+
+
+def _free_key(session: Session, trust_id: int, email: str) -> str:
+    """A staff key from the email's local part; `web_` keeps it apart from the YAML's keys."""
+    local = re.sub(r"[^a-z0-9_]+", "_", email.split("@", 1)[0].lower()).strip("_") or "staff"
+    base = f"web_{local}"[:58]
+    taken = set(session.scalars(select(StaffMember.key).where(StaffMember.trust_id == trust_id)))
+    key, n = base, 1
+    while key in taken:
+        n += 1
+        key = f"{base}_{n}"
+    return key
