@@ -1,0 +1,110 @@
+"""The alert queue (`/`) and what a coordinator does from it: acknowledge, resolve, review."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
+
+from schema import audit
+from schema.db import session_scope
+from schema.models import Alert, AlertState, InboundMessage, StaffMember
+from schema.types import utcnow
+from web.auth.identity import Viewer, csrf_protected, current_staff
+from web.dashboard import queries
+from web.dashboard.notices import notice
+from web.scoped import owned
+from web.templating import render
+from worker import alerting
+
+router = APIRouter(include_in_schema=False)
+
+DEFAULT_REFRESH_SECONDS = 30
+
+
+def _queue(
+    request: Request, viewer: Viewer, *, errors: dict[int, str] | None = None, status: int = 200
+) -> HTMLResponse:
+    with session_scope() as session:
+        context = {
+            "viewer": viewer,
+            "open_alerts": queries.alerts_in_state(session, viewer.trust_id, AlertState.OPEN),
+            "acknowledged": queries.alerts_in_state(
+                session, viewer.trust_id, AlertState.ACKNOWLEDGED
+            ),
+            "reviews": queries.replies_awaiting_review(session, viewer.trust_id),
+            "unreachable": queries.unreachable_patients(session, viewer.trust_id),
+        }
+    refresh = getattr(request.app.state, "dashboard_refresh_seconds", DEFAULT_REFRESH_SECONDS)
+    return render(
+        request,
+        "queue.html",
+        {**context, "errors": errors or {}, "notice": notice(request), "refresh": refresh},
+        status_code=status,
+    )
+
+
+@router.get("/", response_class=HTMLResponse)
+def alert_queue(request: Request, viewer: Viewer = Depends(current_staff)) -> HTMLResponse:
+    return _queue(request, viewer)
+
+
+def _member(session: Session, viewer: Viewer) -> StaffMember:
+    member = session.get(StaffMember, viewer.staff_id)
+    assert member is not None  # current_staff found them a moment ago
+    return member
+
+
+@router.post("/alerts/{alert_id}/acknowledge")
+def acknowledge(alert_id: int, viewer: Viewer = Depends(csrf_protected)) -> Response:
+    with session_scope() as session:
+        alert = owned(session, Alert, alert_id, viewer.trust_id, lock=True)
+        result = alerting.acknowledge(
+            session, alert, _member(session, viewer), now=utcnow(), via="web"
+        )
+        code = alert.code
+    done = "acknowledged" if result.first else "already"
+    return RedirectResponse(f"/?done={done}&ref={code}#acknowledged", status_code=303)
+
+
+@router.post("/alerts/{alert_id}/resolve")
+async def resolve(
+    alert_id: int, request: Request, viewer: Viewer = Depends(csrf_protected)
+) -> Response:
+    note = str((await request.form()).get("outcome_note") or "").strip()
+    if not note:
+        # Look the alert up first: a foreign id is a 404 whatever the form says.
+        with session_scope() as session:
+            owned(session, Alert, alert_id, viewer.trust_id)
+        errors = {alert_id: "Write what happened before resolving the alert."}
+        return _queue(request, viewer, errors=errors, status=422)
+    with session_scope() as session:
+        alert = owned(session, Alert, alert_id, viewer.trust_id, lock=True)
+        alerting.resolve(session, alert, _member(session, viewer), note=note[:4000], now=utcnow())
+        code = alert.code
+    return RedirectResponse(f"/?done=resolved&ref={code}", status_code=303)
+
+
+@router.post("/replies/{inbound_id}/review")
+async def mark_reviewed(
+    inbound_id: int, request: Request, viewer: Viewer = Depends(csrf_protected)
+) -> Response:
+    note = str((await request.form()).get("review_note") or "").strip()[:4000]
+    with session_scope() as session:
+        inbound = owned(session, InboundMessage, inbound_id, viewer.trust_id, lock=True)
+        if inbound.review_state == "open":
+            now = utcnow()
+            inbound.review_state = "closed"
+            inbound.reviewed_by_id = viewer.staff_id
+            inbound.reviewed_at = now
+            inbound.review_note = note or None
+            audit.record(
+                session,
+                "inbound.reviewed",
+                "inbound_message",
+                inbound.id,
+                actor=viewer.actor,
+                trust_id=viewer.trust_id,
+                with_note=bool(note),
+            )
+    return RedirectResponse("/?done=reviewed#reviews", status_code=303)

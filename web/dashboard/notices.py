@@ -1,0 +1,31 @@
+"""One-line confirmations after an action (Post/Redirect/Get): fixed wording, chosen by key.
+
+Only a known key and an alert code or a number ever come back from the query string, so a
+crafted link cannot put words on the page.
+"""
+
+from __future__ import annotations
+
+import re
+
+from fastapi import Request
+
+NOTICES = {
+    "acknowledged": "You acknowledged alert {ref}. Escalation has stopped.",
+    "already": "Alert {ref} was already acknowledged; nothing changed.",
+    "resolved": "Alert {ref} is resolved and its outcome recorded.",
+    "reviewed": "The reply is marked as reviewed.",
+    "enrolled": "The patient is enrolled and their messages are planned.",
+    "paused": "Messages to this patient are paused.",
+    "resumed": "Messages to this patient have resumed and are planned again from now.",
+    "discharged": "The patient is discharged; their planned messages are cancelled.",
+}
+_REF = re.compile(r"^[A-Z0-9]{1,12}$")
+
+
+def notice(request: Request) -> str | None:
+    text = NOTICES.get(request.query_params.get("done", ""))
+    if text is None:
+        return None
+    ref = request.query_params.get("ref", "")
+    return text.format(ref=ref if _REF.match(ref) else "")

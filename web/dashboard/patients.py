@@ -1,0 +1,179 @@
+"""Patients: the list with search and the enrol form, one patient's page, and status changes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from schema import patients as patient_ops
+from schema.db import session_scope
+from schema.models import Patient, Trust
+from schema.patients import PatientInputError, enrol, parse_patient
+from schema.trust_config import TrustConfig
+from schema.trusts import trust_config
+from schema.types import utcnow
+from web.auth.identity import Viewer, csrf_protected, current_staff
+from web.dashboard import queries
+from web.dashboard.notices import notice
+from web.dashboard.timeline import patient_timeline
+from web.dashboard.views import patient_view
+from web.scoped import owned
+from web.templating import render
+
+router = APIRouter(include_in_schema=False)
+
+ENROL_FIELDS = ("nhs_number", "given_name", "family_name", "phone", "email", "cohort", "language")
+
+
+def _config(viewer: Viewer) -> TrustConfig:
+    with session_scope() as session:
+        trust = session.get(Trust, viewer.trust_id)
+        assert trust is not None
+        return trust_config(trust)
+
+
+def _list_page(
+    request: Request,
+    viewer: Viewer,
+    *,
+    form: dict[str, str] | None = None,
+    errors: list[str] | None = None,
+    status: int = 200,
+) -> HTMLResponse:
+    text = request.query_params.get("q", "")[:100]
+    with session_scope() as session:
+        found = queries.search_patients(session, viewer.trust_id, text)
+        flagged = queries.open_alert_patients(session, viewer.trust_id)
+    config = _config(viewer)
+    return render(
+        request,
+        "patients.html",
+        {
+            "viewer": viewer,
+            "q": text,
+            "patients": found,
+            "flagged": flagged,
+            "cohorts": {c.key: c.name for c in config.cohorts},
+            "languages": config.languages,
+            "form": form or {},
+            "errors": errors or [],
+            "notice": notice(request),
+        },
+        status_code=status,
+    )
+
+
+@router.get("/patients", response_class=HTMLResponse)
+def patients_list(request: Request, viewer: Viewer = Depends(current_staff)) -> HTMLResponse:
+    return _list_page(request, viewer)
+
+
+@router.post("/patients")
+async def enrol_patient(request: Request, viewer: Viewer = Depends(csrf_protected)) -> Response:
+    posted = await request.form()
+    raw = {name: str(posted.get(name) or "")[:300] for name in ENROL_FIELDS}
+    try:
+        patient_id = _enrol(viewer, raw)
+    except PatientInputError as error:
+        return _list_page(request, viewer, form=raw, errors=error.reasons, status=422)
+    return RedirectResponse(f"/patients/{patient_id}?done=enrolled", status_code=303)
+
+
+def _enrol(viewer: Viewer, raw: dict[str, Any]) -> int:
+    with session_scope() as session:
+        trust = session.get(Trust, viewer.trust_id)
+        assert trust is not None
+        config = trust_config(trust)
+        patient = enrol(
+            session, trust, config, parse_patient(raw, config), actor=viewer.actor, now=utcnow()
+        )
+        return patient.id
+
+
+def _patient_page(
+    request: Request, viewer: Viewer, patient_id: int, *, error: str = "", status: int = 200
+) -> HTMLResponse:
+    now = utcnow()
+    with session_scope() as session:
+        patient = owned(session, Patient, patient_id, viewer.trust_id)
+        timeline = patient_timeline(session, patient, now=now)
+        alerts = queries.unresolved_alerts_of(session, viewer.trust_id, patient.id)
+        view = patient_view(patient)
+    config = _config(viewer)
+    cohort = config.cohort(view.cohort)
+    return render(
+        request,
+        "patient.html",
+        {
+            "viewer": viewer,
+            "patient": view,
+            "cohort_name": cohort.name if cohort else view.cohort,
+            "timeline": timeline,
+            "alerts": alerts,
+            "errors": {},
+            "error": error,
+            "notice": notice(request),
+        },
+        status_code=status,
+    )
+
+
+@router.get("/patients/{patient_id}", response_class=HTMLResponse)
+def patient_page(
+    patient_id: int, request: Request, viewer: Viewer = Depends(current_staff)
+) -> HTMLResponse:
+    return _patient_page(request, viewer, patient_id)
+
+
+def _change(viewer: Viewer, patient_id: int, action: str) -> None:
+    with session_scope() as session:
+        patient = owned(session, Patient, patient_id, viewer.trust_id, lock=True)
+        now = utcnow()
+        if action == "pause":
+            patient_ops.pause(session, patient, now=now, actor=viewer.actor)
+        elif action == "resume":
+            trust = session.get(Trust, viewer.trust_id)
+            assert trust is not None
+            patient_ops.resume(session, patient, trust_config(trust), now=now, actor=viewer.actor)
+        else:
+            patient_ops.discharge(session, patient, now=now, actor=viewer.actor)
+
+
+async def _status_change(
+    request: Request, viewer: Viewer, patient_id: int, action: str, done: str
+) -> Response:
+    try:
+        _change(viewer, patient_id, action)
+    except PatientInputError as error:
+        return _patient_page(
+            request, viewer, patient_id, error="; ".join(error.reasons), status=409
+        )
+    return RedirectResponse(f"/patients/{patient_id}?done={done}", status_code=303)
+
+
+@router.post("/patients/{patient_id}/pause")
+async def pause(
+    patient_id: int, request: Request, viewer: Viewer = Depends(csrf_protected)
+) -> Response:
+    return await _status_change(request, viewer, patient_id, "pause", "paused")
+
+
+@router.post("/patients/{patient_id}/resume")
+async def resume(
+    patient_id: int, request: Request, viewer: Viewer = Depends(csrf_protected)
+) -> Response:
+    return await _status_change(request, viewer, patient_id, "resume", "resumed")
+
+
+@router.post("/patients/{patient_id}/discharge")
+async def discharge(
+    patient_id: int, request: Request, viewer: Viewer = Depends(csrf_protected)
+) -> Response:
+    if (await request.form()).get("confirm") != "yes":
+        with session_scope() as session:
+            owned(session, Patient, patient_id, viewer.trust_id)
+        error = "Tick the box to confirm the discharge: it cancels every planned message."
+        return _patient_page(request, viewer, patient_id, error=error, status=422)
+    return await _status_change(request, viewer, patient_id, "discharge", "discharged")

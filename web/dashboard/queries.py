@@ -1,0 +1,204 @@
+"""What the queue and the API show: alerts with their replies and notifications, review items,
+unreachable patients. Every query here takes the trust id and filters by it."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import Session
+
+from schema.models import (
+    Alert,
+    AlertLevel,
+    AlertNotification,
+    AlertState,
+    InboundMessage,
+    OutboundMessage,
+    Patient,
+    PatientStatus,
+    StaffMember,
+)
+from web.dashboard.views import (
+    AlertView,
+    NotificationView,
+    PatientView,
+    ReplyView,
+    alert_view,
+    patient_view,
+    reply_view,
+)
+
+MOST_SERIOUS_FIRST = (
+    Alert.nobody_reachable_at.is_(None),  # nobody reachable outranks everything
+    case((Alert.level == AlertLevel.RED, 0), else_=1),
+    Alert.raised_at,
+    Alert.id,
+)
+
+
+def alerts_in_state(session: Session, trust_id: int, state: AlertState) -> list[AlertView]:
+    """Alerts of the trust in this state, the most serious and then the oldest first."""
+    alerts = list(
+        session.scalars(
+            select(Alert)
+            .where(Alert.trust_id == trust_id, Alert.state == state)
+            .order_by(*MOST_SERIOUS_FIRST)
+        )
+    )
+    return alert_views(session, trust_id, alerts)
+
+
+def recent_alerts(
+    session: Session, trust_id: int, *, state: AlertState | None, limit: int
+) -> list[AlertView]:
+    query = select(Alert).where(Alert.trust_id == trust_id)
+    if state is not None:
+        query = query.where(Alert.state == state)
+    alerts = list(
+        session.scalars(query.order_by(Alert.raised_at.desc(), Alert.id.desc()).limit(limit))
+    )
+    return alert_views(session, trust_id, alerts)
+
+
+def alert_views(session: Session, trust_id: int, alerts: list[Alert]) -> list[AlertView]:
+    if not alerts:
+        return []
+    ids = [a.id for a in alerts]
+    patients = {
+        p.id: p
+        for p in session.scalars(
+            select(Patient).where(
+                Patient.trust_id == trust_id, Patient.id.in_({a.patient_id for a in alerts})
+            )
+        )
+    }
+    staff = list(session.scalars(select(StaffMember).where(StaffMember.trust_id == trust_id)))
+    names_by_key = {m.key: m.name for m in staff}
+    names_by_id = {m.id: m.name for m in staff}
+    replies = list(
+        session.scalars(
+            select(InboundMessage)
+            .where(
+                InboundMessage.trust_id == trust_id,
+                InboundMessage.id.in_(
+                    [a.inbound_message_id for a in alerts if a.inbound_message_id]
+                )
+                | InboundMessage.alert_id.in_(ids),
+            )
+            .order_by(InboundMessage.received_at, InboundMessage.id)
+        )
+    )
+    by_id = {r.id: r for r in replies}
+    later: dict[int, list[ReplyView]] = defaultdict(list)
+    notices = _notifications(session, trust_id, ids, names_by_id)
+    views = []
+    for alert in alerts:
+        first = by_id.get(alert.inbound_message_id or 0)
+        for r in replies:
+            if r.alert_id == alert.id and r.id != alert.inbound_message_id:
+                later[alert.id].append(reply_view(r))
+        views.append(
+            alert_view(
+                alert,
+                patient=patients[alert.patient_id],
+                reply=reply_view(first) if first is not None else None,
+                later_replies=later[alert.id],
+                staff_names=names_by_key,
+                names_by_id=names_by_id,
+                notifications=notices[alert.id],
+            )
+        )
+    return views
+
+
+def _notifications(
+    session: Session, trust_id: int, alert_ids: list[int], names: dict[int, str]
+) -> dict[int, list[NotificationView]]:
+    rows = session.execute(
+        select(AlertNotification, OutboundMessage)
+        .join(OutboundMessage, OutboundMessage.id == AlertNotification.outbound_message_id)
+        .where(AlertNotification.alert_id.in_(alert_ids), OutboundMessage.trust_id == trust_id)
+        .order_by(AlertNotification.id)
+    ).all()
+    found: dict[int, list[NotificationView]] = defaultdict(list)
+    for notification, message in rows:
+        found[notification.alert_id].append(
+            NotificationView(
+                staff_name=names.get(notification.staff_member_id, "?"),
+                channel=message.channel,
+                kind=notification.kind,
+                step=notification.step + 1,
+                round=notification.round,
+                state=message.state,
+                created_at=notification.created_at,
+                error_code=message.error_code,
+            )
+        )
+    return found
+
+
+def replies_awaiting_review(session: Session, trust_id: int) -> list[ReplyView]:
+    rows = session.execute(
+        select(InboundMessage, Patient)
+        .outerjoin(Patient, Patient.id == InboundMessage.patient_id)
+        .where(InboundMessage.trust_id == trust_id, InboundMessage.review_state == "open")
+        .order_by(InboundMessage.received_at, InboundMessage.id)
+    ).all()
+    return [reply_view(inbound, patient=patient) for inbound, patient in rows]
+
+
+def unreachable_patients(session: Session, trust_id: int) -> list[PatientView]:
+    return [
+        patient_view(p)
+        for p in session.scalars(
+            select(Patient)
+            .where(
+                Patient.trust_id == trust_id,
+                Patient.unreachable_since.is_not(None),
+                Patient.status != PatientStatus.DISCHARGED,
+            )
+            .order_by(Patient.unreachable_since)
+        )
+    ]
+
+
+def search_patients(
+    session: Session, trust_id: int, text: str, *, limit: int = 100
+) -> list[PatientView]:
+    """Patients whose NHS number starts with the digits typed, or whose name contains the text."""
+    query = select(Patient).where(Patient.trust_id == trust_id)
+    text = text.strip()
+    digits = text.replace(" ", "").replace("-", "")
+    if digits.isdigit():
+        query = query.where(Patient.nhs_number.startswith(digits))
+    elif text:
+        full_name = func.lower(Patient.given_name + " " + Patient.family_name)
+        query = query.where(full_name.contains(text.lower(), autoescape=True))
+    query = query.order_by(Patient.family_name, Patient.given_name, Patient.id).limit(limit)
+    return [patient_view(p) for p in session.scalars(query)]
+
+
+def open_alert_patients(session: Session, trust_id: int) -> dict[int, str]:
+    """Patient id → level of their unresolved alert, for flags in the patients list."""
+    rows = session.execute(
+        select(Alert.patient_id, Alert.level).where(
+            Alert.trust_id == trust_id, Alert.state != AlertState.RESOLVED
+        )
+    ).all()
+    return {patient_id: level for patient_id, level in rows}
+
+
+def unresolved_alerts_of(session: Session, trust_id: int, patient_id: int) -> list[AlertView]:
+    alerts = list(
+        session.scalars(
+            select(Alert)
+            .where(
+                Alert.trust_id == trust_id,
+                Alert.patient_id == patient_id,
+                Alert.state != AlertState.RESOLVED,
+            )
+            .order_by(*MOST_SERIOUS_FIRST)
+        )
+    )
+    return alert_views(session, trust_id, alerts)

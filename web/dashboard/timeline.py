@@ -1,0 +1,122 @@
+"""A patient's timeline: every message sent about them, every reply, every alert, newest first."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from schema.models import (
+    Alert,
+    InboundMessage,
+    MessageState,
+    OutboundMessage,
+    Patient,
+    StaffMember,
+)
+from web.dashboard.views import ReplyView, reply_view
+
+
+@dataclass(frozen=True)
+class Entry:
+    at: datetime
+    kind: str  # message | notice | reply | alert
+    title: str
+    state: str | None = None
+    channel: str | None = None
+    body: str | None = None
+    reply: ReplyView | None = None
+    level: str | None = None
+    code: str | None = None
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Timeline:
+    entries: list[Entry]
+    upcoming: list[Entry]
+
+
+def patient_timeline(session: Session, patient: Patient, *, now: datetime) -> Timeline:
+    staff = {
+        m.id: m.name
+        for m in session.scalars(
+            select(StaffMember).where(StaffMember.trust_id == patient.trust_id)
+        )
+    }
+    entries: list[Entry] = []
+    upcoming: list[Entry] = []
+    for message in session.scalars(
+        select(OutboundMessage)
+        .where(
+            OutboundMessage.patient_id == patient.id,
+            OutboundMessage.trust_id == patient.trust_id,
+        )
+        .order_by(OutboundMessage.due_at, OutboundMessage.id)
+    ):
+        entry = _message_entry(message, staff)
+        if message.state == MessageState.SCHEDULED and message.due_at > now:
+            upcoming.append(entry)
+        else:
+            entries.append(entry)
+    for inbound in session.scalars(
+        select(InboundMessage).where(
+            InboundMessage.patient_id == patient.id,
+            InboundMessage.trust_id == patient.trust_id,
+        )
+    ):
+        reviewer = staff.get(inbound.reviewed_by_id or 0)
+        view = reply_view(inbound, reviewed_by=reviewer)
+        entries.append(
+            Entry(at=inbound.received_at, kind="reply", title="Reply from patient", reply=view)
+        )
+    for alert in session.scalars(
+        select(Alert).where(Alert.patient_id == patient.id, Alert.trust_id == patient.trust_id)
+    ):
+        entries.extend(_alert_entries(alert, staff))
+    entries.sort(key=lambda e: e.at, reverse=True)
+    return Timeline(entries=entries, upcoming=upcoming)
+
+
+def _message_entry(message: OutboundMessage, staff: dict[int, str]) -> Entry:
+    at = message.delivered_at or message.sent_at or message.state_changed_at or message.due_at
+    if message.staff_member_id is not None:
+        who = staff.get(message.staff_member_id, "a staff member")
+        return Entry(
+            at=at,
+            kind="notice",
+            title=f"{message.template_key.replace('_', ' ').capitalize()} to {who}",
+            state=message.state,
+            channel=message.channel,
+            detail={"error_code": message.error_code},
+        )
+    return Entry(
+        at=message.due_at if message.state == MessageState.SCHEDULED else at,
+        kind="message",
+        title=message.template_key.replace("_", " ").capitalize(),
+        state=message.state,
+        channel=message.channel,
+        body=message.body,
+        detail={"error_code": message.error_code, "segments": message.segments},
+    )
+
+
+def _alert_entries(alert: Alert, staff: dict[int, str]) -> list[Entry]:
+    def entry(at: datetime, title: str, body: str | None = None) -> Entry:
+        return Entry(
+            at=at, kind="alert", title=title, body=body, level=alert.level, code=alert.code
+        )
+
+    entries = [entry(alert.raised_at, "Alert raised")]
+    if alert.nobody_reachable_at is not None:
+        entries.append(entry(alert.nobody_reachable_at, "Nobody on the chain reachable"))
+    if alert.acknowledged_at is not None:
+        who = staff.get(alert.acknowledged_by_id or 0, "?")
+        entries.append(entry(alert.acknowledged_at, f"Acknowledged by {who}"))
+    if alert.resolved_at is not None:
+        who = staff.get(alert.resolved_by_id or 0, "?")
+        entries.append(entry(alert.resolved_at, f"Resolved by {who}", alert.outcome_note))
+    return entries

@@ -1,0 +1,171 @@
+"""Plain, read-only views of stored rows for the templates, built inside one session."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from schema.models import Alert, InboundMessage, Patient
+
+
+@dataclass(frozen=True)
+class PatientView:
+    id: int
+    name: str
+    nhs_number: str
+    phone: str
+    email: str | None
+    cohort: str
+    language: str
+    status: str
+    opted_out_at: datetime | None
+    unreachable_since: datetime | None
+    enrolled_at: datetime
+
+    @property
+    def nhs_display(self) -> str:
+        n = self.nhs_number
+        return f"{n[:3]} {n[3:6]} {n[6:]}"
+
+
+def patient_view(patient: Patient) -> PatientView:
+    return PatientView(
+        id=patient.id,
+        name=f"{patient.given_name} {patient.family_name}",
+        nhs_number=patient.nhs_number,
+        phone=patient.phone_e164,
+        email=patient.email,
+        cohort=patient.cohort,
+        language=patient.language,
+        status=patient.status,
+        opted_out_at=patient.opted_out_at,
+        unreachable_since=patient.unreachable_since,
+        enrolled_at=patient.enrolled_at,
+    )
+
+
+@dataclass(frozen=True)
+class ReplyView:
+    id: int
+    body: str
+    received_at: datetime
+    label: str | None
+    symptoms: list[str]
+    evidence: dict[str, Any]
+    review_state: str | None = None
+    review_note: str | None = None
+    reviewed_by: str | None = None
+    reviewed_at: datetime | None = None
+    patient: PatientView | None = None
+
+    @property
+    def evidence_lists(self) -> list[tuple[str, list[str]]]:
+        """The evidence's non-empty lists of quoted words (matched, negated, uncertain, ...)."""
+        return [
+            (key, [str(v) for v in value])
+            for key, value in self.evidence.items()
+            if key != "findings" and isinstance(value, list) and value
+        ]
+
+    @property
+    def findings(self) -> list[dict[str, Any]]:
+        found = self.evidence.get("findings")
+        return [f for f in found if isinstance(f, dict)] if isinstance(found, list) else []
+
+
+def reply_view(
+    inbound: InboundMessage, *, patient: Patient | None = None, reviewed_by: str | None = None
+) -> ReplyView:
+    return ReplyView(
+        id=inbound.id,
+        body=inbound.body,
+        received_at=inbound.received_at,
+        label=inbound.label,
+        symptoms=[str(s) for s in inbound.symptoms or []],
+        evidence=dict(inbound.evidence or {}),
+        review_state=inbound.review_state,
+        review_note=inbound.review_note,
+        reviewed_by=reviewed_by,
+        reviewed_at=inbound.reviewed_at,
+        patient=patient_view(patient) if patient is not None else None,
+    )
+
+
+@dataclass(frozen=True)
+class NotificationView:
+    staff_name: str
+    channel: str
+    kind: str
+    step: int  # 1-based; past the last step means the whole chain again
+    round: int
+    state: str
+    created_at: datetime
+    error_code: str | None
+
+
+@dataclass(frozen=True)
+class AlertView:
+    id: int
+    code: str
+    level: str
+    state: str
+    raised_at: datetime
+    patient: PatientView
+    reply: ReplyView | None
+    later_replies: list[ReplyView]
+    step: int
+    steps_total: int
+    round: int
+    step_contacts: list[str]
+    next_escalation_at: datetime | None
+    nobody_reachable_at: datetime | None
+    acknowledged_by: str | None
+    acknowledged_at: datetime | None
+    resolved_by: str | None
+    resolved_at: datetime | None
+    outcome_note: str | None
+    notifications: list[NotificationView] = field(default_factory=list)
+
+    @property
+    def past_last_step(self) -> bool:
+        return self.step > self.steps_total
+
+
+def alert_view(
+    alert: Alert,
+    *,
+    patient: Patient,
+    reply: ReplyView | None,
+    later_replies: list[ReplyView],
+    staff_names: dict[str, str],
+    names_by_id: dict[int, str],
+    notifications: list[NotificationView],
+) -> AlertView:
+    steps = alert.chain.get("steps", [])
+    if alert.current_step < len(steps):
+        keys = list(steps[alert.current_step]["notify"])
+    else:
+        keys = list(dict.fromkeys(k for s in steps for k in s["notify"]))
+    return AlertView(
+        id=alert.id,
+        code=alert.code,
+        level=alert.level,
+        state=alert.state,
+        raised_at=alert.raised_at,
+        patient=patient_view(patient),
+        reply=reply,
+        later_replies=later_replies,
+        step=alert.current_step + 1,
+        steps_total=len(steps),
+        round=alert.round,
+        step_contacts=[staff_names.get(k, k) for k in keys],
+        next_escalation_at=alert.next_escalation_at,
+        nobody_reachable_at=alert.nobody_reachable_at,
+        acknowledged_by=names_by_id.get(alert.acknowledged_by_id or 0),
+        acknowledged_at=alert.acknowledged_at,
+        resolved_by=names_by_id.get(alert.resolved_by_id or 0),
+        resolved_at=alert.resolved_at,
+        outcome_note=alert.outcome_note,
+        notifications=notifications,
+    )

@@ -1,0 +1,87 @@
+"""Jinja2 for the pages: the template folder, and filters that show times in the trust's zone."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+
+from schema.identifiers import display_phone
+from schema.types import utcnow
+
+templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+
+
+def local_time(value: datetime | None, zone: str, style: str = "full") -> str:
+    """14:03 Tue 25 Nov 2025 in the trust's zone (the date only when style is 'date')."""
+    if value is None:
+        return ""
+    local = value.astimezone(ZoneInfo(zone))
+    if style == "date":
+        return f"{local:%a} {local.day} {local:%b %Y}"
+    return f"{local:%H:%M} {local:%a} {local.day} {local:%b %Y}"
+
+
+def age(value: datetime | None, now: datetime | None = None) -> str:
+    """How long ago, in the words a coordinator would say it."""
+    if value is None:
+        return ""
+    seconds = int(((now or utcnow()) - value).total_seconds())
+    if seconds < 60:
+        return "just now"
+    minutes = seconds // 60
+    if minutes < 60:
+        return f"{minutes} min ago"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 48:
+        return f"{hours} h {minutes} min ago" if minutes else f"{hours} h ago"
+    return f"{hours // 24} days ago"
+
+
+def phone(value: str | None) -> str:
+    if not value:
+        return ""
+    try:
+        return display_phone(value)
+    except Exception:  # a malformed stored sender still shows as given
+        return value
+
+
+def words(value: str | None) -> str:
+    """`limb_weakness` → `limb weakness`."""
+    return (value or "").replace("_", " ")
+
+
+templates.env.filters["local_time"] = local_time
+templates.env.filters["age"] = age
+templates.env.filters["phone"] = phone
+templates.env.filters["words"] = words
+
+
+def render(
+    request: Request, name: str, context: dict[str, Any], status_code: int = 200
+) -> HTMLResponse:
+    response: HTMLResponse = templates.TemplateResponse(
+        request, name, {"now": utcnow(), **context}, status_code=status_code
+    )
+    return response
+
+
+def duration(value: timedelta | None) -> str:
+    """`7 days`, `52 weeks`, `30 minutes`: a schedule's offsets as a person says them."""
+    if value is None:
+        return ""
+    seconds = int(value.total_seconds())
+    for unit, size in (("week", 604800), ("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds and seconds % size == 0:
+            n = seconds // size
+            return f"{n} {unit}{'' if n == 1 else 's'}"
+    return "at once" if seconds == 0 else f"{seconds} seconds"
+
+
+templates.env.filters["duration"] = duration
