@@ -5,13 +5,18 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from web import health, sms, status
+from web.staff_interface import mount_staff_interface
 
 
 def create_app() -> FastAPI:
-    app = FastAPI(title="MSCC Safety Net", version="0.1.0")
+    # No public /docs or /openapi.json: the schema is served to signed-in callers only.
+    app = FastAPI(
+        title="MSCC Safety Net", version="0.1.0", openapi_url=None, docs_url=None, redoc_url=None
+    )
     app.include_router(status.router)
     app.include_router(sms.router)
     app.include_router(health.router)
+    mount_staff_interface(app)
     return app
 
 

@@ -1,0 +1,75 @@
+"""Changing a patient's name or contact details. A new phone or email re-plans what is to come,
+so no future message goes to an address the patient no longer has."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from schema import audit
+from schema.identifiers import InvalidIdentifier, check_email, parse_mobile
+from schema.models import Patient
+from schema.patients import PatientInputError, replan
+from schema.trust_config import TrustConfig
+from web.api.models import PatientUpdate
+
+CONTACT_FIELDS = frozenset({"phone", "email"})
+
+
+def update_patient(
+    session: Session,
+    patient: Patient,
+    config: TrustConfig,
+    changes: PatientUpdate,
+    *,
+    actor: str,
+    now: datetime,
+) -> list[str]:
+    """Apply the changes; returns the names of the fields that really changed."""
+    wanted = _checked(changes)
+    current = {
+        "given_name": patient.given_name,
+        "family_name": patient.family_name,
+        "phone": patient.phone_e164,
+        "email": patient.email,
+    }
+    changed = sorted(name for name, value in wanted.items() if current[name] != value)
+    if not changed:
+        return []
+    for name in changed:
+        setattr(patient, "phone_e164" if name == "phone" else name, wanted[name])
+    patient.updated_at = now
+    session.flush()
+    # Which fields, never their values: the audit trail holds no phone numbers.
+    audit.record(
+        session,
+        "patient.updated",
+        "patient",
+        patient.id,
+        actor=actor,
+        trust_id=patient.trust_id,
+        fields=changed,
+    )
+    if CONTACT_FIELDS & set(changed) and patient.receives_messages:
+        replan(session, patient, config, now=now, actor=actor, reason="contact_changed")
+    return changed
+
+
+def _checked(changes: PatientUpdate) -> dict[str, str | None]:
+    reasons: list[str] = []
+    wanted: dict[str, str | None] = {}
+    for name in changes.model_fields_set:
+        value = getattr(changes, name)
+        try:
+            if name == "phone":
+                value = parse_mobile(value)
+            elif name == "email":
+                value = check_email(value) if value else None
+        except InvalidIdentifier as error:
+            reasons.append(f"{name}: {error}")
+            continue
+        wanted[name] = value
+    if reasons:
+        raise PatientInputError(reasons)
+    return wanted
