@@ -1,0 +1,257 @@
+"""Two trusts with staff who can sign in, a patient, a red alert and an unclear reply each,
+an API token each, and HTTP clients that sign in and post forms the way a browser does."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from argon2 import PasswordHasher
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from httpx import Response
+from sqlalchemy.orm import Session
+
+from schema import audit
+from schema.config_file import LoadedConfig, parse_config_text, read_config_file
+from schema.db import session_scope
+from schema.models import AlertLevel, InboundMessage, Patient, StaffMember, Trust
+from schema.patients import enrol, parse_patient
+from schema.trusts import load_trust, trust_config
+from schema.types import utcnow
+from tests.conftest import EXAMPLE_TRUST
+from web.app import create_app
+from web.auth import passwords, tokens
+from web.auth.signin import SignInPolicy
+from worker import alerting
+
+PASSWORD = "correct horse battery staple"
+CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def second_trust_yaml() -> str:
+    """The example trust as another trust: its own code, number, staff addresses and phones."""
+    return (
+        EXAMPLE_TRUST.read_text()
+        .replace("code: RXX", "code: RYY")
+        .replace("Riverside Teaching Hospitals", "Hillside General Hospital")
+        .replace('from_number: "07700 900000"', 'from_number: "07700 900050"')
+        .replace("riverside.example", "hillside.example")
+        .replace('"07700 9001', '"07700 9002')
+    )
+
+
+def load_second_trust(session: Session) -> Trust:
+    text = second_trust_yaml()
+    loaded = LoadedConfig(parse_config_text(text), text, "test")
+    return load_trust(session, loaded, actor=audit.CLI, now=utcnow()).trust
+
+
+@pytest.fixture(autouse=True)
+def quick_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Argon2id with tiny costs, so tests sign in quickly; one test checks the real ones."""
+    quick = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    monkeypatch.setattr(passwords, "_hasher", quick)
+    monkeypatch.setattr(passwords, "_DUMMY_HASH", quick.hash("not a password anybody has"))
+
+
+@dataclass(frozen=True)
+class Side:
+    """One trust's things, by id."""
+
+    trust_id: int
+    code: str
+    coordinator: str  # email
+    admin: str
+    escalation: str
+    patient_id: int
+    patient_name: str
+    nhs_number: str
+    said: str  # the red reply that raised the alert
+    alert_id: int
+    review_id: int
+    token: str
+
+
+@dataclass(frozen=True)
+class World:
+    a: Side
+    b: Side
+
+
+def enrol_patient(
+    session: Session, trust: Trust, nhs_number: str, phone: str, **extra: str
+) -> Patient:
+    config = trust_config(trust)
+    row = {
+        "nhs_number": nhs_number,
+        "given_name": extra.get("given_name", "Ann"),
+        "family_name": extra.get("family_name", "Example"),
+        "phone": phone,
+        "email": extra.get("email", ""),
+        "cohort": extra.get("cohort", "spinal_mets"),
+    }
+    return enrol(session, trust, config, parse_patient(row, config), actor=audit.CLI, now=utcnow())
+
+
+def reply(
+    session: Session, trust: Trust, patient: Patient, body: str, label: str, **evidence: Any
+) -> InboundMessage:
+    """A reply as the worker leaves it after triage."""
+    now = utcnow()
+    inbound = InboundMessage(
+        provider_message_id=f"SM{uuid.uuid4().hex}",
+        trust_id=trust.id,
+        patient_id=patient.id,
+        from_address=patient.phone_e164,
+        to_address=trust_config(trust).sms.inbound_numbers[0],
+        body=body,
+        received_at=now,
+        sender_kind="patient",
+        label=label,
+        symptoms=list(evidence.pop("symptoms", [])),
+        evidence=evidence,
+        handled_at=now,
+        review_state="open" if label == "unclear" else None,
+    )
+    session.add(inbound)
+    session.flush()
+    return inbound
+
+
+def red_alert(session: Session, trust: Trust, patient: Patient, body: str) -> int:
+    inbound = reply(
+        session,
+        trust,
+        patient,
+        body,
+        "red",
+        symptoms=["limb_weakness"],
+        reason="red flag: limb_weakness 'legs keep giving way'",
+        matched=["legs keep giving way"],
+    )
+    alert = alerting.raise_alert(
+        session,
+        patient=patient,
+        inbound=inbound,
+        level=AlertLevel.RED,
+        config=trust_config(trust),
+        now=utcnow(),
+    )
+    return alert.id
+
+
+def give_passwords(session: Session, trust: Trust) -> dict[str, str]:
+    """Every staff member of the trust gets PASSWORD; returns role → email."""
+    emails: dict[str, str] = {}
+    for member in session.query(StaffMember).filter(StaffMember.trust_id == trust.id):
+        member.password_hash = passwords.hash_password(PASSWORD)
+        emails.setdefault(member.role, member.email or "")
+    return emails
+
+
+def _side(
+    session: Session, trust: Trust, nhs_number: str, phone: str, name: str, said: str
+) -> Side:
+    emails = give_passwords(session, trust)
+    given, family = name.split()
+    patient = enrol_patient(session, trust, nhs_number, phone, given_name=given, family_name=family)
+    alert_id = red_alert(session, trust, patient, said)
+    review = reply(session, trust, patient, f"not sure, {given} here, about my tablets?", "unclear")
+    _, token = tokens.issue(session, trust, f"{trust.code} PAS", actor=audit.CLI)
+    return Side(
+        trust_id=trust.id,
+        code=trust.code,
+        coordinator=emails["coordinator"],
+        admin=emails["admin"],
+        escalation=emails["escalation"],
+        patient_id=patient.id,
+        patient_name=name,
+        nhs_number=nhs_number,
+        said=said,
+        alert_id=alert_id,
+        review_id=review.id,
+        token=token,
+    )
+
+
+def build_world() -> World:
+    with session_scope() as session:
+        trust_a = load_trust(
+            session, read_config_file(EXAMPLE_TRUST), actor=audit.CLI, now=utcnow()
+        ).trust
+        trust_b = load_second_trust(session)
+        a = _side(
+            session,
+            trust_a,
+            "9434765919",
+            "+447700900301",
+            "Ann Example",
+            "my legs keep giving way",
+        )
+        b = _side(
+            session, trust_b, "9434765870", "+447700900302", "Bea Other", "cant feel my feet today"
+        )
+    return World(a, b)
+
+
+@pytest.fixture
+def world(sqlite_url: str) -> World:
+    """Both trusts on SQLite (the isolation walk also runs on PostgreSQL)."""
+    return build_world()
+
+
+@pytest.fixture
+def app() -> FastAPI:
+    application = create_app()
+    application.state.sign_in_policy = SignInPolicy(failure_delay_seconds=0)
+    return application
+
+
+class Staff:
+    """A browser-like client: keeps its cookie, reads the CSRF token from pages, posts forms."""
+
+    def __init__(self, app: FastAPI) -> None:
+        self.client = TestClient(app, follow_redirects=False)
+
+    def sign_in(self, email: str, password: str = PASSWORD) -> Response:
+        page = self.client.get("/sign-in")
+        data = {"email": email, "password": password, "csrf_token": csrf_of(page)}
+        return self.client.post("/sign-in", data=data)
+
+    def csrf(self) -> str:
+        return csrf_of(self.client.get("/patients"))
+
+    def post(self, path: str, data: dict[str, str] | None = None) -> Response:
+        return self.client.post(path, data={"csrf_token": self.csrf(), **(data or {})})
+
+    def get(self, path: str) -> Response:
+        return self.client.get(path)
+
+
+def csrf_of(page: Response) -> str:
+    found = CSRF_FIELD.search(page.text)
+    assert found, f"no CSRF field on {page.request.url}: {page.status_code}"
+    return found.group(1)
+
+
+@pytest.fixture
+def staff_client(app: FastAPI) -> Iterator[Staff]:
+    staff = Staff(app)
+    yield staff
+    staff.client.close()
+
+
+def signed_in(app: FastAPI, email: str) -> Staff:
+    staff = Staff(app)
+    response = staff.sign_in(email)
+    assert response.status_code == 303, response.text
+    return staff
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
