@@ -144,6 +144,18 @@ class _Reach:
         return reached
 
 
+def _part_of_a_finding(cue: Hit, findings: Sequence[Finding]) -> bool:
+    """A cue that is part of a symptom's own words modifies nothing ("not able to walk"), nor does
+    one inside an all-well phrase or a reason for a person ("no problems", "not feeling great")."""
+    for finding in findings:
+        if finding.kind in ("symptom", "qualifier"):
+            if _overlaps(cue, finding):
+                return True
+        elif finding.hit.start <= cue.start and cue.end <= finding.hit.end:
+            return True
+    return False
+
+
 def _overlaps(cue: Hit, finding: Finding) -> bool:
     return any(cue.start <= i < cue.end for i in finding.literal)
 
@@ -161,9 +173,7 @@ def apply_context(
 ) -> None:
     """Record on each finding the cues that modify it (in place)."""
     reach = _Reach(norms, findings, lexicon)
-    literal = {i for f in findings for i in f.literal}
-    # a cue that is part of a finding's own words modifies nothing ("not able to walk")
-    cues = [c for c in cues if not any(i in literal for i in range(c.hit.start, c.hit.end))]
+    cues = [c for c in cues if not _part_of_a_finding(c.hit, findings)]
     for cue in cues:
         if cue.kind.type == "terminate":
             reach.stops.update(range(cue.hit.start, cue.hit.end))

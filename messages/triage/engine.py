@@ -84,8 +84,11 @@ def _triage(text: str, lexicon: Lexicon, speller: Speller) -> TriageResult:
         extra["people"] = roles
     return decide(
         findings,
+        norms,
         surfaces,
         lexicon,
+        sender_well=any(h.tag in ("self_well", "relative_well") for h in found["roles"]),
+        explained={i for c in cues for i in range(c.hit.start, c.hit.end)},
         question=QUESTION in norms,
         truncated=len(text) > MAX_CHARS,
         extra=extra,

@@ -7,6 +7,7 @@ from typing import Any
 
 from messages.triage.context import Finding, quote
 from messages.triage.loader import Lexicon
+from messages.triage.news import unread_news
 from messages.triage.result import TriageResult
 
 _NOT_CURRENT = ("negated", "resolved", "other_person")
@@ -40,9 +41,12 @@ def _describe(finding: Finding, surfaces: Sequence[str], lexicon: Lexicon) -> di
 
 def decide(
     findings: Sequence[Finding],
+    norms: Sequence[str],
     surfaces: Sequence[str],
     lexicon: Lexicon,
     *,
+    sender_well: bool,
+    explained: set[int],
     question: bool,
     truncated: bool,
     extra: Mapping[str, Any],
@@ -63,6 +67,7 @@ def decide(
         if f.kind == "needs_person" and f.tag == "other_symptom" and "negated" in f.modifiers
     ]
 
+    news = unread_news(norms, findings, well, sender_well, explained, lexicon) if well else None
     codes = list(dict.fromkeys(f.tag for f in red + amber))
     codes = [c for c in codes if not lexicon.yields_to.get(c, frozenset()) & set(codes)]
     if any(code in lexicon.qualifier_bases for code in codes):
@@ -81,6 +86,8 @@ def decide(
             reason += "; asks a question"
         if truncated:
             reason += "; too long to read in full"
+    elif well and news is not None:
+        label, reason = "unclear", f"needs a person: {news}"
     elif well:
         label, reason = "none", _reason("says all is well", well, surfaces)
     else:

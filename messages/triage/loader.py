@@ -62,6 +62,9 @@ class Lexicon:
     connectors: frozenset[str]
     listable: frozenset[str]
     contrast_after: frozenset[str]
+    acknowledgements: frozenset[str]
+    filler: frozenset[str]
+    contrast_before: frozenset[str]
     scope_breakers: frozenset[str]
     severity: Mapping[str, str]
     yields_to: Mapping[str, frozenset[str]]
@@ -260,6 +263,9 @@ def load_lexicon(languages: tuple[str, ...] = ("en", "cy", "pl")) -> Lexicon:
         boundaries=frozenset(_strings(structure.get("boundaries"), "boundaries")),
         connectors=frozenset(fold(w) for w in _strings(structure.get("connectors"), "conn")),
         listable=frozenset(fold(w) for w in merged.words.get("LISTABLE", [])),
+        acknowledgements=frozenset(fold(w) for w in merged.words.get("ACK", [])),
+        filler=frozenset(fold(w) for w in merged.words.get("FILLER", [])),
+        contrast_before=frozenset(fold(w) for w in _strings(structure.get("contrast_before"), "b")),
         contrast_after=frozenset(fold(w) for w in _strings(structure.get("contrast_after"), "c")),
         scope_breakers=frozenset(fold(w) for w in _strings(structure.get("scope_breakers"), "b")),
         severity=merged.severity,

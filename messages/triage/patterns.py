@@ -310,15 +310,17 @@ class _Unit:
             yield from self.regex.finditer(text)
             return
         # try only where a match can start, instead of at every word
-        offsets = [
-            offset
-            for token, at in positions.items()
-            if token in self.start_words
-            or (self.start_prefixes and token.startswith(self.start_prefixes))
-            for offset in at
-        ]
+        offsets: list[int] = []
+        for token in self.start_words.intersection(positions.keys()):
+            offsets += positions[token]
+        if self.start_prefixes:
+            for token, at in positions.items():
+                if token not in self.start_words and token.startswith(self.start_prefixes):
+                    offsets += at
+        if len(offsets) > 1:
+            offsets.sort()
         end = -1
-        for offset in sorted(offsets):
+        for offset in offsets:
             if offset < end:
                 continue
             match = self.regex.match(text, offset)

@@ -327,3 +327,31 @@ def test_a_negation_nearby_does_not_hide_a_red_flag(text: str) -> None:
 )
 def test_a_denial_of_every_symptom_is_none(text: str) -> None:
     assert label(text) == "none"
+
+
+# --- an all-well reply that also brings news ---
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ok, my new address is 12 High Street",
+        "Thanks. I've changed my mobile number",
+        "Fine, but I've run out of my tablets",
+        "Hi I'm fine, had a fall but it was because I tripped on the rug",
+    ],
+)
+def test_an_acknowledgement_with_other_news_goes_to_a_person(text: str) -> None:
+    assert label(text) == "unclear"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Fine thanks, we've had a lovely few days at the coast",
+        "Thanks for asking, all fine, off to bingo later",
+        "Had pins and needles in my feet in the summer but that was sorted. Nothing new now",
+    ],
+)
+def test_an_all_well_reply_with_chat_is_none(text: str) -> None:
+    assert label(text) == "none"
