@@ -9,7 +9,7 @@ import re
 import unicodedata
 from collections.abc import Mapping
 
-MAX_CHARS = 10_000
+MAX_CHARS = 5_000  # three times the longest SMS (1,600); beyond it the rest is not read
 BOUNDARY = "."
 QUESTION = "?"
 COMMA = ","
