@@ -61,9 +61,9 @@ def _triage(text: str, lexicon: Lexicon, speller: Speller) -> TriageResult:
         if not any(x.tag == hit.tag and _overlap(x, hit) for x in excluded)
     ]
     findings = [Finding("symptom", hit) for hit in _outermost(hits)]
-    findings += [Finding("qualifier", h) for h in found["qualifiers"]]
-    findings += [Finding("all_well", h) for h in found["all_well"]]
-    findings += [Finding("needs_person", h) for h in found["needs_person"]]
+    findings += [Finding("qualifier", h) for h in _outermost(found["qualifiers"])]
+    findings += [Finding("all_well", h) for h in _outermost(found["all_well"])]
+    findings += [Finding("needs_person", h) for h in _outermost(found["needs_person"])]
     findings = _drop_contained(findings)
     _denied_by_all_well(findings, surfaces)
     cues = select_cues(found["cues"], lexicon)
@@ -107,8 +107,8 @@ def _denied_by_all_well(findings: list[Finding], surfaces: list[str]) -> None:
 
 
 def _outermost(hits: list[Hit]) -> list[Hit]:
-    """One finding per stretch of words and symptom: the longest ("numbness in my feet", not
-    also "numbness"), so a negation inside the longer phrase is not lost on a shorter one."""
+    """One finding per stretch of words and tag: the longest ("numbness in my feet", not also
+    "numbness"), so a negation inside the longer phrase is not lost on a shorter one."""
     hits = sorted(hits, key=lambda h: (h.start, -h.end))
     kept: list[Hit] = []
     for hit in hits:

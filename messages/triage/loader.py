@@ -205,13 +205,13 @@ def load_lexicon(languages: tuple[str, ...] = ("en", "cy", "pl")) -> Lexicon:
         for i, (kind, cues) in enumerate(merged.cues):
             cue_kinds[f"c{i}"] = kind
             tagged_cues += [(f"c{i}", cue) for cue in cues]
-        compiled_cues = builder.build(tagged_cues, merge_tags=True)
+        compiled_cues = builder.build(tagged_cues)
         not_if = builder.build(merged.not_if)
-        qualifiers = builder.build(merged.qualifiers, merge_tags=True)
+        qualifiers = builder.build(merged.qualifiers)
         subjects = builder.build(merged.subjects)
-        roles = builder.build(merged.roles, merge_tags=True)
-        all_well = builder.build((("all_well", p) for p in merged.all_well), merge_tags=True)
-        needs_person = builder.build(merged.needs_person, merge_tags=True)
+        roles = builder.build(merged.roles)
+        all_well = builder.build(("all_well", p) for p in merged.all_well)
+        needs_person = builder.build(merged.needs_person)
     except PatternError as exc:
         raise LexiconError(str(exc)) from exc
 

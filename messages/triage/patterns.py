@@ -346,9 +346,9 @@ class _Unit:
 
 
 class PatternSet:
-    """Tagged patterns, each (or, with ``merge_tags``, each tag) with its own regex, so hits of
-    different patterns may overlap: cues need that ("not sure" and "not" are both seen, and the
-    longer is chosen). ``Matcher`` runs many sets at once; ``find`` runs this one alone."""
+    """Tagged patterns, each with its own regex, so hits of different patterns may overlap: cues
+    need that ("not sure" and "not" are both seen, and the longer is chosen). ``Matcher`` runs
+    many sets at once; ``find`` runs this one alone."""
 
     def __init__(self, compiled: list[tuple[str, str, _Piece]]) -> None:
         self.units = [_Unit([entry]) for entry in compiled]
@@ -430,20 +430,6 @@ class PatternBuilder:
         self._stoppers = list(gap_stoppers)
         self._list_cache: dict[str, _Piece] = {}
 
-    def build(self, tagged: Iterable[tuple[str, str]], *, merge_tags: bool = False) -> PatternSet:
-        """With ``merge_tags`` the patterns of one tag become one alternation with its own regex
-        (faster, and tags may overlap; the hit's pattern is then the tag)."""
-        pairs = list(tagged)
-        if merge_tags:
-            grouped: dict[str, list[str]] = {}
-            for tag, text in pairs:
-                grouped.setdefault(tag, []).append(text)
-            pairs = [
-                (tag, "(" + " | ".join(texts) + ")" if len(texts) > 1 else texts[0])
-                for tag, texts in grouped.items()
-            ]
+    def build(self, tagged: Iterable[tuple[str, str]]) -> PatternSet:
         compiler = _Compiler(self._words, self._fold, self._stoppers, self._list_cache)
-        compiled = [(tag, text, compiler.compile(text)) for tag, text in pairs]
-        if merge_tags:
-            compiled = [(tag, tag, piece) for tag, _, piece in compiled]
-        return PatternSet(compiled)
+        return PatternSet([(tag, text, compiler.compile(text)) for tag, text in tagged])
