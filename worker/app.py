@@ -7,11 +7,12 @@ Long-range schedules live in the database; beat only runs short periodic sweeps.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
 from celery import Celery
-from celery.signals import setup_logging, worker_process_init
+from celery.signals import setup_logging, worker_init, worker_process_init
 from kombu import Queue as KombuQueue
 
 from schema.models import Queue
@@ -21,6 +22,9 @@ DISPATCH_EVERY_SECONDS = 1.0
 REDISPATCH_EVERY_SECONDS = 15.0
 ESCALATE_EVERY_SECONDS = 5.0
 SWEEP_INBOUND_EVERY_SECONDS = 5.0
+# A worker that only sends bulk messages runs at this niceness, so that on a shared machine the
+# alerts worker gets the CPU first: separate queues alone do not stop bulk work starving it.
+BULK_WORKER_NICENESS = 10
 
 ROUTES = {
     "worker.tasks.send_message": {"queue": Queue.MESSAGES.value},
@@ -120,6 +124,13 @@ def reconfigure(settings: Settings) -> None:
     celery_app.amqp._producer_pool = None
     pools.reset()
     celery_app.conf.update(celery_config(settings))
+
+
+@worker_init.connect
+def _before_the_pool_forks(sender: Any, **_: Any) -> None:
+    consuming = set(sender.app.amqp.queues.consume_from or ())
+    if consuming == {Queue.MESSAGES.value}:
+        os.nice(BULK_WORKER_NICENESS)
 
 
 @worker_process_init.connect
