@@ -57,17 +57,20 @@ def make_replies(n: int, seed: int = 3) -> list[str]:
 def run(n: int) -> dict[str, object]:
     replies = make_replies(n)
     triage("warm up: load the lexicon")
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     labels: dict[str, int] = {}
     for text in replies:
         label = triage(text).label
         labels[label] = labels.get(label, 0) + 1
     elapsed = time.perf_counter() - start
+    cpu = time.process_time() - cpu_start  # less disturbed than wall time on a busy machine
     return {
         "benchmark": "triage",
         "n": n,
         "seconds": round(elapsed, 3),
         "replies_per_second": round(n / elapsed, 1),
+        "cpu_seconds": round(cpu, 3),
+        "replies_per_cpu_second": round(n / cpu, 1) if cpu else None,
         "mean_chars": round(sum(map(len, replies)) / n, 1),
         "labels": dict(sorted(labels.items())),
         "python": platform.python_version(),
@@ -84,7 +87,10 @@ def main(argv: list[str] | None = None) -> int:
         os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})  # one core, as the target says
     figures = run(500 if args.smoke else max(1, args.n))
     print(f"triaged {figures['n']} replies in {figures['seconds']} s on one core")
-    print(f"{figures['replies_per_second']} replies/second (target 5000)")
+    print(
+        f"{figures['replies_per_second']} replies/second wall clock, "
+        f"{figures['replies_per_cpu_second']} per CPU second (target 5000)"
+    )
     print(json.dumps(figures))
     return 0
 
