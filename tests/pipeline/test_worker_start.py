@@ -6,6 +6,11 @@ from types import SimpleNamespace
 
 import pytest
 
+from messages.triage import engine, triage
+from messages.triage.loader import load_lexicon
+from schema.models import Trust
+from schema.settings import reset_settings_cache
+from schema.trusts import trust_config
 from worker import app as worker_app
 
 
@@ -34,3 +39,23 @@ def test_a_worker_that_handles_alerts_keeps_its_full_priority(
 ) -> None:
     start_worker_consuming(*queues)
     assert niceness_asked == []
+
+
+def test_an_alerts_worker_loads_each_trusts_triage_lexicon_before_it_forks(
+    trust: Trust, niceness_asked: list[int]
+) -> None:
+    engine._prepared.cache_clear()
+    load_lexicon.cache_clear()
+    start_worker_consuming("alerts")
+    assert engine._prepared.cache_info().currsize == 1  # the example trust's English and Welsh
+    triage("my legs are weak", languages=trust_config(trust).languages)
+    assert engine._prepared.cache_info().hits >= 1
+    assert engine._prepared.cache_info().currsize == 1
+
+
+def test_a_worker_starts_even_when_the_database_cannot_be_read(
+    monkeypatch: pytest.MonkeyPatch, niceness_asked: list[int]
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg://nobody@127.0.0.1:1/none")
+    reset_settings_cache()
+    start_worker_consuming("alerts")
