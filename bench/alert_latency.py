@@ -50,7 +50,7 @@ from bench.harness import (
 )
 
 SIZES = {
-    "full": {"bulk": 10_000, "replies": 200, "rate": 8.0},
+    "full": {"bulk": 10_000, "replies": 200, "rate": 5.0},
     "small": {"bulk": 600, "replies": 12, "rate": 10.0},
 }
 RED_REPLIES = (
@@ -69,6 +69,7 @@ class Posted:
     answered: float
     status: int
     backlog: int
+    alerts_queued: int
 
 
 def post_red_reply(base_url: str, auth_token: str, sender: str, body: str) -> tuple[str, Any]:
@@ -147,7 +148,7 @@ def claim_backlog(bulk: int) -> int:
     return dispatch.publish(claimed)
 
 
-def run(size: str, seed: int, **overrides: float | None) -> dict[str, Any]:
+def run(size: str, seed: int, dump: str | None = None, **overrides: float | None) -> dict[str, Any]:
     spec = {**SIZES[size], **{k: v for k, v in overrides.items() if v is not None}}
     bulk, replies, rate = int(spec["bulk"]), int(spec["replies"]), float(spec["rate"])
     # A window of 10,000 queued messages would look "stuck" to the 120 s sweep and be published
@@ -179,10 +180,11 @@ def run(size: str, seed: int, **overrides: float | None) -> dict[str, Any]:
                 base_url, stack.twilio.auth_token, phone_of(i), RED_REPLIES[i % len(RED_REPLIES)]
             )
             backlog = stack.queue_length("messages")
+            alerts_queued = stack.queue_length("alerts")
             began = time.monotonic()
             status = send(request)
             with lock:
-                posted[sid] = Posted(sid, began, time.monotonic(), status, backlog)
+                posted[sid] = Posted(sid, began, time.monotonic(), status, backlog, alerts_queued)
 
         schedule_start = time.monotonic()
         at = 0.0
@@ -214,6 +216,12 @@ def run(size: str, seed: int, **overrides: float | None) -> dict[str, Any]:
             if m.to.startswith("+4478") and m.to not in reply_phones
         )
         backlogs = [p.backlog for p in posted.values()]
+        if dump:
+            with open(dump, "w") as out:
+                for p in sorted(posted.values(), key=lambda p: p.started):
+                    ms = latencies.get(p.sid, float("nan")) * 1000
+                    at = p.started - schedule_start
+                    print(f"{at:.2f} {ms:.0f} {p.backlog} {p.alerts_queued}", file=out)
 
     figures = summary_ms(latencies.values())
     for name, value in figures.items():
@@ -239,6 +247,7 @@ def run(size: str, seed: int, **overrides: float | None) -> dict[str, Any]:
         "backlog_min_during_replies": min(backlogs),
         "backlog_after_last_reply": backlog_at_end,
         "backlog_held": min(backlogs) > 0 and backlog_at_end > 0,
+        "alerts_queue_max_at_a_reply": max(p.alerts_queued for p in posted.values()),
         "bulk_sent_during_run": bulk_received,
         "target_p99_ms": TARGET_P99_MS,
         "met": len(latencies) == replies and figures["p99_ms"] < TARGET_P99_MS,
@@ -254,9 +263,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--bulk", type=int, help="bulk messages waiting (overrides the size)")
     parser.add_argument("--replies", type=int, help="red replies posted (overrides the size)")
     parser.add_argument("--rate", type=float, help="replies per second (overrides the size)")
+    parser.add_argument("--dump", help="write each reply's start, latency and queues here")
     args = parser.parse_args(argv)
     size = "small" if args.smoke else args.size
-    emit(run(size, args.seed, bulk=args.bulk, replies=args.replies, rate=args.rate))
+    overrides = {"bulk": args.bulk, "replies": args.replies, "rate": args.rate}
+    emit(run(size, args.seed, args.dump, **overrides))
 
 
 if __name__ == "__main__":
