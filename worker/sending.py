@@ -8,12 +8,14 @@ broker) send it once: the second finds it no longer `scheduled` or `queued` and 
 from __future__ import annotations
 
 import random
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
 import structlog
 from sqlalchemy import update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from schema import audit
@@ -100,9 +102,26 @@ def send_message(message_id: int) -> Outcome:
             return _record_transient(
                 session, message_id, TransientError(type(error).__name__, "error"), utcnow()
             )
-    with session_scope() as session:
-        _record_sent(session, message_id, result, utcnow())
+    _record_sent_despite_disconnects(message_id, result)
     return Outcome.SENT
+
+
+RECORD_SENT_ATTEMPTS = 4
+
+
+def _record_sent_despite_disconnects(message_id: int, result: SendResult) -> None:
+    """The provider has the message: if recording it failed, the stuck sweep would send it again.
+    A dropped database connection is therefore retried here, on a fresh connection."""
+    for attempt in range(1, RECORD_SENT_ATTEMPTS + 1):
+        try:
+            with session_scope() as session:
+                _record_sent(session, message_id, result, utcnow())
+            return
+        except OperationalError as error:
+            if attempt == RECORD_SENT_ATTEMPTS:
+                raise
+            log.warning("record_sent_retry", message_id=message_id, error=type(error.orig).__name__)
+            time.sleep(0.1 * attempt)
 
 
 def _locked(session: Session, message_id: int) -> OutboundMessage:
