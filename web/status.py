@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, Request, Response
+from fastapi import APIRouter, HTTPException, Query, Request, Response
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
@@ -14,9 +14,15 @@ from worker.outcomes import apply_receipt
 
 router = APIRouter()
 
+# Our message ids are the database's 32-bit integer keys; a larger `m` is no message of ours, and
+# handing it to PostgreSQL (or SQLite past 64 bits) would fail as a 500 instead of a 4xx.
+MAX_MESSAGE_ID = 2**31 - 1
+
 
 @router.post("/twilio/status", include_in_schema=False)
-async def delivery_receipt(request: Request, m: int | None = None) -> Response:
+async def delivery_receipt(
+    request: Request, m: int | None = Query(default=None, ge=0, le=MAX_MESSAGE_ID)
+) -> Response:
     form = await verified_form(request)
     sid = str(form.get("MessageSid") or "")
     status = str(form.get("MessageStatus") or form.get("SmsStatus") or "").lower()
