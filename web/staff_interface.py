@@ -18,6 +18,7 @@ from web.auth.signin import SignInPolicy
 from web.dashboard import alerts, patients, trust
 from web.dashboard.alerts import DEFAULT_REFRESH_SECONDS
 from web.scoped import NotFound
+from web.security_headers import SecurityHeaders
 from web.templating import render
 
 STATIC = Path(__file__).parent / "static"
@@ -26,6 +27,7 @@ STATIC = Path(__file__).parent / "static"
 def mount_staff_interface(app: FastAPI) -> None:
     app.state.sign_in_policy = SignInPolicy()
     app.state.dashboard_refresh_seconds = DEFAULT_REFRESH_SECONDS
+    app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(auth_routes.router)
     app.include_router(alerts.router)

@@ -210,6 +210,20 @@ def test_lists_and_pages_of_one_trust_never_show_another_trusts_patients(
             assert secret not in answer.text, f"{path} shows {secret!r}"
 
 
+def test_pages_may_not_be_framed_sniffed_or_kept_in_the_browser_cache(
+    world: World, app: FastAPI
+) -> None:
+    staff = signed_in(app, world.a.coordinator)
+    for path in ("/", f"/patients/{world.a.patient_id}", "/sign-in"):
+        headers = staff.get(path).headers
+        assert headers["cache-control"] == "no-store"
+        assert headers["x-frame-options"] == "DENY"
+        assert "frame-ancestors 'none'" in headers["content-security-policy"]
+        assert "script-src 'self'" in headers["content-security-policy"]
+        assert headers["x-content-type-options"] == "nosniff"
+    assert "no-store" not in staff.get("/static/safetynet.css").headers.get("cache-control", "")
+
+
 def test_a_coordinator_cannot_open_the_trust_page_but_an_admin_can(
     world: World, app: FastAPI
 ) -> None:

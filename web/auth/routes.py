@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+import re
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -24,11 +25,14 @@ REFUSED = "That email and password did not match an account that can sign in."
 EXPIRED = "The sign-in form had expired. Please try again."
 
 
+_LOCAL_PATH = re.compile(r"/(?![/\\])[A-Za-z0-9/_.~%=&?#-]*")
+
+
 def safe_next(value: object) -> str:
-    """Only a path on this site: never `//elsewhere` or a full URL (no open redirect)."""
-    text = value if isinstance(value, str) else ""
-    if text.startswith("/") and not text.startswith("//") and "\\" not in text:
-        return text
+    """Only a plain path on this site: never `//elsewhere`, a URL, or control characters (which
+    browsers drop, so that a slash, a tab and a slash become `//`). No open redirect."""
+    if isinstance(value, str) and _LOCAL_PATH.fullmatch(value):
+        return value
     return "/"
 
 
@@ -88,9 +92,7 @@ async def sign_in(request: Request) -> Response:
     # A fresh CSRF token at sign-in: nothing from before it carries over (session fixation).
     write_session(
         response,
-        SessionData(
-            csrf=new_csrf_token(), staff_id=signed_in.staff_id, epoch=signed_in.epoch
-        ),
+        SessionData(csrf=new_csrf_token(), staff_id=signed_in.staff_id, epoch=signed_in.epoch),
     )
     return response
 
