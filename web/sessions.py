@@ -55,9 +55,7 @@ def read_session(request: Request) -> SessionData | None:
 
 
 def write_session(response: Response, data: SessionData) -> None:
-    value = _serializer().dumps(
-        {"csrf": data.csrf, "staff_id": data.staff_id, "epoch": data.epoch}
-    )
+    value = _serializer().dumps({"csrf": data.csrf, "staff_id": data.staff_id, "epoch": data.epoch})
     response.set_cookie(
         COOKIE,
         value,

@@ -18,13 +18,14 @@ templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 
 
 def local_time(value: datetime | None, zone: str, style: str = "full") -> str:
-    """14:03 Tue 25 Nov 2025 in the trust's zone (the date only when style is 'date')."""
+    """14:03 Tue 25 Nov 2025 in the trust's zone; 'seconds' adds them, 'date' drops the time."""
     if value is None:
         return ""
     local = value.astimezone(ZoneInfo(zone))
     if style == "date":
         return f"{local:%a} {local.day} {local:%b %Y}"
-    return f"{local:%H:%M} {local:%a} {local.day} {local:%b %Y}"
+    clock = "%H:%M:%S" if style == "seconds" else "%H:%M"
+    return f"{local:{clock}} {local:%a} {local.day} {local:%b %Y}"
 
 
 def age(value: datetime | None, now: datetime | None = None) -> str:

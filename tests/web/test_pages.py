@@ -22,7 +22,7 @@ from schema.models import (
 )
 from schema.trusts import trust_config
 from schema.types import utcnow
-from tests.web.conftest import World, enrol_patient, red_alert, reply, signed_in
+from tests.web.conftest import Staff, World, enrol_patient, red_alert, reply, signed_in
 from worker import alerting
 
 
@@ -381,3 +381,19 @@ def test_the_queue_refreshes_itself_only_with_a_small_script_and_works_without_i
     assert 'data-refresh-seconds="30"' in html
     assert re.findall(r"<script[^>]*>", html) == ['<script src="/static/refresh.js" defer>']
     assert '<form method="post" action="/alerts/' in html  # every action is a plain form
+
+
+def test_every_field_has_a_label_and_no_id_is_used_twice(world: World, app: FastAPI) -> None:
+    staff = signed_in(app, world.a.admin)
+    staff.post(f"/alerts/{world.a.alert_id}/acknowledge")
+    pages = [staff.get(p).text for p in ("/", "/patients", f"/patients/{world.a.patient_id}")]
+    pages += [staff.get("/trust").text, Staff(app).get("/sign-in").text]
+    for path, html in zip(("/", "/patients", "patient", "/trust", "/sign-in"), pages, strict=True):
+        ids = re.findall(r'\sid="([^"]+)"', html)
+        assert len(ids) == len(set(ids)), f"{path}: repeated ids"
+        for tag, attributes in re.findall(r"<(input|select|textarea)\b([^>]*)>", html):
+            if 'type="hidden"' in attributes:
+                continue
+            field = re.search(r'id="([^"]+)"', attributes)
+            assert field, f"{path}: a {tag} without an id"
+            assert f'for="{field.group(1)}"' in html, f"{path}: {field.group(1)} has no label"

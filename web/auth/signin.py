@@ -10,12 +10,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+import structlog
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from schema import audit
 from schema.models import StaffMember, StaffRole
 from web.auth.passwords import hash_password, needs_rehash, verify_password
+
+log = structlog.get_logger(__name__)
 
 SIGN_IN_ROLES = frozenset({StaffRole.COORDINATOR.value, StaffRole.ADMIN.value})
 ANONYMOUS = "anonymous"
@@ -64,6 +67,7 @@ def authenticate(
     member = candidates[0] if len(candidates) == 1 else None
     matches = verify_password(member.password_hash if member else None, password)
     if member is None:
+        log.info("staff_sign_in_failed", reason="unknown_account")
         audit.record(
             session,
             "staff.sign_in_failed",
@@ -128,6 +132,13 @@ def _count_failure(
 
 
 def _audit(session: Session, member: StaffMember, action: str, **details: object) -> None:
+    # Ids and reasons only: an operator watching for guessing needs no email or address.
+    log.info(
+        action.replace(".", "_"),
+        staff_id=member.id,
+        trust_id=member.trust_id,
+        **{k: v for k, v in details.items() if k in ("reason", "failures")},
+    )
     audit.record(
         session,
         action,

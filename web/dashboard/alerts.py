@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
@@ -68,10 +68,13 @@ def acknowledge(alert_id: int, viewer: Viewer = Depends(csrf_protected)) -> Resp
 
 
 @router.post("/alerts/{alert_id}/resolve")
-async def resolve(
-    alert_id: int, request: Request, viewer: Viewer = Depends(csrf_protected)
+def resolve(
+    alert_id: int,
+    request: Request,
+    outcome_note: str = Form(""),
+    viewer: Viewer = Depends(csrf_protected),
 ) -> Response:
-    note = str((await request.form()).get("outcome_note") or "").strip()
+    note = outcome_note.strip()
     if not note:
         # Look the alert up first: a foreign id is a 404 whatever the form says.
         with session_scope() as session:
@@ -86,10 +89,10 @@ async def resolve(
 
 
 @router.post("/replies/{inbound_id}/review")
-async def mark_reviewed(
-    inbound_id: int, request: Request, viewer: Viewer = Depends(csrf_protected)
+def mark_reviewed(
+    inbound_id: int, review_note: str = Form(""), viewer: Viewer = Depends(csrf_protected)
 ) -> Response:
-    note = str((await request.form()).get("review_note") or "").strip()[:4000]
+    note = review_note.strip()[:4000]
     with session_scope() as session:
         inbound = owned(session, InboundMessage, inbound_id, viewer.trust_id, lock=True)
         if inbound.review_state == "open":

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from schema import patients as patient_ops
@@ -24,8 +24,6 @@ from web.templating import render
 
 router = APIRouter(include_in_schema=False)
 
-ENROL_FIELDS = ("nhs_number", "given_name", "family_name", "phone", "email", "cohort", "language")
-
 
 def _config(viewer: Viewer) -> TrustConfig:
     with session_scope() as session:
@@ -44,7 +42,7 @@ def _list_page(
 ) -> HTMLResponse:
     text = request.query_params.get("q", "")[:100]
     with session_scope() as session:
-        found = queries.search_patients(session, viewer.trust_id, text)
+        found = queries.search_patients(session, viewer.trust_id, text, limit=queries.SEARCH_LIMIT)
         flagged = queries.open_alert_patients(session, viewer.trust_id)
     config = _config(viewer)
     return render(
@@ -54,6 +52,7 @@ def _list_page(
             "viewer": viewer,
             "q": text,
             "patients": found,
+            "limit": queries.SEARCH_LIMIT,
             "flagged": flagged,
             "cohorts": {c.key: c.name for c in config.cohorts},
             "languages": config.languages,
@@ -71,9 +70,27 @@ def patients_list(request: Request, viewer: Viewer = Depends(current_staff)) -> 
 
 
 @router.post("/patients")
-async def enrol_patient(request: Request, viewer: Viewer = Depends(csrf_protected)) -> Response:
-    posted = await request.form()
-    raw = {name: str(posted.get(name) or "")[:300] for name in ENROL_FIELDS}
+def enrol_patient(
+    request: Request,
+    nhs_number: str = Form(""),
+    given_name: str = Form(""),
+    family_name: str = Form(""),
+    phone: str = Form(""),
+    email: str = Form(""),
+    cohort: str = Form(""),
+    language: str = Form("en"),
+    viewer: Viewer = Depends(csrf_protected),
+) -> Response:
+    raw = {
+        "nhs_number": nhs_number,
+        "given_name": given_name,
+        "family_name": family_name,
+        "phone": phone,
+        "email": email,
+        "cohort": cohort,
+        "language": language,
+    }
+    raw = {name: value[:300] for name, value in raw.items()}
     try:
         patient_id = _enrol(viewer, raw)
     except PatientInputError as error:
@@ -141,39 +158,38 @@ def _change(viewer: Viewer, patient_id: int, action: str) -> None:
             patient_ops.discharge(session, patient, now=now, actor=viewer.actor)
 
 
-async def _status_change(
-    request: Request, viewer: Viewer, patient_id: int, action: str, done: str
-) -> Response:
+def _status_change(request: Request, viewer: Viewer, patient_id: int, action: str) -> Response:
     try:
         _change(viewer, patient_id, action)
     except PatientInputError as error:
-        return _patient_page(
-            request, viewer, patient_id, error="; ".join(error.reasons), status=409
-        )
-    return RedirectResponse(f"/patients/{patient_id}?done={done}", status_code=303)
+        reasons = "; ".join(error.reasons)
+        return _patient_page(request, viewer, patient_id, error=reasons, status=409)
+    return RedirectResponse(f"/patients/{patient_id}?done={DONE[action]}", status_code=303)
+
+
+DONE = {"pause": "paused", "resume": "resumed", "discharge": "discharged"}
 
 
 @router.post("/patients/{patient_id}/pause")
-async def pause(
-    patient_id: int, request: Request, viewer: Viewer = Depends(csrf_protected)
-) -> Response:
-    return await _status_change(request, viewer, patient_id, "pause", "paused")
+def pause(patient_id: int, request: Request, viewer: Viewer = Depends(csrf_protected)) -> Response:
+    return _status_change(request, viewer, patient_id, "pause")
 
 
 @router.post("/patients/{patient_id}/resume")
-async def resume(
-    patient_id: int, request: Request, viewer: Viewer = Depends(csrf_protected)
-) -> Response:
-    return await _status_change(request, viewer, patient_id, "resume", "resumed")
+def resume(patient_id: int, request: Request, viewer: Viewer = Depends(csrf_protected)) -> Response:
+    return _status_change(request, viewer, patient_id, "resume")
 
 
 @router.post("/patients/{patient_id}/discharge")
-async def discharge(
-    patient_id: int, request: Request, viewer: Viewer = Depends(csrf_protected)
+def discharge(
+    patient_id: int,
+    request: Request,
+    confirm: str = Form(""),
+    viewer: Viewer = Depends(csrf_protected),
 ) -> Response:
-    if (await request.form()).get("confirm") != "yes":
+    if confirm != "yes":
         with session_scope() as session:
             owned(session, Patient, patient_id, viewer.trust_id)
         error = "Tick the box to confirm the discharge: it cancels every planned message."
         return _patient_page(request, viewer, patient_id, error=error, status=422)
-    return await _status_change(request, viewer, patient_id, "discharge", "discharged")
+    return _status_change(request, viewer, patient_id, "discharge")

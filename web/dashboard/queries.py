@@ -29,6 +29,8 @@ from web.dashboard.views import (
     reply_view,
 )
 
+SEARCH_LIMIT = 100
+
 MOST_SERIOUS_FIRST = (
     Alert.nobody_reachable_at.is_(None),  # nobody reachable outranks everything
     case((Alert.level == AlertLevel.RED, 0), else_=1),
@@ -164,7 +166,7 @@ def unreachable_patients(session: Session, trust_id: int) -> list[PatientView]:
 
 
 def search_patients(
-    session: Session, trust_id: int, text: str, *, limit: int = 100
+    session: Session, trust_id: int, text: str, *, limit: int = SEARCH_LIMIT
 ) -> list[PatientView]:
     """Patients whose NHS number starts with the digits typed, or whose name contains the text."""
     query = select(Patient).where(Patient.trust_id == trust_id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
@@ -23,7 +24,7 @@ router = APIRouter(include_in_schema=False)
 @dataclass(frozen=True)
 class VersionRow:
     version: int
-    loaded_at: object
+    loaded_at: datetime
     loaded_by: str
     sha256: str
 

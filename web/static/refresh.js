@@ -27,12 +27,29 @@
         var fresh = new DOMParser().parseFromString(html, "text/html");
         var replacement = fresh.querySelector("[data-refresh-seconds]");
         if (replacement && replacement.innerHTML !== region.innerHTML && !busy()) {
+          var shown = disclosures();
           region.innerHTML = replacement.innerHTML;
+          restore(shown);
           document.title = fresh.title;
         }
       })
       .catch(function () { /* keep what is shown; try again next time */ })
       .then(later);
+  }
+
+  // What someone opened or closed stays so: a refresh must not fold away what they are reading.
+  function disclosures() {
+    var state = {};
+    var all = region.querySelectorAll("details[id]");
+    for (var i = 0; i < all.length; i++) state[all[i].id] = all[i].open;
+    return state;
+  }
+
+  function restore(state) {
+    var all = region.querySelectorAll("details[id]");
+    for (var i = 0; i < all.length; i++) {
+      if (Object.prototype.hasOwnProperty.call(state, all[i].id)) all[i].open = state[all[i].id];
+    }
   }
 
   function later() { window.setTimeout(refresh, seconds * 1000); }
