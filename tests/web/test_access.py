@@ -37,8 +37,8 @@ def endpoints(app: FastAPI) -> Iterator[tuple[str, str]]:
     for context in iter_route_contexts(app.routes):
         route = context.original_route
         if isinstance(route, APIRoute):
-            for method in sorted(route.methods - {"HEAD"}):
-                yield method, context.path
+            for method in sorted((route.methods or set()) - {"HEAD"}):
+                yield method, str(context.path)
         elif isinstance(route, Mount):
             assert context.path in PUBLIC_MOUNTS, f"unexpected mount {context.path}"
         else:
