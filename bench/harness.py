@@ -64,6 +64,34 @@ def wait_until(predicate: Callable[[], bool], timeout: float, every: float = 0.1
         time.sleep(every)
 
 
+def children(pid: int) -> list[int]:
+    """The processes whose parent is `pid` (a prefork worker's pool), from /proc."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(entry.name))
+    return sorted(found)
+
+
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time of `pid` and its children now alive, from /proc."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for each in [pid, *children(pid)]:
+        try:
+            fields = Path(f"/proc/{each}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / ticks
+    return total
+
+
 def percentile(values: list[float], p: float) -> float:
     """The p-th percentile by the nearest-rank method (p99 of 200 values is the 198th)."""
     if not values:
@@ -177,7 +205,7 @@ class Process:
             return ""
 
 
-def celery_worker_argv(queues: str, concurrency: int, name: str) -> list[str]:
+def celery_worker_argv(queues: str, concurrency: int, name: str, *extra: str) -> list[str]:
     return [
         sys.executable,
         "-m",
@@ -197,6 +225,7 @@ def celery_worker_argv(queues: str, concurrency: int, name: str) -> list[str]:
         "--without-gossip",
         "--loglevel",
         "WARNING",
+        *extra,
     ]
 
 
@@ -286,8 +315,11 @@ class Stack:
         self.processes.append(process)
         return process
 
-    def worker(self, queues: str, concurrency: int, name: str, **overrides: str) -> Process:
-        return self.spawn(name, celery_worker_argv(queues, concurrency, name), **overrides)
+    def worker(
+        self, queues: str, concurrency: int, name: str, *extra: str, **overrides: str
+    ) -> Process:
+        argv = celery_worker_argv(queues, concurrency, name, *extra)
+        return self.spawn(name, argv, **overrides)
 
     def beat(self) -> Process:
         schedule = self.workdir / "celerybeat-schedule"

@@ -30,6 +30,7 @@ from bench.harness import (
     Stack,
     bulk_messages,
     bulk_patients,
+    children,
     emit,
     log,
     phone_of,
@@ -38,20 +39,6 @@ from bench.harness import (
 
 SIZES = {"full": 4_000, "small": 200}
 TARGET_MB = 200.0
-
-
-def children(pid: int) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == pid:
-            found.append(int(entry.name))
-    return sorted(found)
 
 
 def memory_kb(pid: int) -> dict[str, int]:
