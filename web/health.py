@@ -11,7 +11,7 @@ from worker.health import check
 router = APIRouter()
 
 
-@router.get("/healthz", tags=["health"])
+@router.get("/healthz", include_in_schema=False)  # for load balancers, not the staff API
 async def healthz() -> JSONResponse:
     health = await run_in_threadpool(check)
     return JSONResponse(health.as_dict(), status_code=200 if health.ok else 503)

@@ -9,19 +9,16 @@ from starlette.concurrency import run_in_threadpool
 from schema.db import session_scope
 from schema.models import OutboundMessage
 from schema.types import utcnow
+from web.ids import MAX_ROW_ID
 from web.twilio_auth import verified_form
 from worker.outcomes import apply_receipt
 
 router = APIRouter()
 
-# Our message ids are the database's 32-bit integer keys; a larger `m` is no message of ours, and
-# handing it to PostgreSQL (or SQLite past 64 bits) would fail as a 500 instead of a 4xx.
-MAX_MESSAGE_ID = 2**31 - 1
-
 
 @router.post("/twilio/status", include_in_schema=False)
 async def delivery_receipt(
-    request: Request, m: int | None = Query(default=None, ge=0, le=MAX_MESSAGE_ID)
+    request: Request, m: int | None = Query(default=None, ge=0, le=MAX_ROW_ID)
 ) -> Response:
     form = await verified_form(request)
     sid = str(form.get("MessageSid") or "")

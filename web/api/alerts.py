@@ -14,6 +14,7 @@ from schema.types import utcnow
 from web.api.models import AcknowledgeIn, AcknowledgeOut, AlertOut, alert_out
 from web.auth.identity import ApiClient, api_client
 from web.dashboard import queries
+from web.ids import RowId
 from web.scoped import owned
 from worker import alerting
 
@@ -40,7 +41,7 @@ def list_alerts(
 
 
 @router.get("/{alert_id}", response_model=AlertOut, responses=NOT_FOUND)
-def get_alert(alert_id: int, client: ApiClient = Depends(api_client)) -> AlertOut:
+def get_alert(alert_id: RowId, client: ApiClient = Depends(api_client)) -> AlertOut:
     with session_scope() as session:
         alert = owned(session, Alert, alert_id, client.trust_id)
         return alert_out(queries.alert_views(session, client.trust_id, [alert])[0])
@@ -55,7 +56,7 @@ def get_alert(alert_id: int, client: ApiClient = Depends(api_client)) -> AlertOu
     },
 )
 def acknowledge(
-    alert_id: int, body: AcknowledgeIn, client: ApiClient = Depends(api_client)
+    alert_id: RowId, body: AcknowledgeIn, client: ApiClient = Depends(api_client)
 ) -> AcknowledgeOut:
     """Acknowledge on behalf of a named staff member of the same trust; escalation stops."""
     with session_scope() as session:

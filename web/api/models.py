@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from schema.models import Patient
 from web.dashboard.views import AlertView, ReplyView
+from web.ids import RowIdField
 
 
 class PatientCreate(BaseModel):
@@ -121,7 +122,7 @@ class AcknowledgeIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     staff_email: str | None = Field(default=None, max_length=254)
-    staff_id: int | None = None
+    staff_id: RowIdField | None = None
 
     @model_validator(mode="after")
     def _exactly_one(self) -> AcknowledgeIn:

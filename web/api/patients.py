@@ -19,6 +19,7 @@ from web.api.errors import conflict, unprocessable
 from web.api.models import PatientCreate, PatientOut, PatientUpdate, patient_out
 from web.api.patient_updates import update_patient
 from web.auth.identity import ApiClient, api_client
+from web.ids import RowId
 from web.scoped import owned
 
 router = APIRouter(prefix="/patients", tags=["patients"])
@@ -62,14 +63,14 @@ def find_patients(
 
 
 @router.get("/{patient_id}", response_model=PatientOut, responses=NOT_FOUND)
-def get_patient(patient_id: int, client: ApiClient = Depends(api_client)) -> PatientOut:
+def get_patient(patient_id: RowId, client: ApiClient = Depends(api_client)) -> PatientOut:
     with session_scope() as session:
         return patient_out(owned(session, Patient, patient_id, client.trust_id))
 
 
 @router.patch("/{patient_id}", response_model=PatientOut, responses=NOT_FOUND)
 def update(
-    patient_id: int, body: PatientUpdate, client: ApiClient = Depends(api_client)
+    patient_id: RowId, body: PatientUpdate, client: ApiClient = Depends(api_client)
 ) -> PatientOut:
     """Change names, phone or email. A new phone or email re-plans future messages."""
     with session_scope() as session:
@@ -101,7 +102,7 @@ CONFLICT: Responses = {
 
 
 @router.post("/{patient_id}/pause", response_model=PatientOut, responses=CONFLICT)
-def pause(patient_id: int, client: ApiClient = Depends(api_client)) -> PatientOut:
+def pause(patient_id: RowId, client: ApiClient = Depends(api_client)) -> PatientOut:
     """Stop planned messages for now; replies are still answered and alerts still raised."""
     return _change(
         patient_id,
@@ -111,7 +112,7 @@ def pause(patient_id: int, client: ApiClient = Depends(api_client)) -> PatientOu
 
 
 @router.post("/{patient_id}/resume", response_model=PatientOut, responses=CONFLICT)
-def resume(patient_id: int, client: ApiClient = Depends(api_client)) -> PatientOut:
+def resume(patient_id: RowId, client: ApiClient = Depends(api_client)) -> PatientOut:
     """Start planned messages again, planned afresh from now."""
     return _change(
         patient_id,
@@ -121,7 +122,7 @@ def resume(patient_id: int, client: ApiClient = Depends(api_client)) -> PatientO
 
 
 @router.post("/{patient_id}/discharge", response_model=PatientOut, responses=NOT_FOUND)
-def discharge(patient_id: int, client: ApiClient = Depends(api_client)) -> PatientOut:
+def discharge(patient_id: RowId, client: ApiClient = Depends(api_client)) -> PatientOut:
     """Discharge the patient: every planned message is cancelled."""
     return _change(
         patient_id,

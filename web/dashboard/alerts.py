@@ -13,6 +13,7 @@ from schema.types import utcnow
 from web.auth.identity import Viewer, csrf_protected, current_staff
 from web.dashboard import queries
 from web.dashboard.notices import notice
+from web.ids import RowId
 from web.scoped import owned
 from web.templating import render
 from worker import alerting
@@ -56,7 +57,7 @@ def _member(session: Session, viewer: Viewer) -> StaffMember:
 
 
 @router.post("/alerts/{alert_id}/acknowledge")
-def acknowledge(alert_id: int, viewer: Viewer = Depends(csrf_protected)) -> Response:
+def acknowledge(alert_id: RowId, viewer: Viewer = Depends(csrf_protected)) -> Response:
     with session_scope() as session:
         alert = owned(session, Alert, alert_id, viewer.trust_id, lock=True)
         result = alerting.acknowledge(
@@ -69,7 +70,7 @@ def acknowledge(alert_id: int, viewer: Viewer = Depends(csrf_protected)) -> Resp
 
 @router.post("/alerts/{alert_id}/resolve")
 def resolve(
-    alert_id: int,
+    alert_id: RowId,
     request: Request,
     outcome_note: str = Form(""),
     viewer: Viewer = Depends(csrf_protected),
@@ -90,7 +91,7 @@ def resolve(
 
 @router.post("/replies/{inbound_id}/review")
 def mark_reviewed(
-    inbound_id: int, review_note: str = Form(""), viewer: Viewer = Depends(csrf_protected)
+    inbound_id: RowId, review_note: str = Form(""), viewer: Viewer = Depends(csrf_protected)
 ) -> Response:
     note = review_note.strip()[:4000]
     with session_scope() as session:

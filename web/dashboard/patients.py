@@ -19,6 +19,7 @@ from web.dashboard import queries
 from web.dashboard.notices import notice
 from web.dashboard.timeline import patient_timeline
 from web.dashboard.views import patient_view
+from web.ids import RowId
 from web.scoped import owned
 from web.templating import render
 
@@ -139,7 +140,7 @@ def _patient_page(
 
 @router.get("/patients/{patient_id}", response_class=HTMLResponse)
 def patient_page(
-    patient_id: int, request: Request, viewer: Viewer = Depends(current_staff)
+    patient_id: RowId, request: Request, viewer: Viewer = Depends(current_staff)
 ) -> HTMLResponse:
     return _patient_page(request, viewer, patient_id)
 
@@ -171,18 +172,22 @@ DONE = {"pause": "paused", "resume": "resumed", "discharge": "discharged"}
 
 
 @router.post("/patients/{patient_id}/pause")
-def pause(patient_id: int, request: Request, viewer: Viewer = Depends(csrf_protected)) -> Response:
+def pause(
+    patient_id: RowId, request: Request, viewer: Viewer = Depends(csrf_protected)
+) -> Response:
     return _status_change(request, viewer, patient_id, "pause")
 
 
 @router.post("/patients/{patient_id}/resume")
-def resume(patient_id: int, request: Request, viewer: Viewer = Depends(csrf_protected)) -> Response:
+def resume(
+    patient_id: RowId, request: Request, viewer: Viewer = Depends(csrf_protected)
+) -> Response:
     return _status_change(request, viewer, patient_id, "resume")
 
 
 @router.post("/patients/{patient_id}/discharge")
 def discharge(
-    patient_id: int,
+    patient_id: RowId,
     request: Request,
     confirm: str = Form(""),
     viewer: Viewer = Depends(csrf_protected),
