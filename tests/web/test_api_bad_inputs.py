@@ -17,7 +17,6 @@ from tests.web.conftest import World, bearer, build_world
 from web.app import create_app
 from web.ids import MAX_ROW_ID
 
-
 BOOKKEEPING = {"last_used_at"}  # a token's last use is recorded even when the call is refused
 
 
