@@ -54,7 +54,9 @@ def _create(url: str) -> Engine:
         event.listen(engine, "connect", _on_sqlite_connect)
         event.listen(engine, "begin", _on_sqlite_begin)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+    # The web process serves requests from a pool of threads: connections beyond `pool_size` are
+    # closed when handed back, so a small pool makes PostgreSQL start a backend per request.
+    return create_engine(url, pool_pre_ping=True, pool_size=20, max_overflow=10)
 
 
 def get_engine() -> Engine:
