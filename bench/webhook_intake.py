@@ -24,7 +24,7 @@ import urllib.parse
 import uuid
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from bench.harness import PUBLIC_BASE_URL, TRUST_NUMBER, Stack, emit, log, summary_ms
 
@@ -114,6 +114,13 @@ def run(size: str, connections: int) -> dict[str, Any]:
             )
         with session_scope() as session:
             stored = int(session.scalar(select(func.count()).select_from(InboundMessage)) or 0)
+            # Every connection PostgreSQL accepted for this database (each one a new backend).
+            sessions = int(
+                session.scalar(
+                    text("SELECT sessions FROM pg_stat_database WHERE datname = current_database()")
+                )
+                or 0
+            )
         queued = stack.queue_length("alerts")
 
     ok = sum(1 for status, _ in results if status == 200)
@@ -121,6 +128,7 @@ def run(size: str, connections: int) -> dict[str, Any]:
     latency = summary_ms(elapsed for _, elapsed in results)
     log(f"{ok} of {n} answered 200 in {seconds:.2f} s = {rate:.0f}/s on one uvicorn process")
     log(f"request p50 {latency['p50_ms']} ms, p99 {latency['p99_ms']} ms; {stored} stored")
+    log(f"{sessions} PostgreSQL sessions opened for the run's database")
     return {
         "benchmark": "webhook_intake",
         "size": size,
@@ -134,6 +142,7 @@ def run(size: str, connections: int) -> dict[str, Any]:
         "stored": stored,
         "stored_expected": n + WARM_UP,
         "handling_tasks_queued": queued,
+        "database_sessions_opened": sessions,
         "target_per_second": TARGET_PER_SECOND,
         "met": ok == n and stored == n + WARM_UP and rate >= TARGET_PER_SECOND,
     }
