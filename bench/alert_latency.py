@@ -11,7 +11,7 @@ The bulk backlog is real: the driver claims every bulk message with the product'
 (`claim_due` + `publish`, with a window as large as the batch) so the Redis `messages` list
 holds them all, and the messages worker works through it at its full natural speed while the
 red replies arrive. Its length is sampled at every reply and reported; a run in which it
-emptied before the last reply says so (`backlog_held: false`).
+emptied before the last reply says so (`backlog_held: false`) and does not count as met.
 
 Each red reply comes from its own enrolled patient, signed as Twilio signs, posted at times drawn
 from a Poisson process. Latency is from just before the request is sent to the moment the fake
@@ -50,7 +50,7 @@ from bench.harness import (
 )
 
 SIZES = {
-    "full": {"bulk": 10_000, "replies": 200, "rate": 5.0},
+    "full": {"bulk": 10_000, "replies": 200, "rate": 6.0},
     "small": {"bulk": 600, "replies": 12, "rate": 10.0},
 }
 RED_REPLIES = (
@@ -250,7 +250,9 @@ def run(size: str, seed: int, dump: str | None = None, **overrides: float | None
         "alerts_queue_max_at_a_reply": max(p.alerts_queued for p in posted.values()),
         "bulk_sent_during_run": bulk_received,
         "target_p99_ms": TARGET_P99_MS,
-        "met": len(latencies) == replies and figures["p99_ms"] < TARGET_P99_MS,
+        "met": len(latencies) == replies
+        and figures["p99_ms"] < TARGET_P99_MS
+        and min(backlogs) > 0,
         "beat": "celery beat subprocess",
     }
 
