@@ -77,9 +77,12 @@ def run(size: str) -> dict[str, Any]:
             for statement, parameters in statements:
                 if statement.strip() == "SELECT 1":
                     continue
-                with raw.cursor() as cursor:
+                cursor = raw.cursor()
+                try:
                     cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + statement, parameters)
                     plan = "\n".join(row[0] for row in cursor.fetchall())
+                finally:
+                    cursor.close()
                 plans.append(plan)
             raw.rollback()
 

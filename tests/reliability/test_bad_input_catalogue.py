@@ -68,7 +68,7 @@ def refused_unchanged(before: dict[str, int], args: list[str], *expected: str) -
 
 # -- trust configuration files ---------------------------------------------------------------
 
-CONFIG_FILES = {
+CONFIG_FILES: dict[str, tuple[str | bytes, str]] = {
     "broken YAML": (b"code: RXX\nname: [unclosed\n", "not valid YAML"),
     "bad indentation": (TRUST_YAML.replace("  mscc_coordinator", "mscc_coordinator", 1), "line"),
     "a key written twice": (TRUST_YAML.replace("code: RXX\n", "code: RXX\ncode: RYY\n"), "code"),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -29,6 +30,10 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 
 BATCH = 500
 REPLIES = 6
+
+
+def reached(count: float) -> bool:
+    return sent_count() >= count
 
 
 def terminate_backends(url: str) -> int:
@@ -70,7 +75,7 @@ def test_postgres_connections_dropped_mid_batch_lose_no_message_and_no_alert(
     ):
         assert service.dispatch() == BATCH
         for fraction in (0.15, 0.35, 0.55):
-            wait_until(lambda f=fraction: sent_count() >= BATCH * f, timeout=60)
+            wait_until(partial(reached, BATCH * fraction), timeout=60)
             for _ in range(4):  # connections in use are hit, not only idle pooled ones
                 terminated.append(terminate_backends(service.url))
                 time.sleep(0.05)

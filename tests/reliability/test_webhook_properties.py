@@ -173,7 +173,7 @@ def test_any_unsigned_request_gets_a_4xx_and_changes_nothing(
 ) -> None:
     before = stored_state()
     content = raw if raw is not None else urllib.parse.urlencode(form).encode()
-    as_bytes = {name: value.encode("latin-1") for name, value in extra_headers.items()}
+    as_bytes = {name.encode(): value.encode("latin-1") for name, value in extra_headers.items()}
     response = client.post(endpoint + query, content=content, headers=as_bytes)
     assert 400 <= response.status_code < 500, (response.status_code, response.text[:200])
     assert stored_state() == before
