@@ -35,7 +35,8 @@ POSTGRES_SERVER = os.environ.get(
     "BENCH_POSTGRES_URL",
     os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"),
 )
-# Not the tests' database 15: a benchmark flushes its own and must not disturb a test run.
+# Not the tests' database 15; within it each run has keys under a prefix of its own, so runs at
+# the same time (two developers, or CI) never meet, and each removes only its own keys.
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/12")
 PUBLIC_BASE_URL = "https://safetynet.bench.example"
 TRUST_NUMBER = "+447700900000"
@@ -240,6 +241,7 @@ class Stack:
 
         self.name = name
         self.redis_url = redis_url
+        self.key_prefix = f"safetynet-bench-{uuid.uuid4().hex[:12]}:"
         self.settings = settings
         self.twilio = FakeTwilio()
         self.workdir = Path(tempfile.mkdtemp(prefix=f"bench-{name}-"))
@@ -266,7 +268,6 @@ class Stack:
         self.close()
 
     def _start(self) -> None:
-        self.redis().flushdb()
         self.database_url = create_database(f"safetynet_bench_{self.name}")
         self.twilio.start()
         self.env = {
@@ -276,7 +277,7 @@ class Stack:
             "SAFETYNET_DATA_DIR": str(self.workdir / "data"),
             "SMTP_HOST": "",  # email goes to the outbox; these benchmarks are about SMS
             "LOG_LEVEL": "WARNING",
-            "BROKER_KEY_PREFIX": "",  # a Redis database of its own instead
+            "BROKER_KEY_PREFIX": self.key_prefix,
             **self.twilio.env(),
             **self.settings,
         }
@@ -303,7 +304,7 @@ class Stack:
     def queue_length(self, queue: str) -> int:
         client = self.redis()
         try:
-            return int(client.llen(queue))
+            return int(client.llen(self.key_prefix + queue))
         finally:
             client.close()
 
@@ -360,7 +361,10 @@ class Stack:
         self.twilio.stop()
         self._exit.close()
         with suppress(redis.RedisError):
-            self.redis().flushdb()
+            client = self.redis()
+            for key in client.scan_iter(match=f"{self.key_prefix}*", count=1000):
+                client.delete(key)
+            client.close()
         if self.database_url:
             drop_database(self.database_url)
             self.database_url = ""
