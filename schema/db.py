@@ -53,10 +53,32 @@ def _create(url: str) -> Engine:
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         event.listen(engine, "connect", _on_sqlite_connect)
         event.listen(engine, "begin", _on_sqlite_begin)
+        event.listen(engine, "before_cursor_execute", _without_nul, retval=True)
         return engine
     # The web process serves requests from a pool of threads: connections beyond `pool_size` are
     # closed when handed back, so a small pool makes PostgreSQL start a backend per request.
-    return create_engine(url, pool_pre_ping=True, pool_size=20, max_overflow=10)
+    engine = create_engine(url, pool_pre_ping=True, pool_size=20, max_overflow=10)
+    event.listen(engine, "before_cursor_execute", _without_nul, retval=True)
+    return engine
+
+
+def _without_nul(
+    _conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any, _many: bool
+) -> tuple[str, Any]:
+    """PostgreSQL text cannot hold NUL: anything people typed with one in it (a reply, a name,
+    a search) reaches the database with U+FFFD in its place, never as a 500. SQLite does the
+    same, so both store the same text."""
+    return statement, _replace_nul(parameters)
+
+
+def _replace_nul(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd") if "\x00" in value else value
+    if isinstance(value, dict):
+        return {key: _replace_nul(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(_replace_nul(item) for item in value)
+    return value
 
 
 def get_engine() -> Engine:

@@ -18,7 +18,8 @@ from kombu.utils.json import dumps
 
 
 class AtomicChannel(filesystem.Channel):
-    def _put(self, queue: str, payload: Any, **kwargs: Any) -> None:
+    # kombu's two base classes name the second argument differently; any name breaks one.
+    def _put(self, queue: Any, payload: Any, **kwargs: Any) -> Any:  # type: ignore[override]
         name = f"{round(monotonic() * 1000)}_{uuid.uuid4()}.{queue}.msg"
         folder = self.data_folder_out
         incoming = os.path.join(folder, f".incoming-{uuid.uuid4()}")

@@ -32,8 +32,7 @@ def store_inbound(session: Session, *, sid: str, sender: str, to: str, body: str
         "provider_message_id": sid,
         "from_address": sender,
         "to_address": to,
-        # PostgreSQL text cannot hold NUL; nothing else in the body is changed.
-        "body": body.replace("\x00", "\ufffd"),
+        "body": body,
         "received_at": now,
         "symptoms": [],
         "evidence": {},

@@ -71,3 +71,22 @@ def test_audit_events_cannot_be_updated_or_deleted(session: Session, trust: Trus
     session.delete(session.get(AuditEvent, event.id))
     with pytest.raises(AppendOnlyError):
         session.commit()
+
+
+def test_text_with_a_nul_character_is_stored_with_a_replacement_on_every_database(
+    session: Session, trust: Trust
+) -> None:
+    from sqlalchemy import text as sql_text
+
+    message = outbound(trust, "nul\x00key")
+    message.body = "can't feel\x00 my legs"
+    session.add(message)
+    session.commit()
+    session.expire_all()
+    stored = session.scalars(select(OutboundMessage)).one()
+    assert stored.body is not None and stored.body.startswith("can't feel")
+    found = session.execute(
+        sql_text("SELECT count(*) FROM outbound_messages WHERE to_address = :a"),
+        {"a": "+447700900201\x00"},
+    ).scalar_one()
+    assert found == 0
