@@ -4,7 +4,7 @@
 
 Pipeline: N welcome SMS become due at once (one UPDATE of due_at); `celery beat` ticks the
 dispatcher every second on `celery worker -Q alerts -c 1`, which claims them in batches into a
-window (DISPATCH_BATCH_SIZE 500, DISPATCH_MAX_IN_FLIGHT 2000, the defaults) and publishes them to
+window (DISPATCH_BATCH_SIZE 2000, DISPATCH_MAX_IN_FLIGHT 2000, the defaults) and publishes them to
 Redis; `celery worker -Q messages -c 2` (two prefork processes) claims each, renders it, sends
 it through the Twilio SDK to the fake API and records it `sent`. The rate is N divided by the
 time from the UPDATE to the last `sent_at`.

@@ -36,6 +36,21 @@ def _on_sqlite_begin(conn: Any) -> None:
 
 
 _ENGINES: dict[str, Engine] = {}
+_async_commit = False
+
+
+def commit_without_waiting_for_disk() -> None:
+    """From now on this process's PostgreSQL commits return before their WAL reaches disk.
+
+    For worker processes only. Everything a worker writes is derived from input that was
+    committed durably elsewhere (a reply stored by the web app, a message planned at enrolment),
+    so a database crash that loses a worker's last commits loses nothing: the reply is handled
+    again, the message claimed and sent again (a duplicate, never a loss). The web app and the
+    command line keep the default, because what they write is that durable input.
+    """
+    global _async_commit
+    _async_commit = True
+    dispose_engines()
 
 
 def engine_for(url: str) -> Engine:
@@ -57,7 +72,10 @@ def _create(url: str) -> Engine:
         return engine
     # The web process serves requests from a pool of threads: connections beyond `pool_size` are
     # closed when handed back, so a small pool makes PostgreSQL start a backend per request.
-    engine = create_engine(url, pool_pre_ping=True, pool_size=20, max_overflow=10)
+    options = {"options": "-c synchronous_commit=off"} if _async_commit else {}
+    engine = create_engine(
+        url, pool_pre_ping=True, pool_size=20, max_overflow=10, connect_args=options
+    )
     event.listen(engine, "before_cursor_execute", _without_nul, retval=True)
     return engine
 

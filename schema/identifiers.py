@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
@@ -56,6 +57,7 @@ def parse_mobile(raw: str, region: str = DEFAULT_REGION) -> str:
     return e164
 
 
+@lru_cache(maxsize=1024)
 def display_phone(e164: str) -> str:
     """A number as a UK reader writes it (0113 496 0001), or international when foreign."""
     number = phonenumbers.parse(e164, DEFAULT_REGION)

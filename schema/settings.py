@@ -32,7 +32,7 @@ class Settings(BaseSettings):
     secret_key: str = ""
 
     broker_key_prefix: str = ""  # separates several deployments (or test runs) on one Redis
-    dispatch_batch_size: int = Field(default=500, gt=0)
+    dispatch_batch_size: int = Field(default=2000, gt=0)
     dispatch_max_in_flight: int = Field(default=2000, gt=0)
     stuck_after_seconds: int = Field(default=120, gt=0)
 

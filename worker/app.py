@@ -31,6 +31,7 @@ log = structlog.get_logger(__name__)
 
 ROUTES = {
     "worker.tasks.send_message": {"queue": Queue.MESSAGES.value},
+    "worker.tasks.send_messages": {"queue": Queue.MESSAGES.value},
     "worker.tasks.dispatch_due": {"queue": Queue.ALERTS.value},
     "worker.tasks.redispatch_stuck": {"queue": Queue.ALERTS.value},
     "worker.tasks.handle_inbound": {"queue": Queue.ALERTS.value},
@@ -163,10 +164,11 @@ def load_triage_lexicons() -> None:
 
 @worker_process_init.connect
 def _fresh_connections_after_fork(**_: Any) -> None:
-    # A forked child must never share the parent's pooled database connections.
-    from schema.db import dispose_engines
+    # A forked child never shares the parent's pooled connections, and its commits need not wait
+    # for the disk (see schema.db.commit_without_waiting_for_disk for why that loses nothing).
+    from schema.db import commit_without_waiting_for_disk
 
-    dispose_engines()
+    commit_without_waiting_for_disk()
 
 
 @setup_logging.connect

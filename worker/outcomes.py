@@ -42,6 +42,7 @@ _RANK = {
     MessageState.CANCELLED: 4,
     MessageState.SUPPRESSED: 4,
 }
+BEFORE_SENT = tuple(state for state, rank in _RANK.items() if rank < _RANK[MessageState.SENT])
 FAILED_STATES = (MessageState.FAILED, MessageState.UNDELIVERED)
 FINISHED_STATES = (MessageState.SENT, MessageState.DELIVERED, *FAILED_STATES)
 FALLBACK_PREFIX = "fallback:"

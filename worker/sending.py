@@ -1,20 +1,24 @@
-"""Sending one outbound message, by id: claim it, render it, hand it to the provider, record it.
+"""Sending outbound messages, by id: claim them, render them, hand each to its provider, record it.
 
-Three short transactions, and none is open during the provider call. The claim is a single
-conditional UPDATE, so two tasks for the same id (a re-dispatch, a duplicate delivery by the
-broker) send it once: the second finds it no longer `scheduled` or `queued` and does nothing.
+One transaction claims and renders a batch (a single conditional UPDATE ... RETURNING, so two
+tasks for the same id, a re-dispatch or a duplicate delivery by the broker, send it once: the
+second finds it no longer `scheduled` or `queued` and does nothing). No transaction is open
+during a provider call. Each message is recorded `sent` by one statement as soon as the provider
+has it, so a worker killed mid-batch re-sends at most the message it was sending.
 """
 
 from __future__ import annotations
 
 import random
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import TypeVar
 
 import structlog
-from sqlalchemy import update
+from sqlalchemy import Integer, bindparam, case, func, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
@@ -34,7 +38,7 @@ from schema.planning import next_send_time
 from schema.settings import get_settings
 from schema.trusts import trust_config
 from schema.types import utcnow
-from worker.outcomes import advance, record_failure
+from worker.outcomes import BEFORE_SENT, record_failure
 from worker.providers.base import Outgoing, PermanentError, SendResult, TransientError
 from worker.providers.registry import email_provider, sms_provider
 
@@ -69,15 +73,25 @@ RETRY = {
 
 
 def send_message(message_id: int) -> Outcome:
+    return send_messages([message_id])[0]
+
+
+def send_messages(message_ids: Sequence[int]) -> list[Outcome]:
+    """Send every message of the batch that is still ours to send; an outcome per id, in order."""
     with session_scope() as session:
-        prepared = _claim_and_prepare(session, message_id, utcnow())
-    if not isinstance(prepared, Outgoing):
-        return prepared
-    provider = (
-        sms_provider(get_settings())
-        if prepared.channel == Channel.SMS
-        else email_provider(get_settings())
-    )
+        prepared = _claim_and_prepare(session, list(message_ids), utcnow())
+    outcomes = {
+        message_id: item if isinstance(item, Outcome) else _deliver(item)
+        for message_id, item in prepared.items()
+    }
+    return [outcomes.get(message_id, Outcome.SKIPPED) for message_id in message_ids]
+
+
+def _deliver(prepared: Outgoing) -> Outcome:
+    message_id = prepared.message_id
+    settings = get_settings()
+    sms = prepared.channel == Channel.SMS
+    provider = sms_provider(settings) if sms else email_provider(settings)
     try:
         result = provider.send(prepared)
     except TransientError as error:
@@ -131,11 +145,13 @@ def _locked(session: Session, message_id: int) -> OutboundMessage:
     return message
 
 
-def _claim_and_prepare(session: Session, message_id: int, now: datetime) -> Outgoing | Outcome:
-    claimed = session.execute(
+def _claim_and_prepare(
+    session: Session, message_ids: list[int], now: datetime
+) -> dict[int, Outgoing | Outcome]:
+    claimed = session.scalars(
         update(OutboundMessage)
         .where(
-            OutboundMessage.id == message_id,
+            OutboundMessage.id.in_(message_ids),
             OutboundMessage.state.in_((MessageState.SCHEDULED, MessageState.QUEUED)),
             OutboundMessage.due_at <= now,
         )
@@ -144,14 +160,44 @@ def _claim_and_prepare(session: Session, message_id: int, now: datetime) -> Outg
             state_changed_at=now,
             attempts=OutboundMessage.attempts + 1,
         )
-        .returning(OutboundMessage.id)
-        .execution_options(synchronize_session=False)
-    ).scalar_one_or_none()
-    if claimed is None:
-        return Outcome.SKIPPED
-    message = _locked(session, message_id)
-    patient = session.get(Patient, message.patient_id) if message.patient_id else None
-    staff = session.get(StaffMember, message.staff_member_id) if message.staff_member_id else None
+        .returning(OutboundMessage),
+        execution_options={"synchronize_session": False},
+    ).all()
+    patients = _by_id(session, Patient, {m.patient_id for m in claimed})
+    staff = _by_id(session, StaffMember, {m.staff_member_id for m in claimed})
+    trusts = _by_id(session, Trust, {m.trust_id for m in claimed})
+    return {
+        message.id: _prepare(
+            session,
+            message,
+            trusts[message.trust_id],
+            patients.get(message.patient_id or 0),
+            staff.get(message.staff_member_id or 0),
+            now,
+        )
+        for message in sorted(claimed, key=lambda m: message_ids.index(m.id))
+    }
+
+
+Row = TypeVar("Row", Patient, StaffMember, Trust)
+
+
+def _by_id(session: Session, model: type[Row], ids: set[int | None]) -> dict[int, Row]:
+    wanted = [i for i in ids if i is not None]
+    if not wanted:
+        return {}
+    return {row.id: row for row in session.scalars(select(model).where(model.id.in_(wanted)))}
+
+
+def _prepare(
+    session: Session,
+    message: OutboundMessage,
+    trust: Trust,
+    patient: Patient | None,
+    staff: StaffMember | None,
+    now: datetime,
+) -> Outgoing | Outcome:
+    """Suppress, defer or render one claimed message."""
     reason = suppression_reason(patient, message) if patient is not None else None
     if reason is None and staff is not None and not staff.active:
         reason = "staff_inactive"
@@ -172,8 +218,6 @@ def _claim_and_prepare(session: Session, message_id: int, now: datetime) -> Outg
     from messages.context import build_context
     from messages.rendering import render
 
-    trust = session.get(Trust, message.trust_id)
-    assert trust is not None
     config = trust_config(trust)
     if message.idempotency_key.startswith(PLAN_KEY_PREFIX):
         # A planned message held up (an outage, retries) past the window's end waits for the
@@ -194,7 +238,7 @@ def _claim_and_prepare(session: Session, message_id: int, now: datetime) -> Outg
     try:
         rendered = render(message.template_key, message.channel, context, language)
     except Exception as error:  # a template that cannot render will not render on retry
-        log.exception("render_failed", message_id=message_id, template=message.template_key)
+        log.exception("render_failed", message_id=message.id, template=message.template_key)
         record_failure(session, message, now=now, code="render", detail=type(error).__name__)
         return Outcome.FAILED
     message.body = rendered.text
@@ -215,15 +259,38 @@ def _claim_and_prepare(session: Session, message_id: int, now: datetime) -> Outg
     )
 
 
+_NOT_YET_SENT = OutboundMessage.state.in_(BEFORE_SENT)
+# Built once: the statement is the same for every message, only its parameters change.
+_RECORD_SENT = (
+    update(OutboundMessage)
+    .where(OutboundMessage.id == bindparam("message_id"))
+    .values(
+        provider=bindparam("provider"),
+        provider_message_id=bindparam("provider_message_id"),
+        sent_at=bindparam("now"),
+        error_code=None,
+        segments=func.coalesce(bindparam("segments", type_=Integer), OutboundMessage.segments),
+        state=case((_NOT_YET_SENT, MessageState.SENT.value), else_=OutboundMessage.state),
+        state_changed_at=case(
+            (_NOT_YET_SENT, bindparam("now")), else_=OutboundMessage.state_changed_at
+        ),
+    )
+    .execution_options(synchronize_session=False)
+)
+
+
 def _record_sent(session: Session, message_id: int, result: SendResult, now: datetime) -> None:
-    message = _locked(session, message_id)
-    message.provider = result.provider
-    message.provider_message_id = result.provider_message_id
-    message.sent_at = now
-    message.error_code = None
-    if result.segments:
-        message.segments = result.segments
-    advance(message, MessageState.SENT, now)
+    """One statement: the provider's id, and `sent` unless a receipt already moved it on."""
+    session.execute(
+        _RECORD_SENT,
+        {
+            "message_id": message_id,
+            "provider": result.provider,
+            "provider_message_id": result.provider_message_id,
+            "segments": result.segments or None,
+            "now": now,
+        },
+    )
 
 
 def _record_transient(

@@ -19,6 +19,12 @@ def send_message(message_id: int) -> str:
     return sending.send_message(message_id).value
 
 
+@celery_app.task(name="worker.tasks.send_messages", ignore_result=True)
+def send_messages(message_ids: list[int]) -> list[str]:
+    """A batch of bulk messages: one claim for all, each recorded as soon as it is sent."""
+    return [outcome.value for outcome in sending.send_messages(message_ids)]
+
+
 @celery_app.task(name="worker.tasks.dispatch_due", ignore_result=True)
 def dispatch_due() -> int:
     """Beat, every second: claim due messages (alerts first) and publish them."""
