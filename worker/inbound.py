@@ -7,9 +7,10 @@ without `handled_at`, and the dispatcher's sweep publishes it again a few second
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any, cast
 
 import structlog
-from sqlalchemy import select
+from sqlalchemy import Table, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -25,25 +26,38 @@ HANDLE_TASK = "worker.tasks.handle_inbound"
 UNHANDLED_GRACE = timedelta(seconds=10)
 
 
+def _insert_once(dialect: str) -> Any:
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    return (
+        insert(cast(Table, InboundMessage.__table__))
+        .on_conflict_do_nothing(index_elements=["provider_message_id"])
+        .returning(cast(Table, InboundMessage.__table__).c.id)
+    )
+
+
+# Built once per dialect: the webhook runs this for every reply.
+_INSERT_ONCE = {dialect: _insert_once(dialect) for dialect in ("postgresql", "sqlite")}
+
+
 def store_inbound(session: Session, *, sid: str, sender: str, to: str, body: str) -> int | None:
     """Insert the reply unless this MessageSid was seen before. Returns the new id, or None."""
-    now = utcnow()
-    values = {
-        "provider_message_id": sid,
-        "from_address": sender,
-        "to_address": to,
-        "body": body,
-        "received_at": now,
-        "symptoms": [],
-        "evidence": {},
-    }
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    inbound_id = session.execute(
-        insert(InboundMessage)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=["provider_message_id"])
-        .returning(InboundMessage.id)
-    ).scalar_one_or_none()
+    statement = _INSERT_ONCE[session.get_bind().dialect.name]
+    inbound_id = (
+        session.connection()
+        .execute(
+            statement,
+            {
+                "provider_message_id": sid,
+                "from_address": sender,
+                "to_address": to,
+                "body": body,
+                "received_at": utcnow(),
+                "symptoms": [],
+                "evidence": {},
+            },
+        )
+        .scalar_one_or_none()
+    )
     if inbound_id is None:
         log.info("inbound_duplicate", sid=sid)
         return None

@@ -62,13 +62,17 @@ def test_times_come_back_as_aware_utc(session: Session, trust: Trust) -> None:
 
 
 def test_audit_events_cannot_be_updated_or_deleted(session: Session, trust: Trust) -> None:
-    event = audit.record(session, "test.done", "trust", trust.id, actor="test", trust_id=trust.id)
+    event_id = audit.record(
+        session, "test.done", "trust", trust.id, actor="test", trust_id=trust.id
+    )
     session.commit()
+    event = session.get(AuditEvent, event_id)
+    assert event is not None and event.action == "test.done"
     event.action = "test.rewritten"
     with pytest.raises(AppendOnlyError):
         session.commit()
     session.rollback()
-    session.delete(session.get(AuditEvent, event.id))
+    session.delete(session.get(AuditEvent, event_id))
     with pytest.raises(AppendOnlyError):
         session.commit()
 
