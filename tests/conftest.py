@@ -136,8 +136,6 @@ def session(database_url: str) -> Iterator[Session]:
 @pytest.fixture
 def trust(session: Session) -> Trust:
     """The example trust, loaded as the CLI would."""
-    result = load_trust(
-        session, read_config_file(EXAMPLE_TRUST), actor=audit.CLI, now=utcnow()
-    )
+    result = load_trust(session, read_config_file(EXAMPLE_TRUST), actor=audit.CLI, now=utcnow())
     session.commit()
     return result.trust
