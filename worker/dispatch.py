@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import structlog
-from sqlalchemy import func, select, update
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import Session
 
 from schema.models import MessageState, OutboundMessage, Queue
@@ -60,16 +60,8 @@ def claim_due(
         )
         .order_by(OutboundMessage.due_at)
         .limit(room)
-        .with_for_update(skip_locked=True)
     )
-    rows = session.execute(
-        update(OutboundMessage)
-        .where(OutboundMessage.id.in_(due.scalar_subquery()))
-        .values(state=MessageState.QUEUED, state_changed_at=now)
-        .returning(OutboundMessage.id, OutboundMessage.queue)
-        .execution_options(synchronize_session=False)
-    ).all()
-    return [Claimed(message_id, queue_name) for message_id, queue_name in rows]
+    return _mark_queued(session, due, now)
 
 
 def find_stuck(
@@ -87,11 +79,16 @@ def find_stuck(
         )
         .order_by(OutboundMessage.state_changed_at)
         .limit(limit)
-        .with_for_update(skip_locked=True)
     )
+    return _mark_queued(session, stale, now)
+
+
+def _mark_queued(session: Session, chosen: Select[int], now: datetime) -> list[Claimed]:
+    """Mark the chosen messages `queued` in one statement. Rows another claimer holds are
+    skipped (FOR UPDATE SKIP LOCKED on PostgreSQL; SQLite has one writer at a time)."""
     rows = session.execute(
         update(OutboundMessage)
-        .where(OutboundMessage.id.in_(stale.scalar_subquery()))
+        .where(OutboundMessage.id.in_(chosen.with_for_update(skip_locked=True).scalar_subquery()))
         .values(state=MessageState.QUEUED, state_changed_at=now)
         .returning(OutboundMessage.id, OutboundMessage.queue)
         .execution_options(synchronize_session=False)
