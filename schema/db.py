@@ -65,7 +65,9 @@ def _create(url: str) -> Engine:
         database = make_url(url).database
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(
+            url, connect_args={"check_same_thread": False, "timeout": 30}, hide_parameters=True
+        )
         event.listen(engine, "connect", _on_sqlite_connect)
         event.listen(engine, "begin", _on_sqlite_begin)
         event.listen(engine, "before_cursor_execute", _without_nul, retval=True)
@@ -74,7 +76,12 @@ def _create(url: str) -> Engine:
     # closed when handed back, so a small pool makes PostgreSQL start a backend per request.
     options = {"options": "-c synchronous_commit=off"} if _async_commit else {}
     engine = create_engine(
-        url, pool_pre_ping=True, pool_size=20, max_overflow=10, connect_args=options
+        url,
+        pool_pre_ping=True,
+        pool_size=20,
+        max_overflow=10,
+        connect_args=options,
+        hide_parameters=True,  # a database error must never carry a phone number into a log
     )
     event.listen(engine, "before_cursor_execute", _without_nul, retval=True)
     return engine

@@ -99,6 +99,32 @@ def handle_inbound(session: Session, inbound_id: int, now: datetime) -> list[Cla
     return _urgent_messages(session, inbound, now)
 
 
+def needs_a_person(session: Session, inbound_id: int, *, why: str) -> None:
+    """A reply the service failed to handle goes on its trust's review list, so that nothing
+    is silently dropped while the error is looked into."""
+    inbound = session.get(InboundMessage, inbound_id, with_for_update=True)
+    if inbound is None or inbound.handled_at is not None or inbound.review_state == "open":
+        return
+    inbound.trust_id = inbound.trust_id or session.scalar(
+        select(TrustNumber.trust_id).where(TrustNumber.number_e164 == inbound.to_address)
+    )
+    if inbound.trust_id is not None and inbound.patient_id is None:
+        patients = _patients_with_number(session, inbound.trust_id, inbound.from_address)
+        inbound.patient_id = patients[0].id if patients else None
+    inbound.review_state = "open"
+    inbound.evidence = {**inbound.evidence, "handling_failed": why}
+    audit.record(
+        session,
+        "inbound.handling_failed",
+        "inbound_message",
+        inbound.id,
+        actor=audit.SYSTEM,
+        trust_id=inbound.trust_id,
+        error=why,
+    )
+    log.error("inbound_handling_failed", inbound_id=inbound.id, error=why)
+
+
 def _patients_with_number(session: Session, trust_id: int, number: str) -> list[Patient]:
     status_order = case((Patient.status == PatientStatus.ACTIVE, 0), else_=1)
     return list(

@@ -62,9 +62,17 @@ def redispatch_stuck() -> int:
 
 @celery_app.task(name="worker.tasks.handle_inbound", ignore_result=True)
 def handle_inbound(inbound_id: int) -> int:
-    """A stored reply: triage it and act. Urgent messages are published straight away."""
-    with session_scope() as session:
-        urgent = replies.handle_inbound(session, inbound_id, utcnow())
+    """A stored reply: triage it and act. Urgent messages are published straight away.
+
+    If handling fails, the reply is put in front of a person at once (and the sweep retries it).
+    """
+    try:
+        with session_scope() as session:
+            urgent = replies.handle_inbound(session, inbound_id, utcnow())
+    except Exception as error:
+        with session_scope() as session:
+            replies.needs_a_person(session, inbound_id, why=type(error).__name__)
+        raise
     return dispatch.publish(urgent)
 
 

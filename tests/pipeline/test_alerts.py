@@ -522,3 +522,30 @@ def test_a_staff_message_that_is_not_an_ack_changes_nothing(
             session.scalars(select(InboundMessage.sender_kind).order_by(InboundMessage.id))
         )
     assert kinds == ["patient", "staff"]
+
+
+def test_a_reply_whose_handling_fails_goes_to_a_person_and_is_retried(
+    service: Service, client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from worker import tasks
+
+    (patient_id,) = service.enrol(1)
+    post_sms(client, service, PATIENT, "my legs have gone numb")
+    with session_scope() as session:
+        inbound_id = session.scalars(select(InboundMessage.id)).one()
+
+    def broken(*_: Any, **__: Any) -> None:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(alerting, "raise_alert", broken)
+    with pytest.raises(RuntimeError):
+        tasks.handle_inbound(inbound_id)
+    with session_scope() as session:
+        inbound = session.get(InboundMessage, inbound_id)
+        assert inbound is not None
+        assert inbound.review_state == "open"  # on the review list of the patient's trust
+        assert inbound.trust_id == service.trust_id and inbound.patient_id == patient_id
+        assert inbound.handled_at is None  # so the sweep hands it to a worker again
+    monkeypatch.undo()
+    tasks.handle_inbound(inbound_id)
+    assert the_alert().level == "red"
