@@ -42,14 +42,6 @@ PUBLIC_BASE_URL = "https://safetynet.bench.example"
 TRUST_NUMBER = "+447700900000"
 FIRST_COORDINATOR = "+447700900101"  # asha: the first step of the example trust's red chain
 
-WELCOME_ONLY_COHORT = """cohorts:
-  - key: welcome_only
-    name: Welcome message only (benchmarks)
-    schedule:
-      - template: welcome
-        channels: [sms]
-"""
-
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -385,27 +377,9 @@ def _answers(url: str, process: Process) -> bool:
 
 def load_always_open_trust() -> int:
     """The example trust with its send window open all day and a welcome-only cohort."""
-    from schema import audit
-    from schema.config_file import LoadedConfig, parse_config_text
-    from schema.db import session_scope
-    from schema.trusts import load_trust
-    from schema.types import utcnow
+    from tests.fakes.trusts import load_always_open_trust as load
 
-    source = (
-        (ROOT / "examples" / "trust.yaml")
-        .read_text()
-        .replace('start: "09:00"', 'start: "00:00"')
-        .replace('end: "20:00"', 'end: "23:59"')
-        .replace("cohorts:\n", WELCOME_ONLY_COHORT)
-    )
-    with session_scope() as session:
-        result = load_trust(
-            session,
-            LoadedConfig(parse_config_text(source), source, "bench"),
-            actor=audit.CLI,
-            now=utcnow(),
-        )
-        return int(result.trust.id)
+    return load("bench")
 
 
 # -- bulk loading ----------------------------------------------------------------------------

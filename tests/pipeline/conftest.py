@@ -33,6 +33,7 @@ from schema.trusts import trust_config
 from schema.types import utcnow
 from tests.fakes.fake_twilio import FakeTwilio
 from tests.fakes.smtp_server import SmtpTestServer
+from tests.fakes.trusts import load_always_open_trust
 from worker import tasks
 from worker.app import celery_app, reconfigure
 from worker.providers.registry import reset_providers
@@ -163,41 +164,10 @@ def service(
     reset_providers()
     dispose_engines()
     reconfigure(get_settings())
-    trust_id = _load_always_open_trust()
+    trust_id = load_always_open_trust()
     yield Service(pg_url, redis_broker, fake_twilio, smtp_server, trust_id, env)
     reset_providers()
     reconfigure(get_settings())
-
-
-WELCOME_ONLY_COHORT = """cohorts:
-  - key: welcome_only
-    name: Welcome message only (tests)
-    schedule:
-      - template: welcome
-        channels: [sms, email]
-"""
-
-
-def _load_always_open_trust() -> int:
-    """The example trust with a send window open all day, so messages are due when planned."""
-    from schema.config_file import LoadedConfig, parse_config_text
-    from schema.trusts import load_trust
-    from tests.conftest import EXAMPLE_TRUST
-
-    text = (
-        EXAMPLE_TRUST.read_text()
-        .replace('start: "09:00"', 'start: "00:00"')
-        .replace('end: "20:00"', 'end: "24:00"')
-        .replace("cohorts:\n", WELCOME_ONLY_COHORT)
-    )
-    with session_scope() as session:
-        result = load_trust(
-            session,
-            LoadedConfig(parse_config_text(text), text, "test"),
-            actor=audit.CLI,
-            now=utcnow(),
-        )
-        return result.trust.id
 
 
 @pytest.fixture

@@ -29,8 +29,9 @@ from schema.models import (
 from schema.trusts import load_trust
 from schema.types import utcnow
 from tests.conftest import EXAMPLE_TRUST
+from tests.fakes.trusts import always_open_trust_yaml
 from tests.fakes.twilio_signing import signed_headers
-from tests.pipeline.conftest import PUBLIC_BASE_URL, WELCOME_ONLY_COHORT, Service, wait_until
+from tests.pipeline.conftest import PUBLIC_BASE_URL, Service, wait_until
 from web.app import create_app
 from worker import alerting, replies, sending
 
@@ -455,15 +456,11 @@ def test_a_configuration_change_does_not_alter_an_escalation_already_running(
     start = utcnow()
     post_sms(client, service, PATIENT, "legs like lead, can't lift them")
     handle_replies(start)
-    text = (
-        EXAMPLE_TRUST.read_text()
-        .replace(
+    text = always_open_trust_yaml(
+        EXAMPLE_TRUST.read_text().replace(
             "      - notify: [ben]\n        minutes: 5",
             "      - notify: [duty_consultant]\n        minutes: 5",
         )
-        .replace('start: "09:00"', 'start: "00:00"')
-        .replace('end: "20:00"', 'end: "24:00"')
-        .replace("cohorts:\n", WELCOME_ONLY_COHORT)
     )
     with session_scope() as session:
         load_trust(

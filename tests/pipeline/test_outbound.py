@@ -224,7 +224,7 @@ def test_a_planned_message_held_up_past_the_send_window_waits_for_it_to_open(
     from schema.config_file import LoadedConfig, parse_config_text
     from schema.trusts import load_trust
     from tests.conftest import EXAMPLE_TRUST
-    from tests.pipeline.conftest import WELCOME_ONLY_COHORT
+    from tests.fakes.trusts import WELCOME_ONLY_COHORT
 
     text = EXAMPLE_TRUST.read_text().replace("cohorts:\n", WELCOME_ONLY_COHORT)
     with session_scope() as session:  # the real 09:00-20:00 window

@@ -1,0 +1,45 @@
+"""The example trust made for tests and benchmarks: its send window open all day, and a cohort
+whose only message is the welcome, so an enrolled patient's message is due at once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+EXAMPLE_TRUST = Path(__file__).resolve().parents[2] / "examples" / "trust.yaml"
+
+WELCOME_ONLY_COHORT = """cohorts:
+  - key: welcome_only
+    name: Welcome message only (tests)
+    schedule:
+      - template: welcome
+        channels: [sms, email]
+"""
+
+
+def always_open_trust_yaml(source: str | None = None) -> str:
+    """The example trust's YAML (or `source`) with the window and the cohort above."""
+    return (
+        (source if source is not None else EXAMPLE_TRUST.read_text())
+        .replace('start: "09:00"', 'start: "00:00"')
+        .replace('end: "20:00"', 'end: "24:00"')
+        .replace("cohorts:\n", WELCOME_ONLY_COHORT)
+    )
+
+
+def load_always_open_trust(label: str = "test") -> int:
+    """Load that trust into the database the settings point at; returns its id."""
+    from schema import audit
+    from schema.config_file import LoadedConfig, parse_config_text
+    from schema.db import session_scope
+    from schema.trusts import load_trust
+    from schema.types import utcnow
+
+    text = always_open_trust_yaml()
+    with session_scope() as session:
+        result = load_trust(
+            session,
+            LoadedConfig(parse_config_text(text), text, label),
+            actor=audit.CLI,
+            now=utcnow(),
+        )
+        return int(result.trust.id)
