@@ -10,6 +10,7 @@ WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY cli ./cli
 COPY messages ./messages
+COPY pathway ./pathway
 COPY schema ./schema
 COPY web ./web
 COPY worker ./worker

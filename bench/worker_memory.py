@@ -75,8 +75,9 @@ def red_replies(count: int) -> None:
     """Replies stored and their handling enqueued, exactly as the webhook does it."""
     import uuid
 
+    from pathway.intake import store_inbound
     from schema.db import session_scope
-    from worker.inbound import enqueue_handling, store_inbound
+    from worker.dispatch import enqueue_handling
 
     for i in range(count):
         with session_scope() as session:

@@ -26,7 +26,9 @@ import typer
 from rich.console import Console
 from sqlalchemy import select
 
-from schema import audit
+from pathway import audit
+from pathway.enrolment import enrol, read_import
+from pathway.trust_loading import load_trust
 from schema.config_file import read_config_file
 from schema.db import dispose_engines, session_scope
 from schema.migrate import upgrade
@@ -39,9 +41,8 @@ from schema.models import (
     Patient,
     StaffMember,
 )
-from schema.patients import enrol, read_import
 from schema.settings import get_settings, reset_settings_cache
-from schema.trusts import load_trust, trust_config
+from schema.trusts import trust_config
 from schema.types import SimulatedClock, use_clock, utcnow
 
 ROOT = Path(__file__).resolve().parent.parent

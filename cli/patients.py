@@ -13,11 +13,17 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from cli.common import console, database, fail
-from schema import audit
-from schema import patients as patient_ops
+from pathway import audit
+from pathway import patient_status as patient_ops
+from pathway.enrolment import (
+    ImportRejected,
+    PatientInputError,
+    enrol,
+    parse_patient,
+    read_import,
+)
 from schema.identifiers import InvalidIdentifier, check_nhs_number, mask_phone
 from schema.models import MessageState, OutboundMessage, Patient, Trust
-from schema.patients import ImportRejected, PatientInputError, enrol, parse_patient, read_import
 from schema.trusts import get_trust, trust_config
 from schema.types import utcnow
 

@@ -18,13 +18,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cli.common import console
-from schema import audit
+from pathway import audit
+from pathway.trust_loading import load_trust
 from schema.config_file import read_config_file
 from schema.db import dispose_engines, is_sqlite, session_scope
 from schema.migrate import upgrade
 from schema.models import StaffMember, StaffRole, Trust
 from schema.settings import Settings, get_settings, reset_settings_cache
-from schema.trusts import load_trust
 from schema.types import utcnow
 from worker.health import describe_broker, redact_url
 
@@ -95,11 +95,12 @@ def _first_sign_in(session: Session, trust: Trust) -> tuple[str, str | None] | N
     if with_password is not None:
         assert with_password.email is not None
         return with_password.email, None
-    from web.auth.accounts import set_password
+    from pathway.staff_accounts import set_password
+    from web.auth import passwords
 
     admin = admins[0]
     password = secrets.token_urlsafe(15)
-    set_password(session, admin, password, actor=audit.CLI)
+    set_password(session, admin, password, actor=audit.CLI, passwords=passwords)
     assert admin.email is not None
     return admin.email, password
 

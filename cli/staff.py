@@ -10,10 +10,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cli.common import console, database, fail
-from schema import audit
+from pathway import audit
+from pathway import staff_accounts as accounts
 from schema.models import StaffMember, Trust
 from schema.trusts import get_trust
-from web.auth import accounts
+from web.auth import passwords
 from web.auth.passwords import WeakPassword
 
 app = typer.Typer(help="Staff accounts for the dashboard.", no_args_is_help=True)
@@ -60,6 +61,7 @@ def add_command(
                 password=password,
                 phone=phone,
                 actor=audit.CLI,
+                passwords=passwords,
             )
         except (accounts.AccountError, WeakPassword) as error:
             session.rollback()
@@ -79,7 +81,7 @@ def set_password_command(
         trust = _trust(session, trust_code) if trust_code else None
         try:
             member = accounts.staff_by_email(session, email, trust)
-            accounts.set_password(session, member, password, actor=audit.CLI)
+            accounts.set_password(session, member, password, actor=audit.CLI, passwords=passwords)
         except (accounts.AccountError, WeakPassword) as error:
             session.rollback()
             fail(f"password not set: {error}")

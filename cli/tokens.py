@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cli.common import console, database, fail
-from schema import audit
+from pathway import audit
 from schema.models import ApiToken, Trust
 from schema.trusts import get_trust
 from schema.types import utcnow

@@ -9,10 +9,11 @@ from rich.table import Table
 from sqlalchemy import select
 
 from cli.common import console, database, fail
-from schema import audit
+from pathway import audit
+from pathway.trust_loading import load_trust
 from schema.config_file import ConfigError, read_config_file
 from schema.models import Trust, TrustConfigVersion
-from schema.trusts import get_trust, load_trust
+from schema.trusts import get_trust
 from schema.types import utcnow
 
 app = typer.Typer(help="Load and inspect trust configuration.", no_args_is_help=True)

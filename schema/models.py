@@ -60,6 +60,9 @@ class StaffRole(StrEnum):
     ESCALATION = "escalation"  # on the chain, no dashboard role of their own
 
 
+SIGN_IN_ROLES = frozenset({StaffRole.COORDINATOR.value, StaffRole.ADMIN.value})
+
+
 class Channel(StrEnum):
     SMS = "sms"
     EMAIL = "email"

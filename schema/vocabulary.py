@@ -28,3 +28,12 @@ class Review(StrEnum):
 
     URGENT = "urgent"  # about the body, a hedge about a symptom, or a language we cannot read
     ROUTINE = "routine"  # questions, appointments, wrong numbers: by the next working morning
+
+
+class PermanentReason(StrEnum):
+    """Why a provider will never deliver a message, whichever provider said so."""
+
+    UNSUBSCRIBED = "unsubscribed"  # the recipient opted out at the carrier (Twilio 21610)
+    INVALID_NUMBER = "invalid_number"  # not a number, or cannot take SMS (21211, 21614)
+    FICTIONAL_NUMBER = "fictional_number"  # Ofcom drama range sent to the real Twilio API
+    REJECTED = "rejected"  # anything else the provider will never accept

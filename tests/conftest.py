@@ -16,13 +16,13 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
-from schema import audit
+from pathway import audit
+from pathway.trust_loading import load_trust
 from schema.config_file import read_config_file
 from schema.db import dispose_engines, session_factory
 from schema.migrate import upgrade
 from schema.models import Base, Trust
 from schema.settings import reset_settings_cache
-from schema.trusts import load_trust
 from schema.types import utcnow
 
 pytest_plugins = ["tests.fakes.fixtures"]

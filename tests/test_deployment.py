@@ -148,5 +148,5 @@ def test_the_dockerfile_copies_only_what_exists_and_runs_unprivileged() -> None:
         for part in source.split():
             assert (ROOT / part).exists(), part
     assert re.search(r"^USER (?!root)", text, flags=re.MULTILINE)
-    for package in ["cli", "messages", "schema", "web", "worker"]:
+    for package in ["cli", "messages", "pathway", "schema", "web", "worker"]:
         assert f"COPY {package} " in text

@@ -5,9 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter, HTTPException, Request, Response
 from starlette.concurrency import run_in_threadpool
 
+from pathway.intake import MAX_BODY_CHARS, store_inbound
 from schema.db import session_scope
 from web.twilio_auth import verified_form
-from worker.inbound import MAX_BODY_CHARS, store_inbound
 
 router = APIRouter()
 
@@ -32,7 +32,7 @@ async def inbound_sms(request: Request) -> Response:
 
 
 def _store_and_enqueue(sid: str, sender: str, to: str, body: str) -> None:
-    from worker.inbound import enqueue_handling
+    from worker.dispatch import enqueue_handling
 
     with session_scope() as session:
         inbound_id = store_inbound(session, sid=sid, sender=sender, to=to, body=body)

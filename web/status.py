@@ -6,12 +6,12 @@ from fastapi import APIRouter, HTTPException, Query, Request, Response
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
+from pathway.receipts import apply_receipt
 from schema.db import session_scope
 from schema.models import OutboundMessage
 from schema.types import utcnow
 from web.ids import MAX_ROW_ID
 from web.twilio_auth import verified_form
-from worker.outcomes import apply_receipt
 
 router = APIRouter()
 

@@ -10,27 +10,22 @@ task's own state check makes a second delivery of the same id harmless.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import structlog
 from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import Session
 
+from pathway.outbound import Claimed
 from schema.models import MessageState, OutboundMessage, Queue
 
 log = structlog.get_logger(__name__)
 
 SEND_TASK = "worker.tasks.send_message"
 SEND_BATCH_TASK = "worker.tasks.send_messages"
+HANDLE_TASK = "worker.tasks.handle_inbound"
 BULK_BATCH = 20
 IN_FLIGHT = (MessageState.QUEUED, MessageState.SENDING)
-
-
-@dataclass(frozen=True)
-class Claimed:
-    message_id: int
-    queue: str
 
 
 def in_flight(session: Session, queue: Queue) -> int:
@@ -130,3 +125,14 @@ def publish(claimed: Iterable[Claimed]) -> int:
             detail=str(error)[:200],
         )
     return published
+
+
+def enqueue_handling(inbound_id: int) -> bool:
+    from worker.app import celery_app
+
+    try:
+        celery_app.send_task(HANDLE_TASK, args=[inbound_id], queue="alerts")
+    except Exception as error:  # the sweep will find it: handled_at is still empty
+        log.warning("inbound_enqueue_failed", inbound_id=inbound_id, error=type(error).__name__)
+        return False
+    return True

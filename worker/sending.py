@@ -22,7 +22,10 @@ from sqlalchemy import Integer, bindparam, case, func, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from schema import audit
+from pathway import audit
+from pathway.patient_status import suppression_reason
+from pathway.planning import PLAN_KEY_PREFIX, next_send_time
+from pathway.receipts import BEFORE_SENT, record_failure
 from schema.db import session_scope
 from schema.models import (
     Channel,
@@ -33,12 +36,9 @@ from schema.models import (
     StaffMember,
     Trust,
 )
-from schema.patients import PLAN_KEY_PREFIX, suppression_reason
-from schema.planning import next_send_time
 from schema.settings import get_settings
 from schema.trusts import trust_config
 from schema.types import utcnow
-from worker.outcomes import BEFORE_SENT, record_failure
 from worker.providers.base import Outgoing, PermanentError, SendResult, TransientError
 from worker.providers.registry import email_provider, sms_provider
 

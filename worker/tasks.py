@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from pathway import escalation, intake, replies, review
 from schema.db import session_scope
 from schema.models import Heartbeat, Queue
 from schema.settings import get_settings
 from schema.types import utcnow
-from worker import alerting, dispatch, inbound, replies, sending
+from worker import dispatch, sending
 from worker.app import celery_app
 
 BEAT_HEARTBEAT = "beat"
@@ -71,7 +72,7 @@ def handle_inbound(inbound_id: int) -> int:
             urgent = replies.handle_inbound(session, inbound_id, utcnow())
     except Exception as error:
         with session_scope() as session:
-            replies.needs_a_person(session, inbound_id, why=type(error).__name__)
+            review.needs_a_person(session, inbound_id, why=type(error).__name__)
         raise
     return dispatch.publish(urgent)
 
@@ -80,14 +81,14 @@ def handle_inbound(inbound_id: int) -> int:
 def escalate_alerts() -> int:
     """Beat: move unacknowledged alerts up their chain; remind about unresolved ones."""
     with session_scope() as session:
-        return alerting.escalate_due(session, utcnow())
+        return escalation.escalate_due(session, utcnow())
 
 
 @celery_app.task(name="worker.tasks.sweep_inbound", ignore_result=True)
 def sweep_inbound() -> int:
     """Beat: hand again to the workers any reply whose handling task was lost."""
     with session_scope() as session:
-        lost = inbound.unhandled(session, now=utcnow())
+        lost = intake.unhandled(session, now=utcnow())
     for inbound_id in lost:
-        inbound.enqueue_handling(inbound_id)
+        dispatch.enqueue_handling(inbound_id)
     return len(lost)

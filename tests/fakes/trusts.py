@@ -28,10 +28,10 @@ def always_open_trust_yaml(source: str | None = None) -> str:
 
 def load_always_open_trust(label: str = "test") -> int:
     """Load that trust into the database the settings point at; returns its id."""
-    from schema import audit
+    from pathway import audit
+    from pathway.trust_loading import load_trust
     from schema.config_file import LoadedConfig, parse_config_text
     from schema.db import session_scope
-    from schema.trusts import load_trust
     from schema.types import utcnow
 
     text = always_open_trust_yaml()

@@ -24,10 +24,10 @@ from celery.contrib.testing.worker import start_worker
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from schema import audit
+from pathway import audit
+from pathway.enrolment import enrol, parse_patient
 from schema.db import dispose_engines, session_scope
 from schema.models import MessageState, OutboundMessage, Patient, Trust
-from schema.patients import enrol, parse_patient
 from schema.settings import get_settings, reset_settings_cache
 from schema.trusts import trust_config
 from schema.types import utcnow

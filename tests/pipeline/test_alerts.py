@@ -11,8 +11,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from schema import audit
-from schema import patients as patient_ops
+from pathway import acknowledgement, alerts, audit, escalation, replies
+from pathway import patient_status as patient_ops
+from pathway.trust_loading import load_trust
 from schema.config_file import LoadedConfig, parse_config_text
 from schema.db import session_scope
 from schema.models import (
@@ -26,14 +27,13 @@ from schema.models import (
     Patient,
     StaffMember,
 )
-from schema.trusts import load_trust
 from schema.types import utcnow
 from tests.conftest import EXAMPLE_TRUST
 from tests.fakes.trusts import always_open_trust_yaml
 from tests.fakes.twilio_signing import signed_headers
 from tests.pipeline.conftest import PUBLIC_BASE_URL, Service, wait_until
 from web.app import create_app
-from worker import alerting, replies, sending
+from worker import sending
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -93,7 +93,7 @@ def send_due() -> None:
 
 def escalate(at: datetime) -> None:
     with session_scope() as session:
-        alerting.escalate_due(session, at)
+        escalation.escalate_due(session, at)
 
 
 def the_alert() -> Alert:
@@ -428,8 +428,8 @@ def test_resolving_needs_an_outcome_note_and_records_it(
         alert = session.scalars(select(Alert)).one()
         asha = session.scalars(select(StaffMember).where(StaffMember.key == "asha")).one()
         with pytest.raises(ValueError, match="outcome note"):
-            alerting.resolve(session, alert, asha, note="  ", now=utcnow())
-        alerting.resolve(session, alert, asha, note="Admitted for MRI", now=utcnow())
+            acknowledgement.resolve(session, alert, asha, note="  ", now=utcnow())
+        acknowledgement.resolve(session, alert, asha, note="Admitted for MRI", now=utcnow())
     resolved = the_alert()
     assert resolved.state == AlertState.RESOLVED and resolved.outcome_note == "Admitted for MRI"
 
@@ -534,7 +534,7 @@ def test_a_reply_whose_handling_fails_goes_to_a_person_and_is_retried(
     def broken(*_: Any, **__: Any) -> None:
         raise RuntimeError("a bug")
 
-    monkeypatch.setattr(alerting, "raise_alert", broken)
+    monkeypatch.setattr(alerts, "raise_alert", broken)
     with pytest.raises(RuntimeError):
         tasks.handle_inbound(inbound_id)
     with session_scope() as session:

@@ -9,8 +9,8 @@ import pytest
 import time_machine
 from sqlalchemy import select, update
 
-from schema import audit
-from schema import patients as patient_ops
+from pathway import audit
+from pathway import patient_status as patient_ops
 from schema.db import session_scope
 from schema.models import Channel, MessageState, OutboundMessage, Patient
 from schema.types import utcnow
@@ -221,8 +221,8 @@ def test_a_planned_message_held_up_past_the_send_window_waits_for_it_to_open(
     from datetime import datetime
     from zoneinfo import ZoneInfo
 
+    from pathway.trust_loading import load_trust
     from schema.config_file import LoadedConfig, parse_config_text
-    from schema.trusts import load_trust
     from tests.conftest import EXAMPLE_TRUST
     from tests.fakes.trusts import WELCOME_ONLY_COHORT
 

@@ -9,6 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from pathway.outbound import create_message
 from schema.db import session_scope
 from schema.models import Channel, MessageState, OutboundMessage, Patient, Queue
 from schema.types import utcnow
@@ -16,7 +17,6 @@ from tests.fakes.twilio_signing import signed_headers
 from tests.pipeline.conftest import PUBLIC_BASE_URL, Service, count_messages
 from web.app import create_app
 from worker import sending
-from worker.outbound import create_message
 
 
 @pytest.fixture

@@ -20,13 +20,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
+from pathway.outbound import create_message
 from schema.db import session_scope
 from schema.models import Channel, InboundMessage, MessageState, OutboundMessage, Trust
 from schema.settings import get_settings, reset_settings_cache
 from tests.fakes.twilio_signing import signature
 from web.app import create_app
 from worker.app import reconfigure
-from worker.outbound import create_message
 
 pytestmark = pytest.mark.timeout(300)
 

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from schema import audit
+from pathway import audit
 from schema.db import get_engine
 from schema.models import AppendOnlyError, AuditEvent, Base, Channel, OutboundMessage, Trust
 from schema.types import utcnow

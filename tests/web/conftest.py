@@ -17,18 +17,18 @@ from fastapi.testclient import TestClient
 from httpx2 import Response
 from sqlalchemy.orm import Session
 
-from schema import audit
+from pathway import alerts, audit
+from pathway.enrolment import enrol, parse_patient
+from pathway.trust_loading import load_trust
 from schema.config_file import LoadedConfig, parse_config_text, read_config_file
 from schema.db import session_scope
 from schema.models import AlertLevel, InboundMessage, Patient, StaffMember, Trust
-from schema.patients import enrol, parse_patient
-from schema.trusts import load_trust, trust_config
+from schema.trusts import trust_config
 from schema.types import utcnow
 from tests.conftest import EXAMPLE_TRUST
 from web.app import create_app
 from web.auth import passwords, tokens
 from web.auth.signin import SignInPolicy
-from worker import alerting
 
 PASSWORD = "correct horse battery staple"
 CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -135,7 +135,7 @@ def red_alert(session: Session, trust: Trust, patient: Patient, body: str) -> in
         reason="red flag: limb_weakness 'legs keep giving way'",
         matched=["legs keep giving way"],
     )
-    alert = alerting.raise_alert(
+    alert = alerts.raise_alert(
         session,
         patient=patient,
         inbound=inbound,

@@ -22,19 +22,19 @@ import uvicorn
 from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import select
 
-from schema import audit
+from pathway import audit, replies
+from pathway.trust_loading import load_trust
 from schema.config_file import read_config_file
 from schema.db import session_scope
 from schema.models import Alert, AuditEvent, InboundMessage, MessageState, OutboundMessage
 from schema.settings import get_settings, reset_settings_cache
-from schema.trusts import load_trust
 from schema.types import utcnow
 from tests.conftest import EXAMPLE_TRUST
 from tests.fakes.twilio_signing import signed_headers
 from tests.web.conftest import PASSWORD, enrol_patient, give_passwords, red_alert
 from web.app import create_app
 from web.auth.signin import SignInPolicy
-from worker import replies, sending
+from worker import sending
 from worker.app import reconfigure
 from worker.providers.registry import reset_providers
 

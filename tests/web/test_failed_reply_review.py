@@ -6,11 +6,11 @@ import uuid
 
 from fastapi import FastAPI
 
+from pathway.review import needs_a_person
 from schema.db import session_scope
 from schema.models import InboundMessage
 from schema.types import utcnow
 from tests.web.conftest import World, signed_in
-from worker.replies import needs_a_person
 
 
 def test_a_reply_whose_handling_failed_is_on_its_trusts_review_list(

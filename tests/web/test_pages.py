@@ -9,6 +9,7 @@ from datetime import timedelta
 from fastapi import FastAPI
 from sqlalchemy import func, select
 
+from pathway import alerts
 from schema.db import session_scope
 from schema.models import (
     Alert,
@@ -23,7 +24,6 @@ from schema.models import (
 from schema.trusts import trust_config
 from schema.types import utcnow
 from tests.web.conftest import Staff, World, enrol_patient, red_alert, reply, signed_in
-from worker import alerting
 
 
 def section(html: str, section_id: str) -> str:
@@ -54,7 +54,7 @@ def raise_for(trust_id: int, patient_id: int, level: AlertLevel, minutes_ago: in
             alert_id = red_alert(session, trust, patient, "legs have gone weak")
         else:
             inbound = reply(session, trust, patient, "my back aches at night", "amber")
-            alert_id = alerting.raise_alert(
+            alert_id = alerts.raise_alert(
                 session,
                 patient=patient,
                 inbound=inbound,

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, HTTPException, Query
 from sqlalchemy import func, select
 
-from schema import audit
+from pathway import acknowledgement, audit
 from schema.db import session_scope
 from schema.models import Alert, AlertState, StaffMember
 from schema.types import utcnow
@@ -16,7 +16,6 @@ from web.auth.identity import ApiClient, api_client
 from web.dashboard import queries
 from web.ids import RowId
 from web.scoped import owned
-from worker import alerting
 
 router = APIRouter(prefix="/alerts", tags=["alerts"])
 
@@ -83,7 +82,7 @@ def acknowledge(
                 ],
             )
         member = members[0]
-        result = alerting.acknowledge(session, alert, member, now=utcnow(), via="api")
+        result = acknowledgement.acknowledge(session, alert, member, now=utcnow(), via="api")
         audit.record(
             session,
             "api.alert_acknowledged",

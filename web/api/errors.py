@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import HTTPException
 
-from schema.patients import PatientInputError
+from pathway.errors import PatientInputError
 
 KNOWN_FIELDS = frozenset(
     {"nhs_number", "given_name", "family_name", "phone", "email", "cohort", "language", "status"}

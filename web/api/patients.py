@@ -9,15 +9,15 @@ from fastapi import APIRouter, Depends, Query
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from schema import patients as patient_ops
+from pathway import patient_status as patient_ops
+from pathway.enrolment import PatientInputError, enrol, parse_patient
+from pathway.patient_details import update_patient
 from schema.db import session_scope
 from schema.models import Patient, Trust
-from schema.patients import PatientInputError, enrol, parse_patient
 from schema.trusts import trust_config
 from schema.types import utcnow
 from web.api.errors import conflict, unprocessable
 from web.api.models import PatientCreate, PatientOut, PatientUpdate, patient_out
-from web.api.patient_updates import update_patient
 from web.auth.identity import ApiClient, api_client
 from web.ids import RowId
 from web.scoped import owned
@@ -77,7 +77,8 @@ def update(
         patient = owned(session, Patient, patient_id, client.trust_id, lock=True)
         config = trust_config(_trust(session, client))
         try:
-            update_patient(session, patient, config, body, actor=client.actor, now=utcnow())
+            changes = {name: getattr(body, name) for name in body.model_fields_set}
+            update_patient(session, patient, config, changes, actor=client.actor, now=utcnow())
         except PatientInputError as error:
             raise unprocessable(error) from None
         return patient_out(patient)

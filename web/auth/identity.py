@@ -12,12 +12,11 @@ from dataclasses import dataclass
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from schema import audit
+from pathway import audit
 from schema.db import session_scope
-from schema.models import StaffMember, StaffRole, Trust
+from schema.models import SIGN_IN_ROLES, StaffMember, StaffRole, Trust
 from schema.types import utcnow
 from web.auth import tokens
-from web.auth.signin import SIGN_IN_ROLES
 from web.sessions import read_session
 
 

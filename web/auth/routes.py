@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from schema import audit
+from pathway import audit
 from schema.db import session_scope
 from schema.models import StaffMember
 from schema.types import utcnow

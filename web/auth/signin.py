@@ -14,13 +14,12 @@ import structlog
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from schema import audit
-from schema.models import StaffMember, StaffRole
+from pathway import audit
+from schema.models import SIGN_IN_ROLES, StaffMember
 from web.auth.passwords import hash_password, needs_rehash, verify_password
 
 log = structlog.get_logger(__name__)
 
-SIGN_IN_ROLES = frozenset({StaffRole.COORDINATOR.value, StaffRole.ADMIN.value})
 ANONYMOUS = "anonymous"
 
 

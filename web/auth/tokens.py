@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from schema import audit
+from pathway import audit
 from schema.models import ApiToken, Trust
 
 PREFIX = "sn_"

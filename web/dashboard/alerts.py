@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from schema import audit
+from pathway import acknowledgement, review
 from schema.db import session_scope
 from schema.models import Alert, AlertState, InboundMessage, StaffMember
 from schema.types import utcnow
@@ -16,7 +16,6 @@ from web.dashboard.notices import notice
 from web.ids import RowId
 from web.scoped import owned
 from web.templating import render
-from worker import alerting
 
 router = APIRouter(include_in_schema=False)
 
@@ -60,7 +59,7 @@ def _member(session: Session, viewer: Viewer) -> StaffMember:
 def acknowledge(alert_id: RowId, viewer: Viewer = Depends(csrf_protected)) -> Response:
     with session_scope() as session:
         alert = owned(session, Alert, alert_id, viewer.trust_id, lock=True)
-        result = alerting.acknowledge(
+        result = acknowledgement.acknowledge(
             session, alert, _member(session, viewer), now=utcnow(), via="web"
         )
         code = alert.code
@@ -84,7 +83,9 @@ def resolve(
         return _queue(request, viewer, errors=errors, status=422)
     with session_scope() as session:
         alert = owned(session, Alert, alert_id, viewer.trust_id, lock=True)
-        alerting.resolve(session, alert, _member(session, viewer), note=note[:4000], now=utcnow())
+        acknowledgement.resolve(
+            session, alert, _member(session, viewer), note=note[:4000], now=utcnow()
+        )
         code = alert.code
     return RedirectResponse(f"/?done=resolved&ref={code}", status_code=303)
 
@@ -96,19 +97,7 @@ def mark_reviewed(
     note = review_note.strip()[:4000]
     with session_scope() as session:
         inbound = owned(session, InboundMessage, inbound_id, viewer.trust_id, lock=True)
-        if inbound.review_state == "open":
-            now = utcnow()
-            inbound.review_state = "closed"
-            inbound.reviewed_by_id = viewer.staff_id
-            inbound.reviewed_at = now
-            inbound.review_note = note or None
-            audit.record(
-                session,
-                "inbound.reviewed",
-                "inbound_message",
-                inbound.id,
-                actor=viewer.actor,
-                trust_id=viewer.trust_id,
-                with_note=bool(note),
-            )
+        review.mark_reviewed(
+            session, inbound, staff_id=viewer.staff_id, actor=viewer.actor, note=note, now=utcnow()
+        )
     return RedirectResponse("/?done=reviewed#reviews", status_code=303)

@@ -7,10 +7,10 @@ from typing import Any
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from schema import patients as patient_ops
+from pathway import patient_status as patient_ops
+from pathway.enrolment import PatientInputError, enrol, parse_patient
 from schema.db import session_scope
 from schema.models import Patient, Trust
-from schema.patients import PatientInputError, enrol, parse_patient
 from schema.trust_config import TrustConfig
 from schema.trusts import trust_config
 from schema.types import utcnow

@@ -11,11 +11,10 @@ from sqlalchemy import select
 
 from messages.catalogue import TemplateCheck, check_templates
 from schema.db import session_scope
-from schema.models import StaffMember, Trust, TrustConfigVersion
+from schema.models import SIGN_IN_ROLES, StaffMember, Trust, TrustConfigVersion
 from schema.trust_config import TrustConfig
 from schema.trusts import trust_config
 from web.auth.identity import Viewer, admin_only
-from web.auth.signin import SIGN_IN_ROLES
 from web.templating import render
 
 router = APIRouter(include_in_schema=False)

@@ -3,8 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import Protocol
+
+from schema.vocabulary import PermanentReason
+
+__all__ = [
+    "Outgoing",
+    "PermanentError",
+    "PermanentReason",
+    "Provider",
+    "SendResult",
+    "TransientError",
+]
 
 
 @dataclass(frozen=True)
@@ -27,13 +37,6 @@ class SendResult:
     provider: str
     provider_message_id: str
     segments: int | None = None
-
-
-class PermanentReason(StrEnum):
-    UNSUBSCRIBED = "unsubscribed"  # the recipient opted out at the carrier (Twilio 21610)
-    INVALID_NUMBER = "invalid_number"  # not a number, or cannot take SMS (21211, 21614)
-    FICTIONAL_NUMBER = "fictional_number"  # Ofcom drama range sent to the real Twilio API
-    REJECTED = "rejected"  # anything else the provider will never accept
 
 
 class TransientError(Exception):

@@ -1,7 +1,7 @@
-"""Inbound SMS: stored once per MessageSid, then handled on the `alerts` queue.
+"""Inbound SMS: stored once per MessageSid before anything else, then handled on the `alerts` queue.
 
 The webhook only stores and enqueues. If enqueueing fails, the message is still in the database
-without `handled_at`, and the dispatcher's sweep publishes it again a few seconds later.
+without `handled_at`, and the sweep (`unhandled`) finds it again a few seconds later.
 """
 
 from __future__ import annotations
@@ -15,14 +15,13 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from schema import audit
+from pathway import audit
 from schema.models import InboundMessage
 from schema.types import utcnow
 
 log = structlog.get_logger(__name__)
 
 MAX_BODY_CHARS = 1600
-HANDLE_TASK = "worker.tasks.handle_inbound"
 UNHANDLED_GRACE = timedelta(seconds=10)
 
 
@@ -71,17 +70,6 @@ def store_inbound(session: Session, *, sid: str, sender: str, to: str, body: str
         characters=len(body),
     )
     return int(inbound_id)
-
-
-def enqueue_handling(inbound_id: int) -> bool:
-    from worker.app import celery_app
-
-    try:
-        celery_app.send_task(HANDLE_TASK, args=[inbound_id], queue="alerts")
-    except Exception as error:  # the sweep will find it: handled_at is still empty
-        log.warning("inbound_enqueue_failed", inbound_id=inbound_id, error=type(error).__name__)
-        return False
-    return True
 
 
 def unhandled(session: Session, *, now: datetime, limit: int = 200) -> list[int]:

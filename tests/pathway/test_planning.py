@@ -1,7 +1,7 @@
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from schema.planning import next_send_time, place_in_window, plan_cohort, to_utc
+from pathway.planning import next_send_time, place_in_window, plan_cohort, to_utc
 from schema.trust_config import Cohort, ScheduleStep, SendWindow
 
 LONDON = ZoneInfo("Europe/London")

@@ -3,16 +3,17 @@ so no future message goes to an address the patient no longer has."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from schema import audit
+from pathway import audit
+from pathway.errors import PatientInputError
+from pathway.planning import replan
 from schema.identifiers import InvalidIdentifier, check_email, parse_mobile
 from schema.models import Patient
-from schema.patients import PatientInputError, replan
 from schema.trust_config import TrustConfig
-from web.api.models import PatientUpdate
 
 CONTACT_FIELDS = frozenset({"phone", "email"})
 
@@ -21,12 +22,12 @@ def update_patient(
     session: Session,
     patient: Patient,
     config: TrustConfig,
-    changes: PatientUpdate,
+    changes: Mapping[str, str | None],
     *,
     actor: str,
     now: datetime,
 ) -> list[str]:
-    """Apply the changes; returns the names of the fields that really changed."""
+    """Apply the changes (only the fields given); returns the names of those that really changed."""
     wanted = _checked(changes)
     current = {
         "given_name": patient.given_name,
@@ -56,14 +57,13 @@ def update_patient(
     return changed
 
 
-def _checked(changes: PatientUpdate) -> dict[str, str | None]:
+def _checked(changes: Mapping[str, str | None]) -> dict[str, str | None]:
     reasons: list[str] = []
     wanted: dict[str, str | None] = {}
-    for name in changes.model_fields_set:
-        value = getattr(changes, name)
+    for name, value in changes.items():
         try:
             if name == "phone":
-                value = parse_mobile(value)
+                value = parse_mobile(value or "")  # the API refuses a null phone
             elif name == "email":
                 value = check_email(value) if value else None
         except InvalidIdentifier as error:

@@ -1,22 +1,24 @@
-"""Alerts: raised from a reply, sent up the escalation chain until a person acknowledges them.
+"""Alerts: raised from a reply (or upgraded, or renotified), and the notifications that tell staff.
 
 Everything here writes to the database only; the dispatcher (or an immediate publish by the
 caller, after commit) sends the notifications. The chain in force when an alert is raised is
 copied onto it, so a configuration change never alters an escalation already running.
+Escalation up the chain is `pathway.escalation`; acknowledging and resolving,
+`pathway.acknowledgement`.
 """
 
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from schema import audit
+from pathway import audit
+from pathway.outbound import create_message
 from schema.models import (
     Alert,
     AlertLevel,
@@ -25,7 +27,6 @@ from schema.models import (
     Channel,
     InboundMessage,
     MessageState,
-    OutboundMessage,
     Patient,
     Queue,
     StaffMember,
@@ -33,7 +34,6 @@ from schema.models import (
 )
 from schema.trust_config import TrustConfig
 from schema.trusts import trust_config
-from worker.outbound import create_message
 
 log = structlog.get_logger(__name__)
 
@@ -131,7 +131,7 @@ def raise_alert(
         symptoms=list(inbound.symptoms),
     )
     log.info("alert_raised", alert_id=alert.id, level=level.value, trust_id=alert.trust_id)
-    _notify_step(session, alert, Kind.ALERT, now=now)
+    notify_step(session, alert, Kind.ALERT, now=now)
     return alert
 
 
@@ -158,7 +158,7 @@ def upgrade_to_red(
         inbound_message_id=inbound.id,
         level="red",
     )
-    _notify_step(session, alert, Kind.ALERT, now=now)
+    notify_step(session, alert, Kind.ALERT, now=now)
 
 
 def renotify(session: Session, alert: Alert, inbound: InboundMessage, now: datetime) -> None:
@@ -175,9 +175,9 @@ def renotify(session: Session, alert: Alert, inbound: InboundMessage, now: datet
     if alert.state == AlertState.ACKNOWLEDGED and alert.acknowledged_by_id is not None:
         member = session.get(StaffMember, alert.acknowledged_by_id)
         if member is not None:
-            _notify(session, alert, [member], Kind.RENOTIFY, now=now, tag=f"i{inbound.id}")
+            notify(session, alert, [member], Kind.RENOTIFY, now=now, tag=f"i{inbound.id}")
         return
-    _notify_step(session, alert, Kind.RENOTIFY, now=now, tag=f"i{inbound.id}")
+    notify_step(session, alert, Kind.RENOTIFY, now=now, tag=f"i{inbound.id}")
 
 
 def _step_keys(alert: Alert) -> list[str]:
@@ -202,15 +202,15 @@ def _staff_by_keys(session: Session, trust_id: int, keys: list[str]) -> list[Sta
     return sorted(members, key=lambda m: order[m.key])
 
 
-def _notify_step(session: Session, alert: Alert, kind: str, *, now: datetime, tag: str = "") -> int:
+def notify_step(session: Session, alert: Alert, kind: str, *, now: datetime, tag: str = "") -> int:
     members = _staff_by_keys(session, alert.trust_id, _step_keys(alert))
-    created = _notify(session, alert, members, kind, now=now, tag=tag)
+    created = notify(session, alert, members, kind, now=now, tag=tag)
     if created == 0 and kind in (Kind.ALERT, Kind.ESCALATION):
-        _nobody_reachable(session, alert, now, why="no active staff with a phone or email")
+        nobody_reachable(session, alert, now, why="no active staff with a phone or email")
     return created
 
 
-def _notify(
+def notify(
     session: Session,
     alert: Alert,
     members: list[StaffMember],
@@ -302,7 +302,7 @@ def alert_context(session: Session, alert: Alert) -> dict[str, Any]:
     return {"alert": build_context(trust_config(trust), alert=facts)["alert"]}
 
 
-def _nobody_reachable(session: Session, alert: Alert, now: datetime, *, why: str) -> None:
+def nobody_reachable(session: Session, alert: Alert, now: datetime, *, why: str) -> None:
     if alert.nobody_reachable_at is None:
         alert.nobody_reachable_at = now
         audit.record(
@@ -322,182 +322,3 @@ def _nobody_reachable(session: Session, alert: Alert, now: datetime, *, why: str
         step=alert.current_step,
         why=why,
     )
-
-
-def escalate(session: Session, alert: Alert, now: datetime) -> None:
-    """Move an unacknowledged alert on: the next step, or everyone on the chain again."""
-    steps = alert.chain["steps"]
-    if alert.current_step + 1 < len(steps):
-        alert.current_step += 1
-        wait = steps[alert.current_step]["minutes"]
-    else:
-        alert.current_step = len(steps)  # past the last step: the whole chain, repeatedly
-        alert.round += 1
-        wait = alert.chain["repeat_every_minutes"]
-    alert.next_escalation_at = now + timedelta(minutes=wait)
-    audit.record(
-        session,
-        "alert.escalated",
-        "alert",
-        alert.id,
-        actor=audit.SYSTEM,
-        trust_id=alert.trust_id,
-        step=alert.current_step,
-        round=alert.round,
-    )
-    _notify_step(session, alert, Kind.ESCALATION, now=now)
-
-
-def escalate_due(session: Session, now: datetime, limit: int = 100) -> int:
-    """Beat: every open alert whose step has timed out moves on; unresolved ones remind."""
-    due = session.scalars(
-        select(Alert)
-        .where(Alert.state == AlertState.OPEN, Alert.next_escalation_at <= now)
-        .order_by(Alert.next_escalation_at)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-    ).all()
-    for alert in due:
-        escalate(session, alert, now)
-    reminders = session.scalars(
-        select(Alert)
-        .where(Alert.state == AlertState.ACKNOWLEDGED, Alert.reminder_due_at <= now)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-    ).all()
-    for alert in reminders:
-        member = session.get(StaffMember, alert.acknowledged_by_id)
-        hours = alert.chain["remind_unresolved_after_hours"]
-        alert.reminder_due_at = now + timedelta(hours=hours)
-        if member is not None:
-            _notify(
-                session, alert, [member], Kind.REMINDER, now=now, tag=now.strftime("%Y%m%dT%H%M")
-            )
-    return len(due) + len(reminders)
-
-
-@dataclass(frozen=True)
-class AckResult:
-    alert: Alert
-    first: bool  # False when someone had already acknowledged it
-
-
-def acknowledge(
-    session: Session, alert: Alert, member: StaffMember, *, now: datetime, via: str
-) -> AckResult:
-    """The first acknowledgement stops escalation; any later one changes nothing."""
-    if alert.trust_id != member.trust_id:
-        raise PermissionError("staff member of another trust")
-    if alert.state != AlertState.OPEN:
-        audit.record(
-            session,
-            "alert.acknowledged_again",
-            "alert",
-            alert.id,
-            actor=audit.staff_actor(member.id),
-            trust_id=alert.trust_id,
-            via=via,
-        )
-        if via == "sms" and alert.acknowledged_by_id != member.id:
-            _notify(
-                session,
-                alert,
-                [member],
-                Kind.TAKEN,
-                now=now,
-                tag=f"again{member.id}",
-                channels=(Channel.SMS,),
-            )
-        return AckResult(alert, first=False)
-    alert.state = AlertState.ACKNOWLEDGED
-    alert.acknowledged_at = now
-    alert.acknowledged_by_id = member.id
-    alert.next_escalation_at = None
-    alert.reminder_due_at = now + timedelta(hours=alert.chain["remind_unresolved_after_hours"])
-    cancelled: int = session.execute(  # type: ignore[attr-defined]
-        update(OutboundMessage)
-        .where(
-            OutboundMessage.alert_id == alert.id, OutboundMessage.state == MessageState.SCHEDULED
-        )
-        .values(state=MessageState.CANCELLED, state_changed_at=now)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    audit.record(
-        session,
-        "alert.acknowledged",
-        "alert",
-        alert.id,
-        actor=audit.staff_actor(member.id),
-        trust_id=alert.trust_id,
-        via=via,
-        pending_notifications_cancelled=cancelled,
-    )
-    session.flush()
-    if via == "sms":
-        _notify(session, alert, [member], Kind.CONFIRM, now=now, channels=(Channel.SMS,))
-    others = [
-        m
-        for m in session.scalars(
-            select(StaffMember)
-            .join(AlertNotification, AlertNotification.staff_member_id == StaffMember.id)
-            .where(AlertNotification.alert_id == alert.id, StaffMember.id != member.id)
-            .distinct()
-        )
-    ]
-    _notify(session, alert, others, Kind.TAKEN, now=now, channels=(Channel.SMS,))
-    return AckResult(alert, first=True)
-
-
-def resolve(
-    session: Session, alert: Alert, member: StaffMember, *, note: str, now: datetime
-) -> None:
-    if alert.trust_id != member.trust_id:
-        raise PermissionError("staff member of another trust")
-    if not note.strip():
-        raise ValueError("an outcome note is required to resolve an alert")
-    if alert.state == AlertState.RESOLVED:
-        return
-    if alert.state == AlertState.OPEN:
-        acknowledge(session, alert, member, now=now, via="resolve")
-    alert.state = AlertState.RESOLVED
-    alert.resolved_at = now
-    alert.resolved_by_id = member.id
-    alert.outcome_note = note.strip()
-    alert.reminder_due_at = None
-    audit.record(
-        session,
-        "alert.resolved",
-        "alert",
-        alert.id,
-        actor=audit.staff_actor(member.id),
-        trust_id=alert.trust_id,
-    )
-
-
-def notification_failed(session: Session, message: OutboundMessage, *, now: datetime) -> None:
-    """A notification the provider could not deliver: the next step hears at once."""
-    notification = session.scalars(
-        select(AlertNotification).where(AlertNotification.outbound_message_id == message.id)
-    ).first()
-    alert = session.get(Alert, message.alert_id, with_for_update=True) if message.alert_id else None
-    if notification is None or alert is None:
-        return
-    if alert.state != AlertState.OPEN or notification.kind not in (
-        Kind.ALERT,
-        Kind.ESCALATION,
-        Kind.RENOTIFY,
-    ):
-        return
-    sent_states = session.scalars(
-        select(OutboundMessage.state)
-        .join(AlertNotification, AlertNotification.outbound_message_id == OutboundMessage.id)
-        .where(AlertNotification.alert_id == alert.id)
-    ).all()
-    if sent_states and all(state in FAILED for state in sent_states):
-        _nobody_reachable(session, alert, now, why="every notification failed")
-    in_chain = alert.current_step < len(alert.chain["steps"])
-    if in_chain and (notification.step, notification.round) == (alert.current_step, alert.round):
-        # Once past the last step everyone is re-sent at the repeat interval, never faster:
-        # failures there must not turn into a tight loop of messages.
-        log.warning("alert_notification_failed", alert_id=alert.id, step=alert.current_step)
-        escalate(session, alert, now)

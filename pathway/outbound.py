@@ -1,7 +1,9 @@
-"""Creating outbound messages: once per idempotency key, whoever asks and however often."""
+"""Creating outbound messages (once per idempotency key, whoever asks and however often), and
+what a decision hands back to be published after commit."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -12,6 +14,14 @@ from sqlalchemy.orm import Session
 
 from schema.models import MessageState, OutboundMessage, Queue
 from schema.types import utcnow
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A message ready to be published: its id and the queue its send task goes on."""
+
+    message_id: int
+    queue: str
 
 
 def create_message(

@@ -15,7 +15,10 @@ import structlog
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from schema import audit
+from pathway import audit
+from pathway.escalation import notification_failed
+from pathway.outbound import create_message
+from pathway.patient_status import opt_out
 from schema.models import (
     Channel,
     MessageState,
@@ -25,9 +28,7 @@ from schema.models import (
     StaffMember,
     StaffRole,
 )
-from schema.patients import opt_out
-from worker.outbound import create_message
-from worker.providers.base import PermanentReason
+from schema.vocabulary import PermanentReason
 
 log = structlog.get_logger(__name__)
 
@@ -94,8 +95,6 @@ def after_failure(
 ) -> None:
     if message.staff_member_id is not None:
         if message.alert_id is not None:
-            from worker.alerting import notification_failed
-
             notification_failed(session, message, now=now)
         return
     if message.patient_id is None:

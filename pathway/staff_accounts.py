@@ -8,19 +8,26 @@ SMS and email and never sign in.
 from __future__ import annotations
 
 import re
+from typing import Protocol
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from schema import audit
+from pathway import audit
 from schema.identifiers import InvalidIdentifier, check_email, parse_mobile
-from schema.models import StaffMember, Trust
-from web.auth.passwords import check_strength, hash_password
-from web.auth.signin import SIGN_IN_ROLES
+from schema.models import SIGN_IN_ROLES, StaffMember, Trust
 
 
 class AccountError(ValueError):
     pass
+
+
+class Passwords(Protocol):
+    """How passwords are judged and hashed (`web.auth.passwords`, which the callers pass)."""
+
+    def check_strength(self, password: str) -> None: ...
+
+    def hash_password(self, password: str) -> str: ...
 
 
 def add_staff(
@@ -33,6 +40,7 @@ def add_staff(
     password: str,
     phone: str | None,
     actor: str,
+    passwords: Passwords,
 ) -> StaffMember:
     if role not in SIGN_IN_ROLES:
         raise AccountError("role must be coordinator or admin")
@@ -44,7 +52,7 @@ def add_staff(
             f"{address} is already a staff member of {trust.code}: use `staff set-password`"
         )
     _refuse_if_email_signs_in_elsewhere(session, address, except_id=None)
-    check_strength(password)
+    passwords.check_strength(password)
     member = StaffMember(
         trust_id=trust.id,
         key=_free_key(session, trust.id, address),
@@ -55,7 +63,7 @@ def add_staff(
         active=True,
         from_config=False,
         failed_sign_ins=0,
-        password_hash=hash_password(password),
+        password_hash=passwords.hash_password(password),
     )
     session.add(member)
     session.flush()
@@ -84,7 +92,9 @@ def staff_by_email(session: Session, email: str, trust: Trust | None) -> StaffMe
     return found[0]
 
 
-def set_password(session: Session, member: StaffMember, password: str, *, actor: str) -> None:
+def set_password(
+    session: Session, member: StaffMember, password: str, *, actor: str, passwords: Passwords
+) -> None:
     """Set a password, which also lifts any lockout and ends sessions made with the old one."""
     if member.role not in SIGN_IN_ROLES:
         raise AccountError(
@@ -94,8 +104,8 @@ def set_password(session: Session, member: StaffMember, password: str, *, actor:
     if member.email is None:
         raise AccountError(f"{member.name} has no email address to sign in with")
     _refuse_if_email_signs_in_elsewhere(session, member.email, except_id=member.id)
-    check_strength(password)
-    member.password_hash = hash_password(password)
+    passwords.check_strength(password)
+    member.password_hash = passwords.hash_password(password)
     member.failed_sign_ins = 0
     member.locked_until = None
     member.session_epoch += 1

@@ -9,21 +9,19 @@
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 
 import structlog
 from sqlalchemy import case, or_, select
 from sqlalchemy.orm import Session
 
-from schema import audit
-from schema import patients as patient_ops
+from pathway import alerts, audit, patient_status
+from pathway.acknowledgement import acknowledge, alert_to_acknowledge, parse_ack
+from pathway.outbound import Claimed, create_message
+from pathway.receipts import mark_reachable
 from schema.identifiers import InvalidIdentifier, parse_phone
 from schema.models import (
-    Alert,
     AlertLevel,
-    AlertNotification,
-    AlertState,
     Channel,
     InboundMessage,
     MessageState,
@@ -37,14 +35,9 @@ from schema.models import (
 )
 from schema.trust_config import TrustConfig
 from schema.trusts import trust_config
-from worker import alerting
-from worker.dispatch import Claimed
-from worker.outbound import create_message
-from worker.outcomes import mark_reachable
 
 log = structlog.get_logger(__name__)
 
-ACK_WORDS = ("ACK", "ACKNOWLEDGE", "ACKNOWLEDGED")
 REPLY_TEMPLATES = {
     "red": "urgent_advice",
     "amber": "same_day_advice",
@@ -89,7 +82,7 @@ def handle_inbound(session: Session, inbound_id: int, now: datetime) -> list[Cla
     if staff is not None:
         _staff_reply(session, inbound, staff, now)
     else:
-        patients = _patients_with_number(session, trust.id, inbound.from_address)
+        patients = patients_with_number(session, trust.id, inbound.from_address)
         if patients:
             _patient_reply(session, inbound, patients, config, now)
         else:
@@ -99,33 +92,7 @@ def handle_inbound(session: Session, inbound_id: int, now: datetime) -> list[Cla
     return _urgent_messages(session, inbound, now)
 
 
-def needs_a_person(session: Session, inbound_id: int, *, why: str) -> None:
-    """A reply the service failed to handle goes on its trust's review list, so that nothing
-    is silently dropped while the error is looked into."""
-    inbound = session.get(InboundMessage, inbound_id, with_for_update=True)
-    if inbound is None or inbound.handled_at is not None or inbound.review_state == "open":
-        return
-    inbound.trust_id = inbound.trust_id or session.scalar(
-        select(TrustNumber.trust_id).where(TrustNumber.number_e164 == inbound.to_address)
-    )
-    if inbound.trust_id is not None and inbound.patient_id is None:
-        patients = _patients_with_number(session, inbound.trust_id, inbound.from_address)
-        inbound.patient_id = patients[0].id if patients else None
-    inbound.review_state = "open"
-    inbound.evidence = {**inbound.evidence, "handling_failed": why}
-    audit.record(
-        session,
-        "inbound.handling_failed",
-        "inbound_message",
-        inbound.id,
-        actor=audit.SYSTEM,
-        trust_id=inbound.trust_id,
-        error=why,
-    )
-    log.error("inbound_handling_failed", inbound_id=inbound.id, error=why)
-
-
-def _patients_with_number(session: Session, trust_id: int, number: str) -> list[Patient]:
+def patients_with_number(session: Session, trust_id: int, number: str) -> list[Patient]:
     status_order = case((Patient.status == PatientStatus.ACTIVE, 0), else_=1)
     return list(
         session.scalars(
@@ -169,21 +136,21 @@ def _patient_reply(
 
     label = result.label
     if label == "stop":
-        patient_ops.opt_out(
+        patient_status.opt_out(
             session, patient, now=now, actor=audit.patient_actor(patient.id), via="sms"
         )
     elif label == "start":
-        patient_ops.opt_in(
+        patient_status.opt_in(
             session, patient, config, now=now, actor=audit.patient_actor(patient.id), via="sms"
         )
 
-    alert = alerting.open_alert_for(session, patient.id)
+    alert = alerts.open_alert_for(session, patient.id)
     if alert is not None:
         inbound.alert_id = alert.id
         if label == "red" and alert.level == AlertLevel.AMBER:
-            alerting.upgrade_to_red(session, alert, inbound, config, now)
+            alerts.upgrade_to_red(session, alert, inbound, config, now)
         elif label == "red":
-            alerting.renotify(session, alert, inbound, now)
+            alerts.renotify(session, alert, inbound, now)
         else:
             audit.record(
                 session,
@@ -196,7 +163,7 @@ def _patient_reply(
                 label=label,
             )
     elif label in ("red", "amber"):
-        alerting.raise_alert(
+        alerts.raise_alert(
             session,
             patient=patient,
             inbound=inbound,
@@ -241,7 +208,7 @@ def _staff_reply(
             trust_id=staff.trust_id,
         )
         return
-    alert = _alert_to_acknowledge(session, staff, codes)
+    alert = alert_to_acknowledge(session, staff, codes)
     if alert is None:
         audit.record(
             session,
@@ -257,36 +224,7 @@ def _staff_reply(
         )
         return
     inbound.alert_id = alert.id
-    alerting.acknowledge(session, alert, staff, now=now, via="sms")
-
-
-def parse_ack(text: str) -> tuple[bool, list[str]]:
-    """("ACK K7Q2" | "ack k7q2" | "K7Q2" | "ACK") -> (True, candidate codes); else (False, [])."""
-    words = re.findall(r"[A-Z0-9]+", text.upper())
-    if words and words[0] in ACK_WORDS:
-        return True, [w for w in words[1:] if len(w) == alerting.CODE_LENGTH]
-    if len(words) == 1 and len(words[0]) == alerting.CODE_LENGTH:
-        return True, words
-    return False, []
-
-
-def _alert_to_acknowledge(session: Session, staff: StaffMember, codes: list[str]) -> Alert | None:
-    if codes:
-        return session.scalars(
-            select(Alert)
-            .where(Alert.trust_id == staff.trust_id, Alert.code.in_(codes))
-            .order_by(Alert.id.desc())
-            .limit(1)
-            .with_for_update()
-        ).first()
-    notified_open = session.scalars(
-        select(Alert)
-        .join(AlertNotification, AlertNotification.alert_id == Alert.id)
-        .where(AlertNotification.staff_member_id == staff.id, Alert.state == AlertState.OPEN)
-        .distinct()
-        .limit(2)
-    ).all()
-    return notified_open[0] if len(notified_open) == 1 else None
+    acknowledge(session, alert, staff, now=now, via="sms")
 
 
 def _tell_staff(

@@ -1,0 +1,155 @@
+"""Acknowledging an alert (by SMS, on the dashboard or through the API) and resolving it.
+
+The first acknowledgement stops escalation and tells the others who were notified; any later one
+changes nothing. `parse_ack` reads a coordinator's SMS ("ACK K7Q2", or the code alone).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from pathway import audit
+from pathway.alerts import CODE_LENGTH, Kind, notify
+from schema.models import (
+    Alert,
+    AlertNotification,
+    AlertState,
+    Channel,
+    MessageState,
+    OutboundMessage,
+    StaffMember,
+)
+
+ACK_WORDS = ("ACK", "ACKNOWLEDGE", "ACKNOWLEDGED")
+
+
+@dataclass(frozen=True)
+class AckResult:
+    alert: Alert
+    first: bool  # False when someone had already acknowledged it
+
+
+def acknowledge(
+    session: Session, alert: Alert, member: StaffMember, *, now: datetime, via: str
+) -> AckResult:
+    """The first acknowledgement stops escalation; any later one changes nothing."""
+    if alert.trust_id != member.trust_id:
+        raise PermissionError("staff member of another trust")
+    if alert.state != AlertState.OPEN:
+        audit.record(
+            session,
+            "alert.acknowledged_again",
+            "alert",
+            alert.id,
+            actor=audit.staff_actor(member.id),
+            trust_id=alert.trust_id,
+            via=via,
+        )
+        if via == "sms" and alert.acknowledged_by_id != member.id:
+            notify(
+                session,
+                alert,
+                [member],
+                Kind.TAKEN,
+                now=now,
+                tag=f"again{member.id}",
+                channels=(Channel.SMS,),
+            )
+        return AckResult(alert, first=False)
+    alert.state = AlertState.ACKNOWLEDGED
+    alert.acknowledged_at = now
+    alert.acknowledged_by_id = member.id
+    alert.next_escalation_at = None
+    alert.reminder_due_at = now + timedelta(hours=alert.chain["remind_unresolved_after_hours"])
+    cancelled: int = session.execute(  # type: ignore[attr-defined]
+        update(OutboundMessage)
+        .where(
+            OutboundMessage.alert_id == alert.id, OutboundMessage.state == MessageState.SCHEDULED
+        )
+        .values(state=MessageState.CANCELLED, state_changed_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    audit.record(
+        session,
+        "alert.acknowledged",
+        "alert",
+        alert.id,
+        actor=audit.staff_actor(member.id),
+        trust_id=alert.trust_id,
+        via=via,
+        pending_notifications_cancelled=cancelled,
+    )
+    session.flush()
+    if via == "sms":
+        notify(session, alert, [member], Kind.CONFIRM, now=now, channels=(Channel.SMS,))
+    others = [
+        m
+        for m in session.scalars(
+            select(StaffMember)
+            .join(AlertNotification, AlertNotification.staff_member_id == StaffMember.id)
+            .where(AlertNotification.alert_id == alert.id, StaffMember.id != member.id)
+            .distinct()
+        )
+    ]
+    notify(session, alert, others, Kind.TAKEN, now=now, channels=(Channel.SMS,))
+    return AckResult(alert, first=True)
+
+
+def resolve(
+    session: Session, alert: Alert, member: StaffMember, *, note: str, now: datetime
+) -> None:
+    if alert.trust_id != member.trust_id:
+        raise PermissionError("staff member of another trust")
+    if not note.strip():
+        raise ValueError("an outcome note is required to resolve an alert")
+    if alert.state == AlertState.RESOLVED:
+        return
+    if alert.state == AlertState.OPEN:
+        acknowledge(session, alert, member, now=now, via="resolve")
+    alert.state = AlertState.RESOLVED
+    alert.resolved_at = now
+    alert.resolved_by_id = member.id
+    alert.outcome_note = note.strip()
+    alert.reminder_due_at = None
+    audit.record(
+        session,
+        "alert.resolved",
+        "alert",
+        alert.id,
+        actor=audit.staff_actor(member.id),
+        trust_id=alert.trust_id,
+    )
+
+
+def parse_ack(text: str) -> tuple[bool, list[str]]:
+    """("ACK K7Q2" | "ack k7q2" | "K7Q2" | "ACK") -> (True, candidate codes); else (False, [])."""
+    words = re.findall(r"[A-Z0-9]+", text.upper())
+    if words and words[0] in ACK_WORDS:
+        return True, [w for w in words[1:] if len(w) == CODE_LENGTH]
+    if len(words) == 1 and len(words[0]) == CODE_LENGTH:
+        return True, words
+    return False, []
+
+
+def alert_to_acknowledge(session: Session, staff: StaffMember, codes: list[str]) -> Alert | None:
+    if codes:
+        return session.scalars(
+            select(Alert)
+            .where(Alert.trust_id == staff.trust_id, Alert.code.in_(codes))
+            .order_by(Alert.id.desc())
+            .limit(1)
+            .with_for_update()
+        ).first()
+    notified_open = session.scalars(
+        select(Alert)
+        .join(AlertNotification, AlertNotification.alert_id == Alert.id)
+        .where(AlertNotification.staff_member_id == staff.id, Alert.state == AlertState.OPEN)
+        .distinct()
+        .limit(2)
+    ).all()
+    return notified_open[0] if len(notified_open) == 1 else None

@@ -1,0 +1,97 @@
+"""Escalation: an alert nobody has acknowledged moves up its chain; one acknowledged but not
+resolved reminds whoever took it; a notification that failed moves the alert on at once."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import structlog
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from pathway import audit
+from pathway.alerts import FAILED, Kind, nobody_reachable, notify, notify_step
+from schema.models import Alert, AlertNotification, AlertState, OutboundMessage, StaffMember
+
+log = structlog.get_logger(__name__)
+
+
+def escalate(session: Session, alert: Alert, now: datetime) -> None:
+    """Move an unacknowledged alert on: the next step, or everyone on the chain again."""
+    steps = alert.chain["steps"]
+    if alert.current_step + 1 < len(steps):
+        alert.current_step += 1
+        wait = steps[alert.current_step]["minutes"]
+    else:
+        alert.current_step = len(steps)  # past the last step: the whole chain, repeatedly
+        alert.round += 1
+        wait = alert.chain["repeat_every_minutes"]
+    alert.next_escalation_at = now + timedelta(minutes=wait)
+    audit.record(
+        session,
+        "alert.escalated",
+        "alert",
+        alert.id,
+        actor=audit.SYSTEM,
+        trust_id=alert.trust_id,
+        step=alert.current_step,
+        round=alert.round,
+    )
+    notify_step(session, alert, Kind.ESCALATION, now=now)
+
+
+def escalate_due(session: Session, now: datetime, limit: int = 100) -> int:
+    """Beat: every open alert whose step has timed out moves on; unresolved ones remind."""
+    due = session.scalars(
+        select(Alert)
+        .where(Alert.state == AlertState.OPEN, Alert.next_escalation_at <= now)
+        .order_by(Alert.next_escalation_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    ).all()
+    for alert in due:
+        escalate(session, alert, now)
+    reminders = session.scalars(
+        select(Alert)
+        .where(Alert.state == AlertState.ACKNOWLEDGED, Alert.reminder_due_at <= now)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    ).all()
+    for alert in reminders:
+        member = session.get(StaffMember, alert.acknowledged_by_id)
+        hours = alert.chain["remind_unresolved_after_hours"]
+        alert.reminder_due_at = now + timedelta(hours=hours)
+        if member is not None:
+            notify(
+                session, alert, [member], Kind.REMINDER, now=now, tag=now.strftime("%Y%m%dT%H%M")
+            )
+    return len(due) + len(reminders)
+
+
+def notification_failed(session: Session, message: OutboundMessage, *, now: datetime) -> None:
+    """A notification the provider could not deliver: the next step hears at once."""
+    notification = session.scalars(
+        select(AlertNotification).where(AlertNotification.outbound_message_id == message.id)
+    ).first()
+    alert = session.get(Alert, message.alert_id, with_for_update=True) if message.alert_id else None
+    if notification is None or alert is None:
+        return
+    if alert.state != AlertState.OPEN or notification.kind not in (
+        Kind.ALERT,
+        Kind.ESCALATION,
+        Kind.RENOTIFY,
+    ):
+        return
+    sent_states = session.scalars(
+        select(OutboundMessage.state)
+        .join(AlertNotification, AlertNotification.outbound_message_id == OutboundMessage.id)
+        .where(AlertNotification.alert_id == alert.id)
+    ).all()
+    if sent_states and all(state in FAILED for state in sent_states):
+        nobody_reachable(session, alert, now, why="every notification failed")
+    in_chain = alert.current_step < len(alert.chain["steps"])
+    if in_chain and (notification.step, notification.round) == (alert.current_step, alert.round):
+        # Once past the last step everyone is re-sent at the repeat interval, never faster:
+        # failures there must not turn into a tight loop of messages.
+        log.warning("alert_notification_failed", alert_id=alert.id, step=alert.current_step)
+        escalate(session, alert, now)
