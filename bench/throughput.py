@@ -44,7 +44,7 @@ def bare_loop(
     """Seconds for one SDK client to create every message in turn."""
     from twilio.rest import Client
 
-    from worker.providers.twilio_sms import BaseUrlHttpClient
+    from worker.providers.twilio.client import BaseUrlHttpClient
 
     client = Client(account_sid, auth_token, http_client=BaseUrlHttpClient(base_url, 10))
     started = time.perf_counter()

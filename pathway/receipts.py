@@ -208,32 +208,19 @@ def flag_unreachable(session: Session, patient: Patient, *, now: datetime, why: 
         )
 
 
-TWILIO_STATUS = {
-    "sent": MessageState.SENT,
-    "delivered": MessageState.DELIVERED,
-    "undelivered": MessageState.UNDELIVERED,
-    "failed": MessageState.FAILED,
-}
-_ERROR_REASONS = {
-    "21610": PermanentReason.UNSUBSCRIBED,
-    "21211": PermanentReason.INVALID_NUMBER,
-    "21614": PermanentReason.INVALID_NUMBER,
-    "30005": PermanentReason.INVALID_NUMBER,  # unknown destination handset
-    "30006": PermanentReason.INVALID_NUMBER,  # landline or unreachable carrier
-}
-
-
 def apply_receipt(
     session: Session,
     message: OutboundMessage,
     *,
     provider_message_id: str,
-    status: str,
+    state: MessageState | None,
     error_code: str | None,
+    reason: PermanentReason | None,
+    detail: str,
     now: datetime,
 ) -> bool:
-    """A delivery receipt. Repeats and late arrivals change nothing. True if the state moved."""
-    state = TWILIO_STATUS.get(status)
+    """A delivery receipt, in our words (the provider's webhook translates its own). Repeats and
+    late arrivals change nothing. True if the state moved. `state` None: nothing to record."""
     if message.provider_message_id is None:
         message.provider_message_id = provider_message_id  # the receipt beat our own record
     if state is None:
@@ -246,8 +233,8 @@ def apply_receipt(
             now=now,
             code=error_code,
             state=state,
-            reason=_ERROR_REASONS.get(error_code or ""),
-            detail=f"provider reported {status}",
+            reason=reason,
+            detail=detail,
         )
         return message.state != before
     moved = advance(message, state, now)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from web import health, sms, status
+from web import delivery_receipts, health, inbound_sms
 from web.staff_interface import mount_staff_interface
 
 
@@ -13,8 +13,8 @@ def create_app() -> FastAPI:
     app = FastAPI(
         title="MSCC Safety Net", version="0.1.0", openapi_url=None, docs_url=None, redoc_url=None
     )
-    app.include_router(status.router)
-    app.include_router(sms.router)
+    app.include_router(delivery_receipts.router)
+    app.include_router(inbound_sms.router)
     app.include_router(health.router)
     mount_staff_interface(app)
     return app

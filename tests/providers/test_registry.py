@@ -12,7 +12,7 @@ from worker.providers.base import Outgoing
 from worker.providers.outbox import OutboxProvider, read_outbox
 from worker.providers.registry import email_provider, reset_providers, sms_provider
 from worker.providers.smtp_email import SmtpEmailProvider
-from worker.providers.twilio_sms import TwilioSmsProvider
+from worker.providers.twilio.client import TwilioSmsProvider
 
 pytest_plugins = ["tests.fakes.fixtures"]
 

@@ -25,7 +25,7 @@ from tests.reliability.conftest import (
     post_red_reply,
 )
 from web.app import create_app
-from worker.providers.twilio_sms import TwilioSmsProvider
+from worker.providers.twilio.client import TwilioSmsProvider
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 

@@ -23,7 +23,7 @@ PUBLIC = {
     ("GET", "/sign-in"),
     ("POST", "/sign-in"),
     ("GET", "/healthz"),
-    ("POST", "/twilio/sms"),  # signed by Twilio instead (web.twilio_auth)
+    ("POST", "/twilio/sms"),  # signed by Twilio instead (worker.providers.twilio.webhook)
     ("POST", "/twilio/status"),
 }
 PUBLIC_MOUNTS = {"/static"}

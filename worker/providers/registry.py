@@ -9,7 +9,7 @@ from schema.settings import Settings
 from worker.providers.base import Provider
 from worker.providers.outbox import OutboxProvider, outbox_directory
 from worker.providers.smtp_email import SmtpEmailProvider
-from worker.providers.twilio_sms import TwilioSmsProvider
+from worker.providers.twilio.client import TwilioSmsProvider
 
 
 def sms_provider(settings: Settings) -> Provider:

@@ -26,14 +26,9 @@ from worker.providers.base import (
     SendResult,
     TransientError,
 )
+from worker.providers.twilio.errors import classify_send_error
 
 log = structlog.get_logger(__name__)
-
-_PERMANENT_CODES = {
-    21610: PermanentReason.UNSUBSCRIBED,  # the recipient replied STOP at the carrier
-    21211: PermanentReason.INVALID_NUMBER,  # not a valid phone number
-    21614: PermanentReason.INVALID_NUMBER,  # not a mobile number
-}
 
 
 def rebase_url(url: str, base_url: str) -> str:
@@ -74,23 +69,6 @@ class BaseUrlHttpClient(TwilioHttpClient):
             timeout=timeout,
             allow_redirects=allow_redirects,
         )
-
-
-def classify_twilio_error(status: int, code: int | None) -> TransientError | PermanentError:
-    """The exception a failed create turns into. Twilio's own message is left out: it can
-    quote the recipient's number."""
-    if code == status:  # the SDK's stand-in when the body carried no Twilio code
-        code = None
-    described = f"Twilio answered HTTP {status}" + (f" with code {code}" if code else "")
-    if code in _PERMANENT_CODES:
-        return PermanentError(described, reason=_PERMANENT_CODES[code], code=str(code))
-    # 401/403 mean our credentials or account are wrong: an operator can fix that, so the
-    # message waits and retries (and is logged) rather than failing for good.
-    if status in (401, 403, 429) or status >= 500:
-        return TransientError(described, code=str(code) if code else f"http-{status}")
-    return PermanentError(
-        described, reason=PermanentReason.REJECTED, code=str(code) if code else f"http-{status}"
-    )
 
 
 class TwilioSmsProvider:
@@ -150,7 +128,7 @@ class TwilioSmsProvider:
                     to=outgoing.to, body=outgoing.body, **sender
                 )
         except (TwilioRestException, TwilioServiceException) as error:
-            failure = classify_twilio_error(int(error.status), error.code)
+            failure = classify_send_error(int(error.status), error.code)
             log.warning(
                 "twilio.refused",
                 to=masked,

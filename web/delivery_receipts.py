@@ -11,7 +11,7 @@ from schema.db import session_scope
 from schema.models import OutboundMessage
 from schema.types import utcnow
 from web.ids import MAX_ROW_ID
-from web.twilio_auth import verified_form
+from worker.providers.twilio.webhook import Receipt, parse_receipt, verified_form
 
 router = APIRouter()
 
@@ -20,19 +20,15 @@ router = APIRouter()
 async def delivery_receipt(
     request: Request, m: int | None = Query(default=None, ge=0, le=MAX_ROW_ID)
 ) -> Response:
-    form = await verified_form(request)
-    sid = str(form.get("MessageSid") or "")
-    status = str(form.get("MessageStatus") or form.get("SmsStatus") or "").lower()
-    error_code = str(form.get("ErrorCode") or "") or None
-    if not sid or not status:
-        raise HTTPException(400, "MessageSid and MessageStatus are required")
-    found = await run_in_threadpool(_apply, m, sid, status, error_code)
+    receipt = parse_receipt(await verified_form(request))
+    found = await run_in_threadpool(_apply, m, receipt)
     if not found:
         raise HTTPException(404, "no such message")
     return Response(status_code=200)
 
 
-def _apply(message_id: int | None, sid: str, status: str, error_code: str | None) -> bool:
+def _apply(message_id: int | None, receipt: Receipt) -> bool:
+    sid = receipt.sid
     with session_scope() as session:
         message = None
         if message_id is not None:
@@ -50,8 +46,10 @@ def _apply(message_id: int | None, sid: str, status: str, error_code: str | None
             session,
             message,
             provider_message_id=sid,
-            status=status,
-            error_code=error_code,
+            state=receipt.state,
+            error_code=receipt.error_code,
+            reason=receipt.reason,
+            detail=receipt.detail,
             now=utcnow(),
         )
         return True

@@ -20,7 +20,7 @@ from twilio.request_validator import RequestValidator
 from tests.fakes.fake_twilio import FakeTwilio, count_segments
 from tests.fakes.twilio_signing import signature, signed_headers
 from worker.providers.base import Outgoing
-from worker.providers.twilio_sms import TwilioSmsProvider
+from worker.providers.twilio.client import TwilioSmsProvider
 
 pytest_plugins = ["tests.fakes.fixtures"]
 

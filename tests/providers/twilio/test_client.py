@@ -17,7 +17,7 @@ from worker.providers.base import (
     PermanentReason,
     TransientError,
 )
-from worker.providers.twilio_sms import TwilioSmsProvider, rebase_url
+from worker.providers.twilio.client import TwilioSmsProvider, rebase_url
 
 pytest_plugins = ["tests.fakes.fixtures"]
 
@@ -263,7 +263,7 @@ def test_a_forked_process_makes_its_own_client(
     provider.send(_sms())
     first = provider._client
 
-    monkeypatch.setattr("worker.providers.twilio_sms.os.getpid", lambda: -1)
+    monkeypatch.setattr("worker.providers.twilio.client.os.getpid", lambda: -1)
     provider.send(_sms())
 
     assert provider._client is not first
