@@ -163,13 +163,14 @@ def claim_backlog(bulk: int) -> int:
     from schema.db import session_scope
     from schema.models import Queue
     from schema.types import utcnow
-    from worker import dispatch
+    from worker import dispatch, tasks
+    from worker.app import get_app
 
     with session_scope() as session:
         claimed = dispatch.claim_due(
             session, now=utcnow(), queue=Queue.MESSAGES, limit=bulk, max_in_flight=bulk * 2
         )
-    return dispatch.publish(claimed)
+    return tasks.publish(get_app(), claimed)
 
 
 def run(size: str, seed: int, dump: str | None = None, **overrides: float | None) -> dict[str, Any]:

@@ -333,7 +333,7 @@ class Stack:
 
     def wait_for_workers(self, *names: str, timeout: float = 60) -> None:
         """Until each named worker answers a ping over the broker."""
-        from worker.app import celery_app
+        from worker.app import get_app
 
         wanted = set(names)
 
@@ -341,7 +341,7 @@ class Stack:
             for process in self.processes:
                 if not process.alive() and process.name in wanted:
                     raise RuntimeError(f"{process.name} exited:\n{process.log_tail()}")
-            replies = celery_app.control.ping(timeout=0.5) or []
+            replies = get_app().control.ping(timeout=0.5) or []
             seen = {name.split("@")[0] for reply in replies for name in reply}
             return wanted <= seen
 

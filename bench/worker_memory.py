@@ -77,7 +77,8 @@ def red_replies(count: int) -> None:
 
     from pathway.intake import store_inbound
     from schema.db import session_scope
-    from worker.dispatch import enqueue_handling
+    from worker.app import get_app
+    from worker.tasks import enqueue_handling
 
     for i in range(count):
         with session_scope() as session:
@@ -89,14 +90,15 @@ def red_replies(count: int) -> None:
                 body="My legs keep giving way and I cannot feel my feet",
             )
         assert inbound_id is not None
-        enqueue_handling(inbound_id)
+        enqueue_handling(get_app(), inbound_id)
 
 
 def run(size: str) -> dict[str, Any]:
     from schema.db import session_scope
     from schema.models import Alert, Queue
     from schema.types import utcnow
-    from worker import dispatch
+    from worker import dispatch, tasks
+    from worker.app import get_app
 
     n = SIZES[size]
     replies = max(10, n // 20)
@@ -113,7 +115,7 @@ def run(size: str) -> dict[str, Any]:
             claimed = dispatch.claim_due(
                 session, now=utcnow(), queue=Queue.MESSAGES, limit=n, max_in_flight=n * 2
             )
-        dispatch.publish(claimed)
+        tasks.publish(get_app(), claimed)
         red_replies(replies)
 
         def finished() -> bool:

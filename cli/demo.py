@@ -39,6 +39,7 @@ from schema.models import (
     MessageState,
     OutboundMessage,
     Patient,
+    Queue,
     StaffMember,
 )
 from schema.settings import get_settings, reset_settings_cache
@@ -119,14 +120,14 @@ def _web_server(port: int) -> Iterator[None]:
 def _worker() -> Iterator[None]:
     from celery.contrib.testing.worker import start_worker
 
-    from worker.app import celery_app
+    from worker.app import get_app
 
     with start_worker(
-        celery_app,
+        get_app(),
         pool="threads",
         concurrency=4,
         perform_ping_check=False,
-        queues=["alerts", "messages"],
+        queues=[q.value for q in Queue],
         loglevel="WARNING",
         shutdown_timeout=20,
     ):

@@ -10,10 +10,12 @@ from typing import Any
 
 import pytest
 import yaml
+from celery import Task
 
 from schema.models import Queue
 from schema.settings import Settings
-from worker.app import ROUTES, celery_app
+from worker import tasks
+from worker.app import get_app
 
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
@@ -67,7 +69,7 @@ def test_every_app_command_names_a_real_entry_point(name: str) -> None:
         assert command[2] in group.commands
     elif program == "celery":
         module, _, attribute = option(command, "-A").partition(":")
-        assert getattr(importlib.import_module(module), attribute) is celery_app
+        assert getattr(importlib.import_module(module), attribute) is get_app()
         assert command[3] in ("worker", "beat")
     elif program == "uvicorn":
         module, _, attribute = command[1].partition(":")
@@ -89,7 +91,9 @@ def consumed_queues() -> dict[str, set[str]]:
 
 
 def test_every_queue_the_code_routes_to_has_a_worker_consuming_it() -> None:
-    routed = {route["queue"] for route in ROUTES.values()} | {q.value for q in Queue}
+    declared = [task for task in vars(tasks).values() if isinstance(task, Task)]
+    assert len(declared) == 7
+    routed = {task.queue for task in declared} | {q.value for q in Queue}
     consumed = set().union(*consumed_queues().values())
     assert routed <= consumed
 

@@ -7,7 +7,9 @@ from starlette.concurrency import run_in_threadpool
 
 from pathway.intake import store_inbound
 from schema.db import session_scope
+from worker.app import get_app
 from worker.providers.twilio.webhook import parse_inbound, verified_form
+from worker.tasks import enqueue_handling
 
 router = APIRouter()
 
@@ -22,9 +24,7 @@ async def inbound_sms(request: Request) -> Response:
 
 
 def _store_and_enqueue(sid: str, sender: str, to: str, body: str) -> None:
-    from worker.dispatch import enqueue_handling
-
     with session_scope() as session:
         inbound_id = store_inbound(session, sid=sid, sender=sender, to=to, body=body)
     if inbound_id is not None:
-        enqueue_handling(inbound_id)
+        enqueue_handling(get_app(), inbound_id)

@@ -1,8 +1,12 @@
-"""The Celery application: broker, queues, routes and the beat schedule.
+"""The Celery application: broker, queues and the beat schedule, made when first asked for.
 
 Two queues, consumed by separate workers: `alerts` (red flags, replies, escalation, the
 dispatcher) and `messages` (bulk scheduled sends). Nothing urgent ever waits behind bulk work.
 Long-range schedules live in the database; beat only runs short periodic sweeps.
+
+Importing this module configures nothing and creates no folder: `get_app()` makes the app from
+the settings the first time it is called (the command line's `-A worker.app:celery_app` asks
+for it by name). Each task declares its own queue (worker/tasks.py).
 """
 
 from __future__ import annotations
@@ -15,29 +19,22 @@ import structlog
 from celery import Celery
 from celery.signals import setup_logging, worker_init, worker_process_init
 from kombu import Queue as KombuQueue
+from kombu import pools
+from sqlalchemy import select
 
-from schema.models import Queue
+from messages.triage import triage
+from schema.db import commit_without_waiting_for_disk, dispose_engines, session_scope
+from schema.models import Queue, Trust
 from schema.settings import Settings, get_settings
+from schema.trusts import trust_config
+from worker import tasks
+from worker.logs import configure_logging
 
-DISPATCH_EVERY_SECONDS = 1.0
-REDISPATCH_EVERY_SECONDS = 15.0
-ESCALATE_EVERY_SECONDS = 5.0
-SWEEP_INBOUND_EVERY_SECONDS = 5.0
 # A worker that only sends bulk messages runs at this niceness, so that on a shared machine the
 # alerts worker gets the CPU first: separate queues alone do not stop bulk work starving it.
 BULK_WORKER_NICENESS = 10
 
 log = structlog.get_logger(__name__)
-
-ROUTES = {
-    "worker.tasks.send_message": {"queue": Queue.MESSAGES.value},
-    "worker.tasks.send_messages": {"queue": Queue.MESSAGES.value},
-    "worker.tasks.dispatch_due": {"queue": Queue.ALERTS.value},
-    "worker.tasks.redispatch_stuck": {"queue": Queue.ALERTS.value},
-    "worker.tasks.handle_inbound": {"queue": Queue.ALERTS.value},
-    "worker.tasks.escalate_alerts": {"queue": Queue.ALERTS.value},
-    "worker.tasks.sweep_inbound": {"queue": Queue.ALERTS.value},
-}
 
 
 def filesystem_transport_options(data_dir: Path) -> dict[str, Any]:
@@ -78,56 +75,50 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "worker_prefetch_multiplier": 1,
         "task_queues": [KombuQueue(q.value, routing_key=q.value) for q in Queue],
         "task_default_queue": Queue.MESSAGES.value,
-        "task_routes": ROUTES,
         "task_create_missing_queues": False,
         "timezone": "UTC",
         "enable_utc": True,
         "worker_hijack_root_logger": False,
         "worker_send_task_events": False,
-        "beat_schedule": {
-            "dispatch-due-messages": {
-                "task": "worker.tasks.dispatch_due",
-                "schedule": DISPATCH_EVERY_SECONDS,
-                "options": {"expires": 10},
-            },
-            "escalate-alerts": {
-                "task": "worker.tasks.escalate_alerts",
-                "schedule": ESCALATE_EVERY_SECONDS,
-                "options": {"expires": 30},
-            },
-            "sweep-unhandled-replies": {
-                "task": "worker.tasks.sweep_inbound",
-                "schedule": SWEEP_INBOUND_EVERY_SECONDS,
-                "options": {"expires": 30},
-            },
-            "redispatch-stuck-messages": {
-                "task": "worker.tasks.redispatch_stuck",
-                "schedule": REDISPATCH_EVERY_SECONDS,
-                "options": {"expires": 30},
-            },
-        },
+        "beat_schedule": tasks.BEAT_SCHEDULE,
     }
 
 
-def make_celery(settings: Settings | None = None) -> Celery:
-    app = Celery("safetynet", include=["worker.tasks"])
-    app.conf.update(celery_config(settings or get_settings()))
+def make_celery(settings: Settings) -> Celery:
+    app = Celery("safetynet", set_as_current=True)
+    app.conf.update(celery_config(settings))
     return app
 
 
-celery_app = make_celery()
+_app: Celery | None = None
+
+
+def get_app() -> Celery:
+    """The process's app, made from the settings on first use. It is also Celery's default app,
+    so the task objects of worker/tasks.py resolve to it in every thread."""
+    global _app
+    if _app is None:
+        _app = make_celery(get_settings())
+        _app.set_default()
+    return _app
 
 
 def reconfigure(settings: Settings) -> None:
     """Point the app at new settings (tests, `safetynet serve`), dropping pooled connections."""
-    from kombu import pools
-
-    if celery_app._pool is not None:
-        celery_app._pool.force_close_all()
-        celery_app._pool = None
-    celery_app.amqp._producer_pool = None
+    app = get_app()
+    if app._pool is not None:
+        app._pool.force_close_all()
+        app._pool = None
+    app.amqp._producer_pool = None
     pools.reset()
-    celery_app.conf.update(celery_config(settings))
+    app.conf.update(celery_config(settings))
+
+
+def __getattr__(name: str) -> Celery:
+    # `celery -A worker.app:celery_app` names the app as an attribute; it is made on that first use.
+    if name == "celery_app":
+        return get_app()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @worker_init.connect
@@ -142,13 +133,6 @@ def _before_the_pool_forks(sender: Any, **_: Any) -> None:
 def load_triage_lexicons() -> None:
     """Load the lexicon of every trust's languages now, in the parent, so the forked children
     share it: otherwise each child spends its first red reply (0.3-0.5 s) loading one."""
-    from sqlalchemy import select
-
-    from messages.triage import triage
-    from schema.db import dispose_engines, session_scope
-    from schema.models import Trust
-    from schema.trusts import trust_config
-
     languages: set[tuple[str, ...]] = set()
     try:
         with session_scope() as session:
@@ -166,14 +150,10 @@ def load_triage_lexicons() -> None:
 def _fresh_connections_after_fork(**_: Any) -> None:
     # A forked child never shares the parent's pooled connections, and its commits need not wait
     # for the disk (see schema.db.commit_without_waiting_for_disk for why that loses nothing).
-    from schema.db import commit_without_waiting_for_disk
-
     commit_without_waiting_for_disk()
 
 
 @setup_logging.connect
 def _structured_logs(**_: Any) -> None:
-    from worker.logs import configure_logging
-
     settings = get_settings()
     configure_logging(settings.log_level, settings.log_json)

@@ -9,7 +9,6 @@ task's own state check makes a second delivery of the same id harmless.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 import structlog
@@ -21,10 +20,6 @@ from schema.models import MessageState, OutboundMessage, Queue
 
 log = structlog.get_logger(__name__)
 
-SEND_TASK = "worker.tasks.send_message"
-SEND_BATCH_TASK = "worker.tasks.send_messages"
-HANDLE_TASK = "worker.tasks.handle_inbound"
-BULK_BATCH = 20
 IN_FLIGHT = (MessageState.QUEUED, MessageState.SENDING)
 
 
@@ -89,50 +84,3 @@ def _mark_queued(session: Session, chosen: Select[int], now: datetime) -> list[C
         .execution_options(synchronize_session=False)
     ).all()
     return [Claimed(message_id, queue_name) for message_id, queue_name in rows]
-
-
-def publish(claimed: Iterable[Claimed]) -> int:
-    """Enqueue the send tasks, on each message's own queue. Returns how many messages went.
-
-    Alerts go one task per message, so each can start on whichever worker is free; bulk
-    messages go in batches, which spares each message most of a task's and a claim's cost.
-    A failure to publish loses nothing: the message stays `queued` in the database and is
-    published again by the stuck sweep.
-    """
-    from worker.app import celery_app
-
-    alerts = [c.message_id for c in claimed if c.queue == Queue.ALERTS]
-    bulk = [c.message_id for c in claimed if c.queue != Queue.ALERTS]
-    batches = [bulk[i : i + BULK_BATCH] for i in range(0, len(bulk), BULK_BATCH)]
-    published = 0
-    try:
-        with celery_app.producer_or_acquire() as producer:
-            for message_id in alerts:
-                celery_app.send_task(
-                    SEND_TASK, args=[message_id], queue=Queue.ALERTS.value, producer=producer
-                )
-                published += 1
-            for batch in batches:
-                celery_app.send_task(
-                    SEND_BATCH_TASK, args=[batch], queue=Queue.MESSAGES.value, producer=producer
-                )
-                published += len(batch)
-    except Exception as error:  # broker down: the database still holds every message
-        log.warning(
-            "publish_failed",
-            published=published,
-            error=type(error).__name__,
-            detail=str(error)[:200],
-        )
-    return published
-
-
-def enqueue_handling(inbound_id: int) -> bool:
-    from worker.app import celery_app
-
-    try:
-        celery_app.send_task(HANDLE_TASK, args=[inbound_id], queue="alerts")
-    except Exception as error:  # the sweep will find it: handled_at is still empty
-        log.warning("inbound_enqueue_failed", inbound_id=inbound_id, error=type(error).__name__)
-        return False
-    return True

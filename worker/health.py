@@ -16,6 +16,7 @@ from schema.db import session_scope
 from schema.models import Alert, AlertState, Heartbeat, MessageState, OutboundMessage, Queue
 from schema.settings import get_settings
 from schema.types import utcnow
+from worker.app import get_app
 
 BEAT_STALE_AFTER = timedelta(seconds=30)
 
@@ -102,11 +103,9 @@ def _database(
 
 
 def _broker(problems: list[str], with_queues: bool) -> tuple[str, dict[str, int | None]]:
-    from worker.app import celery_app
-
     queues: dict[str, int | None] = {}
     try:
-        with celery_app.connection_for_read() as connection:
+        with get_app().connection_for_read() as connection:
             connection.ensure_connection(max_retries=1, timeout=2)
             if with_queues:
                 channel = connection.default_channel

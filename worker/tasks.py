@@ -1,33 +1,83 @@
-"""Celery tasks. Each carries ids only, re-reads the database, and is safe to run twice."""
+"""Celery tasks, and the only module that names them. Each task carries ids only, re-reads the
+database, and is safe to run twice.
+
+The tasks are defined without an app (`shared_task`) and declare their own queue, so importing
+this module configures nothing: they run on the app worker/app.py makes. Code elsewhere calls
+them as objects, through `publish` and `enqueue_handling` here, never by name.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import timedelta
+from typing import Any
+
+import structlog
+from celery import Celery, Task, shared_task
 
 from pathway import escalation, intake, replies, review
+from pathway.outbound import Claimed
 from schema.db import session_scope
 from schema.models import Heartbeat, Queue
 from schema.settings import get_settings
 from schema.types import utcnow
 from worker import dispatch, sending
-from worker.app import celery_app
+
+log = structlog.get_logger(__name__)
 
 BEAT_HEARTBEAT = "beat"
+BULK_BATCH = 20
+
+SEND_MESSAGE = "worker.tasks.send_message"
+SEND_MESSAGES = "worker.tasks.send_messages"
+DISPATCH_DUE = "worker.tasks.dispatch_due"
+REDISPATCH_STUCK = "worker.tasks.redispatch_stuck"
+HANDLE_INBOUND = "worker.tasks.handle_inbound"
+ESCALATE_ALERTS = "worker.tasks.escalate_alerts"
+SWEEP_INBOUND = "worker.tasks.sweep_inbound"
+
+DISPATCH_EVERY_SECONDS = 1.0
+REDISPATCH_EVERY_SECONDS = 15.0
+ESCALATE_EVERY_SECONDS = 5.0
+SWEEP_INBOUND_EVERY_SECONDS = 5.0
+
+BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
+    "dispatch-due-messages": {
+        "task": DISPATCH_DUE,
+        "schedule": DISPATCH_EVERY_SECONDS,
+        "options": {"expires": 10},
+    },
+    "escalate-alerts": {
+        "task": ESCALATE_ALERTS,
+        "schedule": ESCALATE_EVERY_SECONDS,
+        "options": {"expires": 30},
+    },
+    "sweep-unhandled-replies": {
+        "task": SWEEP_INBOUND,
+        "schedule": SWEEP_INBOUND_EVERY_SECONDS,
+        "options": {"expires": 30},
+    },
+    "redispatch-stuck-messages": {
+        "task": REDISPATCH_STUCK,
+        "schedule": REDISPATCH_EVERY_SECONDS,
+        "options": {"expires": 30},
+    },
+}
 
 
-@celery_app.task(name="worker.tasks.send_message", ignore_result=True)
+@shared_task(name=SEND_MESSAGE, queue=Queue.MESSAGES.value, ignore_result=True)
 def send_message(message_id: int) -> str:
     return sending.send_message(message_id).value
 
 
-@celery_app.task(name="worker.tasks.send_messages", ignore_result=True)
+@shared_task(name=SEND_MESSAGES, queue=Queue.MESSAGES.value, ignore_result=True)
 def send_messages(message_ids: list[int]) -> list[str]:
     """A batch of bulk messages: one claim for all, each recorded as soon as it is sent."""
     return [outcome.value for outcome in sending.send_messages(message_ids)]
 
 
-@celery_app.task(name="worker.tasks.dispatch_due", ignore_result=True)
-def dispatch_due() -> int:
+@shared_task(name=DISPATCH_DUE, queue=Queue.ALERTS.value, ignore_result=True, bind=True)
+def dispatch_due(self: Task) -> int:
     """Beat, every second: claim due messages (alerts first) and publish them."""
     settings = get_settings()
     now = utcnow()
@@ -43,12 +93,12 @@ def dispatch_due() -> int:
             )
             if queue == Queue.ALERTS:
                 session.merge(Heartbeat(name=BEAT_HEARTBEAT, at=now))
-        published += dispatch.publish(claimed)
+        published += publish(self.app, claimed)
     return published
 
 
-@celery_app.task(name="worker.tasks.redispatch_stuck", ignore_result=True)
-def redispatch_stuck() -> int:
+@shared_task(name=REDISPATCH_STUCK, queue=Queue.ALERTS.value, ignore_result=True, bind=True)
+def redispatch_stuck(self: Task) -> int:
     """Beat: publish again messages the broker lost or a dead worker was holding."""
     settings = get_settings()
     with session_scope() as session:
@@ -58,11 +108,11 @@ def redispatch_stuck() -> int:
             stuck_after=timedelta(seconds=settings.stuck_after_seconds),
             limit=settings.dispatch_batch_size,
         )
-    return dispatch.publish(stuck)
+    return publish(self.app, stuck)
 
 
-@celery_app.task(name="worker.tasks.handle_inbound", ignore_result=True)
-def handle_inbound(inbound_id: int) -> int:
+@shared_task(name=HANDLE_INBOUND, queue=Queue.ALERTS.value, ignore_result=True, bind=True)
+def handle_inbound(self: Task, inbound_id: int) -> int:
     """A stored reply: triage it and act. Urgent messages are published straight away.
 
     If handling fails, the reply is put in front of a person at once (and the sweep retries it).
@@ -74,21 +124,65 @@ def handle_inbound(inbound_id: int) -> int:
         with session_scope() as session:
             review.needs_a_person(session, inbound_id, why=type(error).__name__)
         raise
-    return dispatch.publish(urgent)
+    return publish(self.app, urgent)
 
 
-@celery_app.task(name="worker.tasks.escalate_alerts", ignore_result=True)
+@shared_task(name=ESCALATE_ALERTS, queue=Queue.ALERTS.value, ignore_result=True)
 def escalate_alerts() -> int:
     """Beat: move unacknowledged alerts up their chain; remind about unresolved ones."""
     with session_scope() as session:
         return escalation.escalate_due(session, utcnow())
 
 
-@celery_app.task(name="worker.tasks.sweep_inbound", ignore_result=True)
-def sweep_inbound() -> int:
+@shared_task(name=SWEEP_INBOUND, queue=Queue.ALERTS.value, ignore_result=True, bind=True)
+def sweep_inbound(self: Task) -> int:
     """Beat: hand again to the workers any reply whose handling task was lost."""
     with session_scope() as session:
         lost = intake.unhandled(session, now=utcnow())
     for inbound_id in lost:
-        dispatch.enqueue_handling(inbound_id)
+        enqueue_handling(self.app, inbound_id)
     return len(lost)
+
+
+def publish(app: Celery, claimed: Iterable[Claimed]) -> int:
+    """Enqueue the send tasks, on each message's own queue. Returns how many messages went.
+
+    Alerts go one task per message, so each can start on whichever worker is free; bulk
+    messages go in batches, which spares each message most of a task's and a claim's cost.
+    A failure to publish loses nothing: the message stays `queued` in the database and is
+    published again by the stuck sweep.
+    """
+    claimed = list(claimed)
+    alerts = [c.message_id for c in claimed if c.queue == Queue.ALERTS]
+    bulk = [c.message_id for c in claimed if c.queue != Queue.ALERTS]
+    batches = [bulk[i : i + BULK_BATCH] for i in range(0, len(bulk), BULK_BATCH)]
+    published = 0
+    try:
+        with app.producer_or_acquire() as producer:
+            for message_id in alerts:
+                send_message.apply_async(
+                    args=[message_id], queue=Queue.ALERTS.value, producer=producer
+                )
+                published += 1
+            for batch in batches:
+                send_messages.apply_async(args=[batch], producer=producer)
+                published += len(batch)
+    except Exception as error:  # broker down: the database still holds every message
+        log.warning(
+            "publish_failed",
+            published=published,
+            error=type(error).__name__,
+            detail=str(error)[:200],
+        )
+    return published
+
+
+def enqueue_handling(app: Celery, inbound_id: int) -> bool:
+    """Hand a stored reply to the alerts workers. False if the broker would not take it."""
+    try:
+        with app.producer_or_acquire() as producer:
+            handle_inbound.apply_async(args=[inbound_id], producer=producer)
+    except Exception as error:  # the sweep will find it: handled_at is still empty
+        log.warning("inbound_enqueue_failed", inbound_id=inbound_id, error=type(error).__name__)
+        return False
+    return True

@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 from pathway import audit
 from pathway.enrolment import enrol, parse_patient
 from schema.db import dispose_engines, session_scope
-from schema.models import MessageState, OutboundMessage, Patient, Trust
+from schema.models import MessageState, OutboundMessage, Patient, Queue, Trust
 from schema.settings import get_settings, reset_settings_cache
 from schema.trusts import trust_config
 from schema.types import utcnow
@@ -35,7 +35,7 @@ from tests.fakes.fake_twilio import FakeTwilio
 from tests.fakes.smtp_server import SmtpTestServer
 from tests.fakes.trusts import load_always_open_trust
 from worker import tasks
-from worker.app import celery_app, reconfigure
+from worker.app import get_app, reconfigure
 from worker.providers.registry import reset_providers
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
@@ -174,11 +174,11 @@ def service(
 def worker_thread(service: Service) -> Iterator[Any]:
     """A real Celery worker consuming both queues from Redis, in this process."""
     with start_worker(
-        celery_app,
+        get_app(),
         pool="threads",
         concurrency=4,
         perform_ping_check=False,
-        queues=["alerts", "messages"],
+        queues=[q.value for q in Queue],
         shutdown_timeout=30,
     ) as worker:
         yield worker
