@@ -20,9 +20,9 @@ import yaml
 from schema.identifiers import display_phone
 from schema.models import Patient, StaffMember
 from schema.trust_config import TrustConfig
+from schema.vocabulary import ALERT_LABELS
 
 SYMPTOM_WORDS_FILE = Path(__file__).resolve().parent / "templates" / "symptoms.yaml"
-LEVELS = ("red", "amber")
 
 
 @dataclass(frozen=True)
@@ -34,7 +34,7 @@ class AlertFacts:
     """
 
     code: str
-    level: str  # "red" or "amber"
+    level: str  # one of ALERT_LEVELS: red or amber
     symptoms: tuple[str, ...] = ()  # triage codes such as "limb_weakness"
     reply_excerpt: str = ""
     raised_at: datetime | None = None
@@ -78,7 +78,7 @@ def _patient(patient: Patient) -> dict[str, Any]:
 
 
 def _alert(alert: AlertFacts, config: TrustConfig) -> dict[str, Any]:
-    if alert.level not in LEVELS:
+    if alert.level not in ALERT_LABELS:
         raise ValueError(f"alert level must be red or amber, not {alert.level!r}")
     zone = config.zone
     return {

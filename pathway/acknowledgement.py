@@ -14,7 +14,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from pathway import audit
-from pathway.alerts import CODE_LENGTH, Kind, notify
+from pathway.alerts import CODE_LENGTH, notify
 from schema.models import (
     Alert,
     AlertNotification,
@@ -24,6 +24,7 @@ from schema.models import (
     OutboundMessage,
     StaffMember,
 )
+from schema.vocabulary import NotificationKind
 
 ACK_WORDS = ("ACK", "ACKNOWLEDGE", "ACKNOWLEDGED")
 
@@ -55,7 +56,7 @@ def acknowledge(
                 session,
                 alert,
                 [member],
-                Kind.TAKEN,
+                NotificationKind.TAKEN,
                 now=now,
                 tag=f"again{member.id}",
                 channels=(Channel.SMS,),
@@ -86,7 +87,7 @@ def acknowledge(
     )
     session.flush()
     if via == "sms":
-        notify(session, alert, [member], Kind.CONFIRM, now=now, channels=(Channel.SMS,))
+        notify(session, alert, [member], NotificationKind.CONFIRM, now=now, channels=(Channel.SMS,))
     others = [
         m
         for m in session.scalars(
@@ -96,7 +97,7 @@ def acknowledge(
             .distinct()
         )
     ]
-    notify(session, alert, others, Kind.TAKEN, now=now, channels=(Channel.SMS,))
+    notify(session, alert, others, NotificationKind.TAKEN, now=now, channels=(Channel.SMS,))
     return AckResult(alert, first=True)
 
 

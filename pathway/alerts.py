@@ -21,7 +21,6 @@ from pathway import audit
 from pathway.outbound import create_message
 from schema.models import (
     Alert,
-    AlertLevel,
     AlertNotification,
     AlertState,
     Channel,
@@ -34,6 +33,7 @@ from schema.models import (
 )
 from schema.trust_config import TrustConfig
 from schema.trusts import trust_config
+from schema.vocabulary import Label, MessageKind, NotificationKind
 
 log = structlog.get_logger(__name__)
 
@@ -42,26 +42,17 @@ CODE_LENGTH = 4
 FAILED = (MessageState.FAILED, MessageState.UNDELIVERED)
 
 
-class Kind:
-    ALERT = "alert"  # first step
-    ESCALATION = "escalation"  # a later step, or a repeat to the whole chain
-    RENOTIFY = "renotify"  # the patient sent another red reply
-    TAKEN = "taken"  # someone else acknowledged
-    CONFIRM = "confirm"  # to the person who acknowledged
-    REMINDER = "reminder"  # acknowledged but not resolved
-
-
-TEMPLATES = {
-    Kind.ALERT: "coordinator_alert",
-    Kind.ESCALATION: "escalation_alert",
-    Kind.RENOTIFY: "coordinator_alert",
-    Kind.TAKEN: "alert_taken",
-    Kind.CONFIRM: "ack_confirmation",
-    Kind.REMINDER: "unresolved_reminder",
+TEMPLATES: dict[NotificationKind, str] = {
+    NotificationKind.ALERT: "coordinator_alert",
+    NotificationKind.ESCALATION: "escalation_alert",
+    NotificationKind.RENOTIFY: "coordinator_alert",
+    NotificationKind.TAKEN: "alert_taken",
+    NotificationKind.CONFIRM: "ack_confirmation",
+    NotificationKind.REMINDER: "unresolved_reminder",
 }
 
 
-def chain_snapshot(config: TrustConfig, level: AlertLevel) -> dict[str, Any]:
+def chain_snapshot(config: TrustConfig, level: Label) -> dict[str, Any]:
     chain = config.chain(level)
     return {
         "level": level.value,
@@ -97,7 +88,7 @@ def raise_alert(
     *,
     patient: Patient,
     inbound: InboundMessage,
-    level: AlertLevel,
+    level: Label,
     config: TrustConfig,
     now: datetime,
 ) -> Alert:
@@ -131,7 +122,7 @@ def raise_alert(
         symptoms=list(inbound.symptoms),
     )
     log.info("alert_raised", alert_id=alert.id, level=level.value, trust_id=alert.trust_id)
-    notify_step(session, alert, Kind.ALERT, now=now)
+    notify_step(session, alert, NotificationKind.ALERT, now=now)
     return alert
 
 
@@ -139,8 +130,8 @@ def upgrade_to_red(
     session: Session, alert: Alert, inbound: InboundMessage, config: TrustConfig, now: datetime
 ) -> None:
     """An amber alert whose patient now reports a red symptom escalates on the red chain."""
-    alert.level = AlertLevel.RED
-    alert.chain = chain_snapshot(config, AlertLevel.RED)
+    alert.level = Label.RED
+    alert.chain = chain_snapshot(config, Label.RED)
     alert.current_step = 0
     alert.round += 1
     alert.state = AlertState.OPEN
@@ -156,9 +147,9 @@ def upgrade_to_red(
         actor=audit.SYSTEM,
         trust_id=alert.trust_id,
         inbound_message_id=inbound.id,
-        level="red",
+        level=Label.RED.value,
     )
-    notify_step(session, alert, Kind.ALERT, now=now)
+    notify_step(session, alert, NotificationKind.ALERT, now=now)
 
 
 def renotify(session: Session, alert: Alert, inbound: InboundMessage, now: datetime) -> None:
@@ -175,9 +166,11 @@ def renotify(session: Session, alert: Alert, inbound: InboundMessage, now: datet
     if alert.state == AlertState.ACKNOWLEDGED and alert.acknowledged_by_id is not None:
         member = session.get(StaffMember, alert.acknowledged_by_id)
         if member is not None:
-            notify(session, alert, [member], Kind.RENOTIFY, now=now, tag=f"i{inbound.id}")
+            notify(
+                session, alert, [member], NotificationKind.RENOTIFY, now=now, tag=f"i{inbound.id}"
+            )
         return
-    notify_step(session, alert, Kind.RENOTIFY, now=now, tag=f"i{inbound.id}")
+    notify_step(session, alert, NotificationKind.RENOTIFY, now=now, tag=f"i{inbound.id}")
 
 
 def _step_keys(alert: Alert) -> list[str]:
@@ -202,10 +195,12 @@ def _staff_by_keys(session: Session, trust_id: int, keys: list[str]) -> list[Sta
     return sorted(members, key=lambda m: order[m.key])
 
 
-def notify_step(session: Session, alert: Alert, kind: str, *, now: datetime, tag: str = "") -> int:
+def notify_step(
+    session: Session, alert: Alert, kind: NotificationKind, *, now: datetime, tag: str = ""
+) -> int:
     members = _staff_by_keys(session, alert.trust_id, _step_keys(alert))
     created = notify(session, alert, members, kind, now=now, tag=tag)
-    if created == 0 and kind in (Kind.ALERT, Kind.ESCALATION):
+    if created == 0 and kind in (NotificationKind.ALERT, NotificationKind.ESCALATION):
         nobody_reachable(session, alert, now, why="no active staff with a phone or email")
     return created
 
@@ -214,7 +209,7 @@ def notify(
     session: Session,
     alert: Alert,
     members: list[StaffMember],
-    kind: str,
+    kind: NotificationKind,
     *,
     now: datetime,
     tag: str = "",
@@ -235,6 +230,7 @@ def notify(
             message, is_new = create_message(
                 session,
                 idempotency_key=key,
+                kind=MessageKind.ALERT,
                 trust_id=alert.trust_id,
                 channel=channel,
                 template_key=TEMPLATES[kind],
@@ -245,6 +241,7 @@ def notify(
                 staff_member_id=member.id,
                 alert_id=alert.id,
                 context=context,
+                now=now,
             )
             if not is_new:
                 continue

@@ -10,8 +10,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pathway import audit
-from pathway.alerts import FAILED, Kind, nobody_reachable, notify, notify_step
+from pathway.alerts import FAILED, nobody_reachable, notify, notify_step
 from schema.models import Alert, AlertNotification, AlertState, OutboundMessage, StaffMember
+from schema.vocabulary import NotificationKind
 
 log = structlog.get_logger(__name__)
 
@@ -37,7 +38,7 @@ def escalate(session: Session, alert: Alert, now: datetime) -> None:
         step=alert.current_step,
         round=alert.round,
     )
-    notify_step(session, alert, Kind.ESCALATION, now=now)
+    notify_step(session, alert, NotificationKind.ESCALATION, now=now)
 
 
 def escalate_due(session: Session, now: datetime, limit: int = 100) -> int:
@@ -63,7 +64,12 @@ def escalate_due(session: Session, now: datetime, limit: int = 100) -> int:
         alert.reminder_due_at = now + timedelta(hours=hours)
         if member is not None:
             notify(
-                session, alert, [member], Kind.REMINDER, now=now, tag=now.strftime("%Y%m%dT%H%M")
+                session,
+                alert,
+                [member],
+                NotificationKind.REMINDER,
+                now=now,
+                tag=now.strftime("%Y%m%dT%H%M"),
             )
     return len(due) + len(reminders)
 
@@ -77,9 +83,9 @@ def notification_failed(session: Session, message: OutboundMessage, *, now: date
     if notification is None or alert is None:
         return
     if alert.state != AlertState.OPEN or notification.kind not in (
-        Kind.ALERT,
-        Kind.ESCALATION,
-        Kind.RENOTIFY,
+        NotificationKind.ALERT,
+        NotificationKind.ESCALATION,
+        NotificationKind.RENOTIFY,
     ):
         return
     sent_states = session.scalars(

@@ -13,7 +13,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from schema.models import MessageState, OutboundMessage, Queue
-from schema.types import utcnow
+from schema.vocabulary import MessageKind
 
 
 @dataclass(frozen=True)
@@ -28,6 +28,7 @@ def create_message(
     session: Session,
     *,
     idempotency_key: str,
+    kind: MessageKind,
     trust_id: int,
     channel: str,
     template_key: str,
@@ -39,10 +40,12 @@ def create_message(
     alert_id: int | None = None,
     inbound_message_id: int | None = None,
     context: dict[str, Any] | None = None,
+    now: datetime,
 ) -> tuple[OutboundMessage, bool]:
     """The message with this key, inserted now if it did not exist. Returns (message, created)."""
     values = {
         "idempotency_key": idempotency_key,
+        "kind": kind.value,
         "trust_id": trust_id,
         "channel": channel,
         "queue": queue.value,
@@ -50,14 +53,14 @@ def create_message(
         "to_address": to_address,
         "due_at": due_at,
         "state": MessageState.SCHEDULED.value,
-        "state_changed_at": utcnow(),
+        "state_changed_at": now,
         "attempts": 0,
         "patient_id": patient_id,
         "staff_member_id": staff_member_id,
         "alert_id": alert_id,
         "inbound_message_id": inbound_message_id,
         "context": context or {},
-        "created_at": utcnow(),
+        "created_at": now,
     }
     dialect = session.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert

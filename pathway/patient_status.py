@@ -9,9 +9,10 @@ from sqlalchemy.orm import Session
 
 from pathway import audit
 from pathway.errors import PatientInputError
-from pathway.planning import PLAN_KEY_PREFIX, cancel_planned, replan
+from pathway.planning import cancel_planned, replan
 from schema.models import OutboundMessage, Patient, PatientStatus
 from schema.trust_config import TrustConfig
+from schema.vocabulary import MessageKind
 
 
 def discharge(session: Session, patient: Patient, *, now: datetime, actor: str) -> None:
@@ -102,7 +103,7 @@ def suppression_reason(patient: Patient, message: OutboundMessage) -> str | None
         return None
     if patient.opted_out_at is not None and message.template_key != "stop_confirmation":
         return "opted_out"
-    planned = message.idempotency_key.startswith(PLAN_KEY_PREFIX)
+    planned = message.kind == MessageKind.PLANNED
     if planned and patient.status != PatientStatus.ACTIVE:
         return str(patient.status)
     return None

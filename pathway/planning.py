@@ -21,6 +21,7 @@ from pathway import audit
 from pathway.errors import PatientInputError
 from schema.models import Channel, MessageState, OutboundMessage, Patient, Queue
 from schema.trust_config import Cohort, SendWindow, TrustConfig
+from schema.vocabulary import MessageKind
 
 DEFAULT_REPEAT_HORIZON = timedelta(weeks=52)
 PLAN_KEY_PREFIX = "plan:"
@@ -145,6 +146,7 @@ def _planned_row(patient: Patient, planned: PlannedMessage, now: datetime) -> di
         "trust_id": patient.trust_id,
         "patient_id": patient.id,
         "channel": planned.channel,
+        "kind": MessageKind.PLANNED.value,
         "queue": Queue.MESSAGES.value,
         "template_key": planned.template,
         "context": {},
@@ -171,7 +173,7 @@ def cancel_planned(
         OutboundMessage.state == MessageState.SCHEDULED,
     ]
     if not everything:
-        condition.append(OutboundMessage.idempotency_key.startswith(PLAN_KEY_PREFIX))
+        condition.append(OutboundMessage.kind == MessageKind.PLANNED)
     result = session.execute(
         update(OutboundMessage)
         .where(*condition)

@@ -28,7 +28,7 @@ from schema.models import (
     StaffMember,
     StaffRole,
 )
-from schema.vocabulary import PermanentReason
+from schema.vocabulary import MessageKind, PermanentReason
 
 log = structlog.get_logger(__name__)
 
@@ -119,13 +119,14 @@ def _send_email_fallback(
         message.channel != Channel.SMS
         or not patient.email
         or patient.opted_out_at is not None
-        or message.idempotency_key.startswith(FALLBACK_PREFIX)
+        or message.kind == MessageKind.FALLBACK
         or message.template_key in NO_EMAIL_FALLBACK
     ):
         return False
     _, created = create_message(
         session,
         idempotency_key=f"{FALLBACK_PREFIX}{message.id}",
+        kind=MessageKind.FALLBACK,
         trust_id=message.trust_id,
         channel=Channel.EMAIL,
         template_key=message.template_key,
@@ -136,6 +137,7 @@ def _send_email_fallback(
         alert_id=message.alert_id,
         inbound_message_id=message.inbound_message_id,
         context=dict(message.context),
+        now=now,
     )
     return created
 
@@ -148,7 +150,7 @@ def check_unreachable(session: Session, patient: Patient, *, now: datetime) -> N
             OutboundMessage.patient_id == patient.id,
             OutboundMessage.staff_member_id.is_(None),
             OutboundMessage.state.in_(FINISHED_STATES),
-            ~OutboundMessage.idempotency_key.startswith(FALLBACK_PREFIX),
+            OutboundMessage.kind != MessageKind.FALLBACK,
         )
         .order_by(OutboundMessage.id.desc())
         .limit(UNREACHABLE_AFTER)
@@ -196,6 +198,7 @@ def flag_unreachable(session: Session, patient: Patient, *, now: datetime, why: 
         create_message(
             session,
             idempotency_key=f"unreachable:{patient.id}:{stamp}:{member.id}",
+            kind=MessageKind.UNREACHABLE,
             trust_id=patient.trust_id,
             channel=channel,
             template_key="unreachable_patient",
@@ -205,6 +208,7 @@ def flag_unreachable(session: Session, patient: Patient, *, now: datetime, why: 
             patient_id=patient.id,
             staff_member_id=member.id,
             context={"failed_messages": UNREACHABLE_AFTER, "unreachable_reason": why},
+            now=now,
         )
 
 

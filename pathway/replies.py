@@ -21,7 +21,6 @@ from pathway.outbound import Claimed, create_message
 from pathway.receipts import mark_reachable
 from schema.identifiers import InvalidIdentifier, parse_phone
 from schema.models import (
-    AlertLevel,
     Channel,
     InboundMessage,
     MessageState,
@@ -35,16 +34,17 @@ from schema.models import (
 )
 from schema.trust_config import TrustConfig
 from schema.trusts import trust_config
+from schema.vocabulary import ALERT_LABELS, Label, MessageKind, ReviewState, SenderKind
 
 log = structlog.get_logger(__name__)
 
 REPLY_TEMPLATES = {
-    "red": "urgent_advice",
-    "amber": "same_day_advice",
-    "unclear": "unclear_ack",
-    "help": "help",
-    "stop": "stop_confirmation",
-    "start": "start_confirmation",
+    Label.RED: "urgent_advice",
+    Label.AMBER: "same_day_advice",
+    Label.UNCLEAR: "unclear_ack",
+    Label.HELP: "help",
+    Label.STOP: "stop_confirmation",
+    Label.START: "start_confirmation",
 }
 
 
@@ -57,7 +57,7 @@ def handle_inbound(session: Session, inbound_id: int, now: datetime) -> list[Cla
         select(Trust).join(TrustNumber).where(TrustNumber.number_e164 == inbound.to_address)
     )
     if trust is None:
-        inbound.sender_kind = "unknown"
+        inbound.sender_kind = SenderKind.UNKNOWN
         inbound.handled_at = now
         audit.record(
             session,
@@ -118,7 +118,7 @@ def _patient_reply(
     if len(patients) > 1:
         evidence["shared_number"] = f"{len(patients)} patients have this number"
     inbound.patient_id = patient.id
-    inbound.sender_kind = "patient"
+    inbound.sender_kind = SenderKind.PATIENT
     inbound.label = result.label
     inbound.symptoms = list(result.symptoms)
     inbound.evidence = evidence
@@ -134,12 +134,12 @@ def _patient_reply(
     )
     mark_reachable(session, patient, now=now, via="replied")
 
-    label = result.label
-    if label == "stop":
+    label = Label(result.label)
+    if label == Label.STOP:
         patient_status.opt_out(
             session, patient, now=now, actor=audit.patient_actor(patient.id), via="sms"
         )
-    elif label == "start":
+    elif label == Label.START:
         patient_status.opt_in(
             session, patient, config, now=now, actor=audit.patient_actor(patient.id), via="sms"
         )
@@ -147,9 +147,9 @@ def _patient_reply(
     alert = alerts.open_alert_for(session, patient.id)
     if alert is not None:
         inbound.alert_id = alert.id
-        if label == "red" and alert.level == AlertLevel.AMBER:
+        if label == Label.RED and alert.level == Label.AMBER:
             alerts.upgrade_to_red(session, alert, inbound, config, now)
-        elif label == "red":
+        elif label == Label.RED:
             alerts.renotify(session, alert, inbound, now)
         else:
             audit.record(
@@ -162,25 +162,26 @@ def _patient_reply(
                 inbound_message_id=inbound.id,
                 label=label,
             )
-    elif label in ("red", "amber"):
+    elif label in ALERT_LABELS:
         alerts.raise_alert(
             session,
             patient=patient,
             inbound=inbound,
-            level=AlertLevel(label),
+            level=label,
             config=config,
             now=now,
         )
-    if label == "unclear":
-        inbound.review_state = "open"
+    if label == Label.UNCLEAR:
+        inbound.review_state = ReviewState.OPEN
 
     template = REPLY_TEMPLATES.get(label)
-    if label == "none" and config.replies.thank_you_for_none:
+    if label == Label.NONE and config.replies.thank_you_for_none:
         template = "thank_you"
-    if template is not None and (patient.opted_out_at is None or label == "stop"):
+    if template is not None and (patient.opted_out_at is None or label == Label.STOP):
         create_message(
             session,
             idempotency_key=f"reply:{inbound.id}:{template}",
+            kind=MessageKind.REPLY,
             trust_id=patient.trust_id,
             channel=Channel.SMS,
             template_key=template,
@@ -189,13 +190,14 @@ def _patient_reply(
             queue=Queue.ALERTS,
             patient_id=patient.id,
             inbound_message_id=inbound.id,
+            now=now,
         )
 
 
 def _staff_reply(
     session: Session, inbound: InboundMessage, staff: StaffMember, now: datetime
 ) -> None:
-    inbound.sender_kind = "staff"
+    inbound.sender_kind = SenderKind.STAFF
     inbound.staff_member_id = staff.id
     acknowledging, codes = parse_ack(inbound.body)
     if not acknowledging:
@@ -240,6 +242,7 @@ def _tell_staff(
     create_message(
         session,
         idempotency_key=f"reply:{inbound.id}:{template}",
+        kind=MessageKind.REPLY,
         trust_id=staff.trust_id,
         channel=Channel.SMS,
         template_key=template,
@@ -249,13 +252,14 @@ def _tell_staff(
         staff_member_id=staff.id,
         inbound_message_id=inbound.id,
         context=context,
+        now=now,
     )
 
 
 def _unknown_sender(
     session: Session, inbound: InboundMessage, trust: Trust, config: TrustConfig, now: datetime
 ) -> None:
-    inbound.sender_kind = "unknown"
+    inbound.sender_kind = SenderKind.UNKNOWN
     audit.record(
         session,
         "inbound.unknown_sender",
@@ -272,6 +276,7 @@ def _unknown_sender(
     create_message(
         session,
         idempotency_key=f"unknown:{trust.id}:{number}:{local_day}",
+        kind=MessageKind.UNKNOWN_SENDER,
         trust_id=trust.id,
         channel=Channel.SMS,
         template_key="unknown_sender",
@@ -279,6 +284,7 @@ def _unknown_sender(
         due_at=now,
         queue=Queue.MESSAGES,
         inbound_message_id=inbound.id,
+        now=now,
     )
 
 

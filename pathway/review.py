@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from pathway import audit
 from pathway.replies import patients_with_number
 from schema.models import InboundMessage, TrustNumber
+from schema.vocabulary import ReviewState
 
 log = structlog.get_logger(__name__)
 
@@ -20,7 +21,11 @@ def needs_a_person(session: Session, inbound_id: int, *, why: str) -> None:
     """A reply the service failed to handle goes on its trust's review list, so that nothing
     is silently dropped while the error is looked into."""
     inbound = session.get(InboundMessage, inbound_id, with_for_update=True)
-    if inbound is None or inbound.handled_at is not None or inbound.review_state == "open":
+    if (
+        inbound is None
+        or inbound.handled_at is not None
+        or inbound.review_state == ReviewState.OPEN
+    ):
         return
     inbound.trust_id = inbound.trust_id or session.scalar(
         select(TrustNumber.trust_id).where(TrustNumber.number_e164 == inbound.to_address)
@@ -28,7 +33,7 @@ def needs_a_person(session: Session, inbound_id: int, *, why: str) -> None:
     if inbound.trust_id is not None and inbound.patient_id is None:
         patients = patients_with_number(session, inbound.trust_id, inbound.from_address)
         inbound.patient_id = patients[0].id if patients else None
-    inbound.review_state = "open"
+    inbound.review_state = ReviewState.OPEN
     inbound.evidence = {**inbound.evidence, "handling_failed": why}
     audit.record(
         session,
@@ -52,9 +57,9 @@ def mark_reviewed(
     now: datetime,
 ) -> bool:
     """Close an open review with the reviewer and their note. False if it was not open."""
-    if inbound.review_state != "open":
+    if inbound.review_state != ReviewState.OPEN:
         return False
-    inbound.review_state = "closed"
+    inbound.review_state = ReviewState.CLOSED
     inbound.reviewed_by_id = staff_id
     inbound.reviewed_at = now
     inbound.review_note = note or None

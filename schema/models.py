@@ -5,6 +5,7 @@ Times are aware UTC datetimes. States are short strings checked by the database.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -24,6 +25,14 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from schema.types import JSONType, UTCDateTime, utcnow
+from schema.vocabulary import (
+    ALERT_LEVELS,
+    Label,
+    MessageKind,
+    NotificationKind,
+    ReviewState,
+    SenderKind,
+)
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -43,8 +52,8 @@ class Base(DeclarativeBase):
     }
 
 
-def _in(column: str, enum: type[StrEnum]) -> CheckConstraint:
-    values = ", ".join(f"'{member.value}'" for member in enum)
+def _in(column: str, allowed: Iterable[StrEnum]) -> CheckConstraint:
+    values = ", ".join(f"'{member.value}'" for member in allowed)
     return CheckConstraint(f"{column} IN ({values})", name=f"{column}_valid")
 
 
@@ -83,11 +92,6 @@ class MessageState(StrEnum):
 class Queue(StrEnum):
     ALERTS = "alerts"
     MESSAGES = "messages"
-
-
-class AlertLevel(StrEnum):
-    RED = "red"
-    AMBER = "amber"
 
 
 class AlertState(StrEnum):
@@ -221,6 +225,7 @@ class OutboundMessage(Base):
         _in("state", MessageState),
         _in("channel", Channel),
         _in("queue", Queue),
+        _in("kind", MessageKind),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -230,6 +235,7 @@ class OutboundMessage(Base):
     alert_id: Mapped[int | None] = mapped_column(ForeignKey("alerts.id"))
     inbound_message_id: Mapped[int | None] = mapped_column(ForeignKey("inbound_messages.id"))
     channel: Mapped[str] = mapped_column(String(10))
+    kind: Mapped[str] = mapped_column(String(20))
     queue: Mapped[str] = mapped_column(String(20), default=Queue.MESSAGES)
     template_key: Mapped[str] = mapped_column(String(64))
     context: Mapped[dict[str, Any]] = mapped_column(default=dict)
@@ -263,6 +269,9 @@ class InboundMessage(Base):
         Index("ix_inbound_patient", "patient_id", "received_at"),
         Index("ix_inbound_review", "trust_id", "review_state"),
         Index("ix_inbound_unhandled", "handled_at", "received_at"),
+        _in("label", Label),
+        _in("sender_kind", SenderKind),
+        _in("review_state", ReviewState),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -294,7 +303,7 @@ class Alert(Base):
         UniqueConstraint("trust_id", "code"),
         Index("ix_alerts_escalation", "state", "next_escalation_at"),
         Index("ix_alerts_patient", "patient_id", "state"),
-        _in("level", AlertLevel),
+        _in("level", ALERT_LEVELS),
         _in("state", AlertState),
     )
 
@@ -331,6 +340,7 @@ class AlertNotification(Base):
     """One message to one staff member about one alert, at one step of its chain."""
 
     __tablename__ = "alert_notifications"
+    __table_args__ = (_in("kind", NotificationKind),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     alert_id: Mapped[int] = mapped_column(ForeignKey("alerts.id"), index=True)

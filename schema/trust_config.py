@@ -18,6 +18,7 @@ from pydantic import (
 )
 
 from schema.identifiers import InvalidIdentifier, check_email, parse_mobile, parse_phone
+from schema.vocabulary import ALERT_LEVELS
 
 _DURATION = re.compile(r"^\s*(\d+)\s*([wdhm])\s*$")
 _UNIT_SECONDS = {"w": 7 * 86400, "d": 86400, "h": 3600, "m": 60}
@@ -293,7 +294,7 @@ def reference_problems(config: TrustConfig) -> list[tuple[Location, str]]:
                 problems.append(((field, i, "key"), f"key {key!r} is used twice"))
             seen.add(key)
     staff = {s.key: s for s in config.staff}
-    for level in ("red", "amber"):
+    for level in ALERT_LEVELS:
         for i, step in enumerate(config.chain(level).steps):
             for j, key in enumerate(step.notify):
                 if key not in staff:

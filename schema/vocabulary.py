@@ -1,6 +1,8 @@
-"""The words the safety net decides with, defined once: what a reply is labelled, and how urgently
-a person must read one that triage could not place. Imported by triage (pure), the models and the
-pathway alike, so this module imports nothing of the project's."""
+"""The words the safety net decides with, defined once: what a reply is labelled (and so the level
+of an alert), how urgently a person must read one that triage could not place, who sent a reply,
+where its review stands, what kind each outbound message and alert notification is. Imported by
+triage (pure), the models, the database's CHECK constraints and the pathway alike, so this module
+imports nothing of the project's."""
 
 from __future__ import annotations
 
@@ -19,7 +21,8 @@ class Label(StrEnum):
     HELP = "help"
 
 
-ALERT_LABELS: frozenset[Label] = frozenset({Label.RED, Label.AMBER})
+ALERT_LEVELS: tuple[Label, ...] = (Label.RED, Label.AMBER)  # the labels that raise an alert
+ALERT_LABELS: frozenset[Label] = frozenset(ALERT_LEVELS)
 KEYWORD_LABELS: frozenset[Label] = frozenset({Label.STOP, Label.START, Label.HELP})
 
 
@@ -37,3 +40,40 @@ class PermanentReason(StrEnum):
     INVALID_NUMBER = "invalid_number"  # not a number, or cannot take SMS (21211, 21614)
     FICTIONAL_NUMBER = "fictional_number"  # Ofcom drama range sent to the real Twilio API
     REJECTED = "rejected"  # anything else the provider will never accept
+
+
+class SenderKind(StrEnum):
+    """Who sent a reply, by the number it came from."""
+
+    STAFF = "staff"  # a staff member's registered phone: an acknowledgement, or a message
+    PATIENT = "patient"
+    UNKNOWN = "unknown"  # nobody we know (a carer's phone, a new number), or no trust's number
+
+
+class ReviewState(StrEnum):
+    """A reply on its trust's review list (`open`) until a person has read it (`closed`)."""
+
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class NotificationKind(StrEnum):
+    """Why a staff member is sent a message about an alert."""
+
+    ALERT = "alert"  # first step
+    ESCALATION = "escalation"  # a later step, or a repeat to the whole chain
+    RENOTIFY = "renotify"  # the patient sent another red reply
+    TAKEN = "taken"  # someone else acknowledged
+    CONFIRM = "confirm"  # to the person who acknowledged
+    REMINDER = "reminder"  # acknowledged but not resolved
+
+
+class MessageKind(StrEnum):
+    """What an outbound message is, stored with it (its idempotency key is only its identity)."""
+
+    PLANNED = "planned"  # part of a cohort's schedule, planned at enrolment
+    REPLY = "reply"  # the answer to a reply (advice, help, a confirmation, ACK not understood)
+    ALERT = "alert"  # a notification to staff about an alert
+    UNKNOWN_SENDER = "unknown_sender"  # the daily note to a number we do not know
+    FALLBACK = "fallback"  # an SMS that failed, sent again by email
+    UNREACHABLE = "unreachable"  # coordinators told a patient cannot be reached

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from pathway import audit
 from pathway.patient_status import suppression_reason
-from pathway.planning import PLAN_KEY_PREFIX, next_send_time
+from pathway.planning import next_send_time
 from pathway.receipts import BEFORE_SENT, record_failure
 from schema.db import session_scope
 from schema.models import (
@@ -39,6 +39,7 @@ from schema.models import (
 from schema.settings import get_settings
 from schema.trusts import trust_config
 from schema.types import utcnow
+from schema.vocabulary import MessageKind
 from worker.providers.base import Outgoing, PermanentError, SendResult, TransientError
 from worker.providers.registry import email_provider, sms_provider
 
@@ -219,7 +220,7 @@ def _prepare(
     from messages.rendering import render
 
     config = trust_config(trust)
-    if message.idempotency_key.startswith(PLAN_KEY_PREFIX):
+    if message.kind == MessageKind.PLANNED:
         # A planned message held up (an outage, retries) past the window's end waits for the
         # next window rather than waking a patient at night. Replies and alerts always go.
         opens = next_send_time(now, config.send_window, config.zone)

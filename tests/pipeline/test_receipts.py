@@ -13,6 +13,7 @@ from pathway.outbound import create_message
 from schema.db import session_scope
 from schema.models import Channel, MessageState, OutboundMessage, Patient, Queue
 from schema.types import utcnow
+from schema.vocabulary import MessageKind
 from tests.fakes.twilio_signing import signed_headers
 from tests.pipeline.conftest import PUBLIC_BASE_URL, Service, count_messages
 from web.app import create_app
@@ -124,6 +125,7 @@ def test_three_failed_messages_flag_the_patient_unreachable_and_tell_the_coordin
             message, _ = create_message(
                 session,
                 idempotency_key=f"test:{n}",
+                kind=MessageKind.PLANNED,
                 trust_id=service.trust_id,
                 channel=Channel.SMS,
                 template_key="checkin",
@@ -131,6 +133,7 @@ def test_three_failed_messages_flag_the_patient_unreachable_and_tell_the_coordin
                 due_at=utcnow(),
                 queue=Queue.MESSAGES,
                 patient_id=patient_id,
+                now=utcnow(),
             )
             more.append(message.id)
     for message_id in more:

@@ -24,6 +24,7 @@ from pathway.outbound import create_message
 from schema.db import session_scope
 from schema.models import Channel, InboundMessage, MessageState, OutboundMessage, Trust
 from schema.settings import get_settings, reset_settings_cache
+from schema.vocabulary import MessageKind
 from tests.fakes.twilio_signing import signature
 from web.app import create_app
 from worker.app import reconfigure
@@ -117,11 +118,13 @@ def sent_message(client: TestClient, trust: Trust) -> int:
         message, _ = create_message(
             session,
             idempotency_key="fuzz:sent",
+            kind=MessageKind.PLANNED,
             trust_id=trust.id,
             channel=Channel.SMS,
             template_key="welcome",
             to_address="+447700900101",
             due_at=utcnow(),
+            now=utcnow(),
         )
         message.state = MessageState.SENT
         message.provider_message_id = KNOWN_SID

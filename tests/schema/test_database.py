@@ -11,6 +11,7 @@ from pathway import audit
 from schema.db import get_engine
 from schema.models import AppendOnlyError, AuditEvent, Base, Channel, OutboundMessage, Trust
 from schema.types import utcnow
+from schema.vocabulary import MessageKind
 
 
 def test_the_migrations_build_exactly_the_models(database_url: str) -> None:
@@ -27,6 +28,7 @@ def outbound(trust: Trust, key: str) -> OutboundMessage:
         to_address="+447700900201",
         due_at=utcnow() + timedelta(days=1),
         idempotency_key=key,
+        kind=MessageKind.PLANNED,
     )
 
 

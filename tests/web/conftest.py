@@ -22,9 +22,10 @@ from pathway.enrolment import enrol, parse_patient
 from pathway.trust_loading import load_trust
 from schema.config_file import LoadedConfig, parse_config_text, read_config_file
 from schema.db import session_scope
-from schema.models import AlertLevel, InboundMessage, Patient, StaffMember, Trust
+from schema.models import InboundMessage, Patient, StaffMember, Trust
 from schema.trusts import trust_config
 from schema.types import utcnow
+from schema.vocabulary import Label
 from tests.conftest import EXAMPLE_TRUST
 from web.app import create_app
 from web.auth import passwords, tokens
@@ -139,7 +140,7 @@ def red_alert(session: Session, trust: Trust, patient: Patient, body: str) -> in
         session,
         patient=patient,
         inbound=inbound,
-        level=AlertLevel.RED,
+        level=Label.RED,
         config=trust_config(trust),
         now=utcnow(),
     )

@@ -13,7 +13,6 @@ from pathway import alerts
 from schema.db import session_scope
 from schema.models import (
     Alert,
-    AlertLevel,
     AuditEvent,
     InboundMessage,
     MessageState,
@@ -23,6 +22,7 @@ from schema.models import (
 )
 from schema.trusts import trust_config
 from schema.types import utcnow
+from schema.vocabulary import Label
 from tests.web.conftest import Staff, World, enrol_patient, red_alert, reply, signed_in
 
 
@@ -45,12 +45,12 @@ def add_patient(trust_id: int, nhs_number: str, phone: str, name: str = "Cara Te
         ).id
 
 
-def raise_for(trust_id: int, patient_id: int, level: AlertLevel, minutes_ago: int) -> int:
+def raise_for(trust_id: int, patient_id: int, level: Label, minutes_ago: int) -> int:
     with session_scope() as session:
         trust = session.get(Trust, trust_id)
         patient = session.get(Patient, patient_id)
         assert trust is not None and patient is not None
-        if level == AlertLevel.RED:
+        if level == Label.RED:
             alert_id = red_alert(session, trust, patient, "legs have gone weak")
         else:
             inbound = reply(session, trust, patient, "my back aches at night", "amber")
@@ -74,9 +74,9 @@ def test_open_alerts_come_red_first_then_oldest_first_with_nobody_reachable_abov
     p2 = add_patient(world.a.trust_id, "9434765846", "+447700900311")
     p3 = add_patient(world.a.trust_id, "9434765838", "+447700900312")
     p4 = add_patient(world.a.trust_id, "9434765811", "+447700900313")
-    old_red = raise_for(world.a.trust_id, p2, AlertLevel.RED, minutes_ago=30)
-    old_amber = raise_for(world.a.trust_id, p3, AlertLevel.AMBER, minutes_ago=90)
-    stranded = raise_for(world.a.trust_id, p4, AlertLevel.AMBER, minutes_ago=5)
+    old_red = raise_for(world.a.trust_id, p2, Label.RED, minutes_ago=30)
+    old_amber = raise_for(world.a.trust_id, p3, Label.AMBER, minutes_ago=90)
+    stranded = raise_for(world.a.trust_id, p4, Label.AMBER, minutes_ago=5)
     with session_scope() as session:
         alert = session.get(Alert, stranded)
         assert alert is not None

@@ -8,6 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from schema.models import Patient
+from schema.vocabulary import Label
 from web.dashboard.views import AlertView, ReplyView
 from web.ids import RowIdField
 
@@ -97,7 +98,7 @@ class NotificationOut(BaseModel):
 class AlertOut(BaseModel):
     id: int
     code: str = Field(description="what staff text back to acknowledge: ACK <code>")
-    level: Literal["red", "amber"]
+    level: Literal[Label.RED, Label.AMBER]
     state: Literal["open", "acknowledged", "resolved"]
     patient_id: int
     patient_name: str

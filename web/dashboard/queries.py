@@ -10,7 +10,6 @@ from sqlalchemy.orm import Session
 
 from schema.models import (
     Alert,
-    AlertLevel,
     AlertNotification,
     AlertState,
     InboundMessage,
@@ -19,6 +18,7 @@ from schema.models import (
     PatientStatus,
     StaffMember,
 )
+from schema.vocabulary import Label, ReviewState
 from web.dashboard.views import (
     AlertView,
     NotificationView,
@@ -33,7 +33,7 @@ SEARCH_LIMIT = 100
 
 MOST_SERIOUS_FIRST = (
     Alert.nobody_reachable_at.is_(None),  # nobody reachable outranks everything
-    case((Alert.level == AlertLevel.RED, 0), else_=1),
+    case((Alert.level == Label.RED, 0), else_=1),
     Alert.raised_at,
     Alert.id,
 )
@@ -144,7 +144,7 @@ def replies_awaiting_review(session: Session, trust_id: int) -> list[ReplyView]:
     rows = session.execute(
         select(InboundMessage, Patient)
         .outerjoin(Patient, Patient.id == InboundMessage.patient_id)
-        .where(InboundMessage.trust_id == trust_id, InboundMessage.review_state == "open")
+        .where(InboundMessage.trust_id == trust_id, InboundMessage.review_state == ReviewState.OPEN)
         .order_by(InboundMessage.received_at, InboundMessage.id)
     ).all()
     return [reply_view(inbound, patient=patient) for inbound, patient in rows]

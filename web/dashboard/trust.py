@@ -14,6 +14,7 @@ from schema.db import session_scope
 from schema.models import SIGN_IN_ROLES, StaffMember, Trust, TrustConfigVersion
 from schema.trust_config import TrustConfig
 from schema.trusts import trust_config
+from schema.vocabulary import ALERT_LEVELS
 from web.auth.identity import Viewer, admin_only
 from web.templating import render
 
@@ -95,6 +96,7 @@ def trust_page(request: Request, viewer: Viewer = Depends(admin_only)) -> HTMLRe
         {
             "viewer": viewer,
             "config": config,
+            "alert_levels": ALERT_LEVELS,
             "version": version,
             "source": source,
             "history": history,
