@@ -76,7 +76,7 @@ class Posted:
 
 
 def post_red_reply(base_url: str, auth_token: str, sender: str, body: str) -> tuple[str, Any]:
-    from tests.fakes.twilio_signing import signed_headers
+    from testing.twilio_signing import signed_headers
 
     sid = f"SM{uuid.uuid4().hex}"
     params = {

@@ -229,7 +229,7 @@ class Stack:
     """Everything one benchmark run needs, torn down whatever happens (`with Stack(...)`)."""
 
     def __init__(self, name: str, *, redis_url: str = REDIS_URL, **settings: str) -> None:
-        from tests.fakes.fake_twilio import FakeTwilio
+        from testing.fake_twilio import FakeTwilio
 
         self.name = name
         self.redis_url = redis_url
@@ -279,16 +279,10 @@ class Stack:
     @staticmethod
     def apply_env(env: dict[str, str]) -> None:
         """Point this process (settings, engines, providers, Celery) at `env`."""
-        from schema.db import dispose_engines
-        from schema.settings import get_settings, reset_settings_cache
-        from worker.app import reconfigure
-        from worker.providers.registry import reset_providers
+        from worker.process_state import reset
 
         os.environ.update(env)
-        reset_settings_cache()
-        reset_providers()
-        dispose_engines()
-        reconfigure(get_settings())
+        reset()
 
     def redis(self) -> redis.Redis:
         return redis.Redis.from_url(self.redis_url)
@@ -377,7 +371,7 @@ def _answers(url: str, process: Process) -> bool:
 
 def load_always_open_trust() -> int:
     """The example trust with its send window open all day and a welcome-only cohort."""
-    from tests.fakes.trusts import load_always_open_trust as load
+    from testing.trusts import load_always_open_trust as load
 
     return load("bench")
 
@@ -432,10 +426,10 @@ def bulk_messages(
         result = connection.execute(
             text(
                 f"""
-                INSERT INTO outbound_messages (trust_id, patient_id, channel, queue,
+                INSERT INTO outbound_messages (trust_id, patient_id, channel, kind, queue,
                     template_key, context, to_address, due_at, state, state_changed_at,
                     attempts, idempotency_key, created_at)
-                SELECT p.trust_id, p.id, 'sms', 'messages', 'welcome', '{{}}'::jsonb,
+                SELECT p.trust_id, p.id, 'sms', 'planned', 'messages', 'welcome', '{{}}'::jsonb,
                     p.phone_e164,
                     CASE WHEN row_number() OVER (ORDER BY s, p.id) <= CAST(:due AS integer)
                          THEN now() - interval '1 minute'

@@ -35,7 +35,7 @@ TARGET_PER_SECOND = 300.0
 
 
 def signed_requests(port: int, auth_token: str, count: int) -> list[bytes]:
-    from tests.fakes.twilio_signing import signature
+    from testing.twilio_signing import signature
 
     requests = []
     for i in range(count):

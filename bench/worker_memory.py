@@ -77,6 +77,7 @@ def red_replies(count: int) -> None:
 
     from pathway.intake import store_inbound
     from schema.db import session_scope
+    from schema.types import utcnow
     from worker.app import get_app
     from worker.tasks import enqueue_handling
 
@@ -88,6 +89,7 @@ def red_replies(count: int) -> None:
                 sender=phone_of(i),
                 to=TRUST_NUMBER,
                 body="My legs keep giving way and I cannot feel my feet",
+                now=utcnow(),
             )
         assert inbound_id is not None
         enqueue_handling(get_app(), inbound_id)

@@ -42,9 +42,10 @@ from schema.models import (
     Queue,
     StaffMember,
 )
-from schema.settings import get_settings, reset_settings_cache
+from schema.settings import get_settings
 from schema.trusts import trust_config
 from schema.types import SimulatedClock, use_clock, utcnow
+from worker.process_state import reset
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
@@ -216,9 +217,6 @@ def demo_command(
 
 
 def _run(data_dir: Path) -> None:
-    from worker.app import reconfigure
-    from worker.providers.registry import reset_providers
-
     for name in ("DATABASE_URL", "BROKER_URL", "TWILIO_ACCOUNT_SID", "SMTP_HOST"):
         os.environ.pop(name, None)
     os.environ.update(
@@ -227,10 +225,7 @@ def _run(data_dir: Path) -> None:
         PUBLIC_BASE_URL="https://safetynet.demo.example",
         LOG_LEVEL="WARNING",
     )
-    reset_settings_cache()
-    dispose_engines()
-    reset_providers()
-    reconfigure(get_settings())
+    reset()
     clock = SimulatedClock(START.astimezone(UTC))
     use_clock(clock)
     timeline = Timeline(clock)

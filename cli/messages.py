@@ -8,8 +8,9 @@ import typer
 from rich.table import Table
 
 from cli.common import console, database, fail
-from messages.catalogue import CATALOGUE, check_templates, sample_context
+from messages.catalogue import CATALOGUE, sample_context
 from messages.rendering import RenderError, render
+from messages.template_checks import check_templates
 from schema.config_file import ConfigError, read_config_file
 from schema.trust_config import TrustConfig
 from schema.trusts import get_trust, trust_config

@@ -1,4 +1,5 @@
-"""The registry of templates: who each is for, its channels, its SMS budget, and the checks on it.
+"""The registry of templates: who each is for, its channels and its SMS budget. The checks on them
+are messages/template_checks.py.
 
 Template files live in `messages/templates/<key>/`: `sms.txt.j2` for SMS, and for email
 `email_subject.txt.j2`, `email.txt.j2` and `email.html.j2`. A language variant puts the language
@@ -10,15 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
-from messages.context import AlertFacts, build_context
-from messages.sms import non_gsm_characters
+from messages.template_context import AlertFacts, build_context
 from schema.models import Patient, StaffMember
 from schema.trust_config import TrustConfig
-
-if TYPE_CHECKING:
-    from messages.rendering import Renderer
 
 Audience = Literal["patient", "staff"]
 Channel = Literal["sms", "email"]
@@ -146,68 +143,4 @@ def sample_context(config: TrustConfig, *, worst_case: bool = True) -> dict[str,
         failed_messages=3,
         unreachable_reason="failed_messages",
         ack_code="K7QX" if long else "OKAY",
-    )
-
-
-@dataclass(frozen=True)
-class TemplateCheck:
-    key: str
-    audience: Audience
-    channel: Channel
-    language: str
-    source: str  # the file used, so a fallback to English is visible
-    encoding: str | None
-    length: int
-    segments: int | None
-    budget: int | None
-    ok: bool
-    problem: str | None = None
-
-
-def check_templates(config: TrustConfig, directory: Path = TEMPLATE_DIR) -> list[TemplateCheck]:
-    """Render every template in every language the trust uses with a worst-case context.
-
-    Not ok: a render error, an SMS over its segment budget, or an English SMS in UCS-2 (one
-    stray character would double the cost of every message).
-    """
-    from messages.rendering import renderer  # rendering reads this registry: import it late
-
-    engine = renderer(directory)
-    context = sample_context(config)
-    languages = ["en", *(lang for lang in config.languages if lang != "en")]
-    return [
-        _check(engine, spec, channel, language, context)
-        for spec in CATALOGUE.values()
-        for channel in spec.channels
-        # Staff read English: only patients get a message in their own language.
-        for language in (languages if spec.audience == "patient" else ["en"])
-    ]
-
-
-def _check(
-    engine: Renderer, spec: TemplateSpec, channel: Channel, language: str, context: dict[str, Any]
-) -> TemplateCheck:
-    from messages.rendering import RenderError
-
-    name = CHANNEL_FILES[channel][-1]
-    source = engine.source(spec.key, name, language)
-    if language != "en" and not source.endswith(variant(name, language)):
-        source += " (English)"
-    budget = spec.sms_budget if channel == "sms" else None
-    head = (spec.key, spec.audience, channel, language, source)
-    try:
-        rendered = engine.render(spec.key, channel, context, language)
-    except RenderError as error:
-        return TemplateCheck(*head, None, 0, None, budget, ok=False, problem=str(error))
-    sms = rendered.sms
-    if sms is None:
-        return TemplateCheck(*head, None, len(rendered.text), None, None, ok=True)
-    problems = []
-    if sms.segments > spec.sms_budget:
-        problems.append(f"{sms.segments} segments, budget {spec.sms_budget}")
-    if sms.encoding != "GSM-7" and language == "en":
-        problems.append(f"UCS-2 because of {''.join(non_gsm_characters(sms.text))!r}")
-    problem = "; ".join(problems) or None
-    return TemplateCheck(
-        *head, sms.encoding, sms.length, sms.segments, budget, not problems, problem
     )

@@ -42,25 +42,7 @@ def acknowledge(
     if alert.trust_id != member.trust_id:
         raise PermissionError("staff member of another trust")
     if alert.state != AlertState.OPEN:
-        audit.record(
-            session,
-            "alert.acknowledged_again",
-            "alert",
-            alert.id,
-            actor=audit.staff_actor(member.id),
-            trust_id=alert.trust_id,
-            via=via,
-        )
-        if via == "sms" and alert.acknowledged_by_id != member.id:
-            notify(
-                session,
-                alert,
-                [member],
-                NotificationKind.TAKEN,
-                now=now,
-                tag=f"again{member.id}",
-                channels=(Channel.SMS,),
-            )
+        _acknowledged_again(session, alert, member, now=now, via=via)
         return AckResult(alert, first=False)
     alert.state = AlertState.ACKNOWLEDGED
     alert.acknowledged_at = now
@@ -86,6 +68,39 @@ def acknowledge(
         pending_notifications_cancelled=cancelled,
     )
     session.flush()
+    _tell_who_acknowledged(session, alert, member, now=now, via=via)
+    return AckResult(alert, first=True)
+
+
+def _acknowledged_again(
+    session: Session, alert: Alert, member: StaffMember, *, now: datetime, via: str
+) -> None:
+    """Recorded; someone else acknowledging by SMS is told it was already taken."""
+    audit.record(
+        session,
+        "alert.acknowledged_again",
+        "alert",
+        alert.id,
+        actor=audit.staff_actor(member.id),
+        trust_id=alert.trust_id,
+        via=via,
+    )
+    if via == "sms" and alert.acknowledged_by_id != member.id:
+        notify(
+            session,
+            alert,
+            [member],
+            NotificationKind.TAKEN,
+            now=now,
+            tag=f"again{member.id}",
+            channels=(Channel.SMS,),
+        )
+
+
+def _tell_who_acknowledged(
+    session: Session, alert: Alert, member: StaffMember, *, now: datetime, via: str
+) -> None:
+    """A confirmation to whoever acknowledged by SMS; everyone else notified hears who took it."""
     if via == "sms":
         notify(session, alert, [member], NotificationKind.CONFIRM, now=now, channels=(Channel.SMS,))
     others = [
@@ -98,7 +113,6 @@ def acknowledge(
         )
     ]
     notify(session, alert, others, NotificationKind.TAKEN, now=now, channels=(Channel.SMS,))
-    return AckResult(alert, first=True)
 
 
 def resolve(

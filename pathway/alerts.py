@@ -17,6 +17,7 @@ import structlog
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from messages.template_context import AlertFacts, build_context
 from pathway import audit
 from pathway.outbound import create_message
 from schema.models import (
@@ -221,42 +222,10 @@ def notify(
     for member in members:
         for channel in channels:
             address = member.phone_e164 if channel == Channel.SMS else member.email
-            if not address:
-                continue
-            key = (
-                f"alert:{alert.id}:{kind}:r{alert.round}:s{alert.current_step}:{tag}:"
-                f"{member.id}:{channel.value}"
-            )
-            message, is_new = create_message(
-                session,
-                idempotency_key=key,
-                kind=MessageKind.ALERT,
-                trust_id=alert.trust_id,
-                channel=channel,
-                template_key=TEMPLATES[kind],
-                to_address=address,
-                due_at=now,
-                queue=Queue.ALERTS,
-                patient_id=alert.patient_id,
-                staff_member_id=member.id,
-                alert_id=alert.id,
-                context=context,
-                now=now,
-            )
-            if not is_new:
-                continue
-            session.add(
-                AlertNotification(
-                    alert_id=alert.id,
-                    staff_member_id=member.id,
-                    outbound_message_id=message.id,
-                    kind=kind,
-                    step=alert.current_step,
-                    round=alert.round,
-                    created_at=now,
-                )
-            )
-            created += 1
+            if address and _notification(
+                session, alert, member, kind, channel, address, context, now=now, tag=tag
+            ):
+                created += 1
     if created:
         audit.record(
             session,
@@ -273,10 +242,56 @@ def notify(
     return created
 
 
+def _notification(
+    session: Session,
+    alert: Alert,
+    member: StaffMember,
+    kind: NotificationKind,
+    channel: Channel,
+    address: str,
+    context: dict[str, Any],
+    *,
+    now: datetime,
+    tag: str,
+) -> bool:
+    """The message and its notification record, unless this one exists already."""
+    key = (
+        f"alert:{alert.id}:{kind}:r{alert.round}:s{alert.current_step}:{tag}:"
+        f"{member.id}:{channel.value}"
+    )
+    message, is_new = create_message(
+        session,
+        idempotency_key=key,
+        kind=MessageKind.ALERT,
+        trust_id=alert.trust_id,
+        channel=channel,
+        template_key=TEMPLATES[kind],
+        to_address=address,
+        due_at=now,
+        queue=Queue.ALERTS,
+        patient_id=alert.patient_id,
+        staff_member_id=member.id,
+        alert_id=alert.id,
+        context=context,
+        now=now,
+    )
+    if is_new:
+        session.add(
+            AlertNotification(
+                alert_id=alert.id,
+                staff_member_id=member.id,
+                outbound_message_id=message.id,
+                kind=kind,
+                step=alert.current_step,
+                round=alert.round,
+                created_at=now,
+            )
+        )
+    return is_new
+
+
 def alert_context(session: Session, alert: Alert) -> dict[str, Any]:
     """What alert templates need, frozen into each notification when it is created."""
-    from messages.context import AlertFacts, build_context
-
     inbound = (
         session.get(InboundMessage, alert.inbound_message_id) if alert.inbound_message_id else None
     )

@@ -17,7 +17,6 @@ from sqlalchemy.orm import Session
 
 from pathway import audit
 from schema.models import InboundMessage
-from schema.types import utcnow
 
 log = structlog.get_logger(__name__)
 
@@ -38,7 +37,9 @@ def _insert_once(dialect: str) -> Any:
 _INSERT_ONCE = {dialect: _insert_once(dialect) for dialect in ("postgresql", "sqlite")}
 
 
-def store_inbound(session: Session, *, sid: str, sender: str, to: str, body: str) -> int | None:
+def store_inbound(
+    session: Session, *, sid: str, sender: str, to: str, body: str, now: datetime
+) -> int | None:
     """Insert the reply unless this MessageSid was seen before. Returns the new id, or None."""
     statement = _INSERT_ONCE[session.get_bind().dialect.name]
     inbound_id = (
@@ -50,7 +51,7 @@ def store_inbound(session: Session, *, sid: str, sender: str, to: str, body: str
                 "from_address": sender,
                 "to_address": to,
                 "body": body,
-                "received_at": utcnow(),
+                "received_at": now,
                 "symptoms": [],
                 "evidence": {},
             },

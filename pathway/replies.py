@@ -15,6 +15,7 @@ import structlog
 from sqlalchemy import case, or_, select
 from sqlalchemy.orm import Session
 
+from messages.triage import triage
 from pathway import alerts, audit, patient_status
 from pathway.acknowledgement import acknowledge, alert_to_acknowledge, parse_ack
 from pathway.outbound import Claimed, create_message
@@ -110,8 +111,20 @@ def _patient_reply(
     config: TrustConfig,
     now: datetime,
 ) -> None:
-    from messages.triage import triage
+    """Triage the reply, then act on its label: keywords, the alert, the answer, the review."""
+    patient = patients[0]
+    label = _triaged(session, inbound, patients, config)
+    mark_reachable(session, patient, now=now, via="replied")
+    _keyword(session, patient, label, config, now)
+    _alert(session, inbound, patient, label, config, now)
+    if label == Label.UNCLEAR:
+        inbound.review_state = ReviewState.OPEN
+    _answer(session, inbound, patient, label, config, now)
 
+
+def _triaged(
+    session: Session, inbound: InboundMessage, patients: list[Patient], config: TrustConfig
+) -> Label:
     patient = patients[0]
     result = triage(inbound.body, languages=config.languages)
     evidence = dict(result.evidence)
@@ -132,9 +145,13 @@ def _patient_reply(
         label=result.label,
         symptoms=list(result.symptoms),
     )
-    mark_reachable(session, patient, now=now, via="replied")
+    return Label(result.label)
 
-    label = Label(result.label)
+
+def _keyword(
+    session: Session, patient: Patient, label: Label, config: TrustConfig, now: datetime
+) -> None:
+    """STOP opts the patient out, START back in."""
     if label == Label.STOP:
         patient_status.opt_out(
             session, patient, now=now, actor=audit.patient_actor(patient.id), via="sms"
@@ -144,36 +161,51 @@ def _patient_reply(
             session, patient, config, now=now, actor=audit.patient_actor(patient.id), via="sms"
         )
 
-    alert = alerts.open_alert_for(session, patient.id)
-    if alert is not None:
-        inbound.alert_id = alert.id
-        if label == Label.RED and alert.level == Label.AMBER:
-            alerts.upgrade_to_red(session, alert, inbound, config, now)
-        elif label == Label.RED:
-            alerts.renotify(session, alert, inbound, now)
-        else:
-            audit.record(
-                session,
-                "alert.reply_attached",
-                "alert",
-                alert.id,
-                actor=audit.patient_actor(patient.id),
-                trust_id=alert.trust_id,
-                inbound_message_id=inbound.id,
-                label=label,
-            )
-    elif label in ALERT_LABELS:
-        alerts.raise_alert(
-            session,
-            patient=patient,
-            inbound=inbound,
-            level=label,
-            config=config,
-            now=now,
-        )
-    if label == Label.UNCLEAR:
-        inbound.review_state = ReviewState.OPEN
 
+def _alert(
+    session: Session,
+    inbound: InboundMessage,
+    patient: Patient,
+    label: Label,
+    config: TrustConfig,
+    now: datetime,
+) -> None:
+    """A red or amber reply raises an alert; with one already open the reply joins it, and a
+    red one upgrades an amber alert or tells its contacts again."""
+    alert = alerts.open_alert_for(session, patient.id)
+    if alert is None:
+        if label in ALERT_LABELS:
+            alerts.raise_alert(
+                session, patient=patient, inbound=inbound, level=label, config=config, now=now
+            )
+        return
+    inbound.alert_id = alert.id
+    if label == Label.RED and alert.level == Label.AMBER:
+        alerts.upgrade_to_red(session, alert, inbound, config, now)
+    elif label == Label.RED:
+        alerts.renotify(session, alert, inbound, now)
+    else:
+        audit.record(
+            session,
+            "alert.reply_attached",
+            "alert",
+            alert.id,
+            actor=audit.patient_actor(patient.id),
+            trust_id=alert.trust_id,
+            inbound_message_id=inbound.id,
+            label=label,
+        )
+
+
+def _answer(
+    session: Session,
+    inbound: InboundMessage,
+    patient: Patient,
+    label: Label,
+    config: TrustConfig,
+    now: datetime,
+) -> None:
+    """The patient's answer to their reply; an opted-out patient gets only STOP's confirmation."""
     template = REPLY_TEMPLATES.get(label)
     if label == Label.NONE and config.replies.thank_you_for_none:
         template = "thank_you"

@@ -42,14 +42,9 @@ def load_trust(session: Session, loaded: LoadedConfig, *, actor: str, now: datet
     trust = session.scalar(select(Trust).where(Trust.code == config.code).with_for_update())
     created = trust is None
     if trust is not None:
-        latest = session.scalar(
-            select(TrustConfigVersion)
-            .where(TrustConfigVersion.trust_id == trust.id)
-            .order_by(TrustConfigVersion.version.desc())
-            .limit(1)
-        )
-        if latest is not None and latest.source_sha256 == loaded.sha256:
-            return LoadResult(trust, latest.version, False, True, 0)
+        unchanged = _unchanged_version(session, trust, loaded)
+        if unchanged is not None:
+            return LoadResult(trust, unchanged, False, True, 0)
     _check_numbers_free(session, config, trust)
     if trust is None:
         trust = Trust(
@@ -59,7 +54,42 @@ def load_trust(session: Session, loaded: LoadedConfig, *, actor: str, now: datet
         session.flush()
     else:
         _check_cohorts_kept(session, config, trust)
+    version = _store_version(session, trust, loaded, actor=actor, now=now)
+    _sync_staff(session, trust, config, actor)
+    _sync_numbers(session, trust, config)
+    audit.record(
+        session,
+        "trust.config_loaded",
+        "trust",
+        trust.id,
+        actor=actor,
+        trust_id=trust.id,
+        version=version,
+        sha256=loaded.sha256,
+    )
+    replanned = 0 if created else _replan_patients(session, trust, config, actor=actor, now=now)
+    session.flush()
+    return LoadResult(trust, version, created, False, replanned)
 
+
+def _unchanged_version(session: Session, trust: Trust, loaded: LoadedConfig) -> int | None:
+    """The version already holding exactly this file, if the newest one does."""
+    latest = session.scalar(
+        select(TrustConfigVersion)
+        .where(TrustConfigVersion.trust_id == trust.id)
+        .order_by(TrustConfigVersion.version.desc())
+        .limit(1)
+    )
+    if latest is not None and latest.source_sha256 == loaded.sha256:
+        return latest.version
+    return None
+
+
+def _store_version(
+    session: Session, trust: Trust, loaded: LoadedConfig, *, actor: str, now: datetime
+) -> int:
+    """The configuration as the trust's newest version, kept in history; returns its number."""
+    config = loaded.config
     version = trust.config_version + 1
     stored = config.model_dump(mode="json")
     session.add(
@@ -77,32 +107,23 @@ def load_trust(session: Session, loaded: LoadedConfig, *, actor: str, now: datet
     trust.timezone = config.timezone
     trust.config = stored
     trust.config_version = version
-    _sync_staff(session, trust, config, actor)
-    _sync_numbers(session, trust, config)
-    audit.record(
-        session,
-        "trust.config_loaded",
-        "trust",
-        trust.id,
-        actor=actor,
-        trust_id=trust.id,
-        version=version,
-        sha256=loaded.sha256,
-    )
-    replanned = 0
-    if not created:
-        patients = session.scalars(
-            select(Patient).where(
-                Patient.trust_id == trust.id,
-                Patient.status == PatientStatus.ACTIVE,
-                Patient.opted_out_at.is_(None),
-            )
-        ).all()
-        for patient in patients:
-            replan(session, patient, config, now=now, actor=actor, reason="config_loaded")
-            replanned += 1
-    session.flush()
-    return LoadResult(trust, version, created, False, replanned)
+    return version
+
+
+def _replan_patients(
+    session: Session, trust: Trust, config: TrustConfig, *, actor: str, now: datetime
+) -> int:
+    """Every patient still receiving messages, planned afresh under the new configuration."""
+    patients = session.scalars(
+        select(Patient).where(
+            Patient.trust_id == trust.id,
+            Patient.status == PatientStatus.ACTIVE,
+            Patient.opted_out_at.is_(None),
+        )
+    ).all()
+    for patient in patients:
+        replan(session, patient, config, now=now, actor=actor, reason="config_loaded")
+    return len(patients)
 
 
 def _check_numbers_free(session: Session, config: TrustConfig, trust: Trust | None) -> None:

@@ -22,8 +22,8 @@ from schema.config_file import read_config_file
 from schema.db import dispose_engines, session_factory
 from schema.migrate import upgrade
 from schema.models import Base, Trust
-from schema.settings import reset_settings_cache
 from schema.types import utcnow
+from worker.process_state import reset
 
 pytest_plugins = ["tests.fakes.fixtures"]
 
@@ -57,10 +57,9 @@ def isolated_environment(
     for name in SERVICE_ENV:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("SAFETYNET_DATA_DIR", str(tmp_path_factory.mktemp("data")))
-    reset_settings_cache()
+    reset()
     yield
-    dispose_engines()
-    reset_settings_cache()
+    reset()
 
 
 @pytest.fixture(scope="session")
@@ -99,8 +98,7 @@ def _truncate_postgres(url: str) -> None:
 
 def _use_database(monkeypatch: pytest.MonkeyPatch, url: str) -> str:
     monkeypatch.setenv("DATABASE_URL", url)
-    dispose_engines()
-    reset_settings_cache()
+    reset()
     return url
 
 

@@ -7,6 +7,7 @@ from starlette.concurrency import run_in_threadpool
 
 from pathway.intake import store_inbound
 from schema.db import session_scope
+from schema.types import utcnow
 from worker.app import get_app
 from worker.providers.twilio.webhook import parse_inbound, verified_form
 from worker.tasks import enqueue_handling
@@ -25,6 +26,6 @@ async def inbound_sms(request: Request) -> Response:
 
 def _store_and_enqueue(sid: str, sender: str, to: str, body: str) -> None:
     with session_scope() as session:
-        inbound_id = store_inbound(session, sid=sid, sender=sender, to=to, body=body)
+        inbound_id = store_inbound(session, sid=sid, sender=sender, to=to, body=body, now=utcnow())
     if inbound_id is not None:
         enqueue_handling(get_app(), inbound_id)

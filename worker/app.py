@@ -103,6 +103,10 @@ def get_app() -> Celery:
     return _app
 
 
+def is_made() -> bool:
+    return _app is not None
+
+
 def reconfigure(settings: Settings) -> None:
     """Point the app at new settings (tests, `safetynet serve`), dropping pooled connections."""
     app = get_app()

@@ -22,6 +22,8 @@ from sqlalchemy import Integer, bindparam, case, func, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
+from messages.rendering import render
+from messages.template_context import build_context
 from pathway import audit
 from pathway.patient_status import suppression_reason
 from pathway.planning import next_send_time
@@ -37,6 +39,7 @@ from schema.models import (
     Trust,
 )
 from schema.settings import get_settings
+from schema.trust_config import TrustConfig
 from schema.trusts import trust_config
 from schema.types import utcnow
 from schema.vocabulary import MessageKind
@@ -199,37 +202,11 @@ def _prepare(
     now: datetime,
 ) -> Outgoing | Outcome:
     """Suppress, defer or render one claimed message."""
-    reason = suppression_reason(patient, message) if patient is not None else None
-    if reason is None and staff is not None and not staff.active:
-        reason = "staff_inactive"
-    if reason is not None:
-        message.state = MessageState.SUPPRESSED
-        message.error_message = reason
-        audit.record(
-            session,
-            "message.suppressed",
-            "outbound_message",
-            message.id,
-            actor=audit.SYSTEM,
-            trust_id=message.trust_id,
-            reason=reason,
-        )
+    if _suppressed(session, message, patient, staff):
         return Outcome.SUPPRESSED
-
-    from messages.context import build_context
-    from messages.rendering import render
-
     config = trust_config(trust)
-    if message.kind == MessageKind.PLANNED:
-        # A planned message held up (an outage, retries) past the window's end waits for the
-        # next window rather than waking a patient at night. Replies and alerts always go.
-        opens = next_send_time(now, config.send_window, config.zone)
-        if opens > now:
-            message.state = MessageState.SCHEDULED
-            message.state_changed_at = now
-            message.due_at = opens
-            message.attempts -= 1
-            return Outcome.DEFERRED
+    if _deferred_to_the_window(message, config, now):
+        return Outcome.DEFERRED
     settings = get_settings()
     context = build_context(
         config, patient=patient, staff=staff, dashboard_url=settings.public_base_url
@@ -258,6 +235,47 @@ def _prepare(
         messaging_service_sid=config.sms.messaging_service_sid,
         status_callback=f"{settings.public_base_url}/twilio/status?m={message.id}",
     )
+
+
+def _suppressed(
+    session: Session,
+    message: OutboundMessage,
+    patient: Patient | None,
+    staff: StaffMember | None,
+) -> bool:
+    """The patient must not get it now (pathway.patient_status), or the staff member has left."""
+    reason = suppression_reason(patient, message) if patient is not None else None
+    if reason is None and staff is not None and not staff.active:
+        reason = "staff_inactive"
+    if reason is None:
+        return False
+    message.state = MessageState.SUPPRESSED
+    message.error_message = reason
+    audit.record(
+        session,
+        "message.suppressed",
+        "outbound_message",
+        message.id,
+        actor=audit.SYSTEM,
+        trust_id=message.trust_id,
+        reason=reason,
+    )
+    return True
+
+
+def _deferred_to_the_window(message: OutboundMessage, config: TrustConfig, now: datetime) -> bool:
+    """A planned message held up (an outage, retries) past the window's end waits for the next
+    window rather than waking a patient at night. Replies and alerts always go."""
+    if message.kind != MessageKind.PLANNED:
+        return False
+    opens = next_send_time(now, config.send_window, config.zone)
+    if opens <= now:
+        return False
+    message.state = MessageState.SCHEDULED
+    message.state_changed_at = now
+    message.due_at = opens
+    message.attempts -= 1
+    return True
 
 
 _NOT_YET_SENT = OutboundMessage.state.in_(BEFORE_SENT)

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.fakes.fake_twilio import FakeTwilio
+from testing.fake_twilio import FakeTwilio
 from tests.fakes.smtp_server import SmtpTestServer
 
 

@@ -12,7 +12,6 @@ from messages.catalogue import (
     CATALOGUE,
     CHANNEL_FILES,
     TEMPLATE_DIR,
-    check_templates,
     missing_templates,
     variant,
 )
@@ -105,60 +104,6 @@ def test_missing_templates_looks_in_the_directory_it_is_given(
     shutil.copytree(TEMPLATE_DIR, copy)
     (copy / "welcome" / "email.html.j2").unlink()
     assert missing_templates(config, copy) == ["welcome: no email template (welcome/email.html.j2)"]
-
-
-def test_every_template_passes_its_check_for_the_example_trust(config: TrustConfig) -> None:
-    checks = check_templates(config)
-    assert [c for c in checks if not c.ok] == []
-    sms = [c for c in checks if c.channel == "sms"]
-    assert {c.encoding for c in sms} == {"GSM-7"}
-    assert all(c.segments is not None and c.budget is not None for c in sms)
-
-
-def test_the_check_covers_every_patient_template_in_every_trust_language(
-    config: TrustConfig,
-) -> None:
-    checks = check_templates(config)
-    patient = {(c.key, c.channel, c.language) for c in checks if c.audience == "patient"}
-    staff = {(c.key, c.channel, c.language) for c in checks if c.audience == "staff"}
-    assert ("welcome", "sms", "cy") in patient
-    assert {language for _, _, language in staff} == {"en"}
-    fallback = next(c for c in checks if (c.key, c.channel, c.language) == ("welcome", "sms", "cy"))
-    assert fallback.source == "welcome/sms.txt.j2 (English)"
-
-
-def test_a_template_over_its_budget_fails_the_check(
-    config: TrustConfig, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setitem(
-        CATALOGUE, "checkin", dataclasses.replace(CATALOGUE["checkin"], sms_budget=1)
-    )
-    failed = [c for c in check_templates(config) if not c.ok]
-    assert [(c.key, c.channel, c.language) for c in failed] == [
-        ("checkin", "sms", "en"),
-        ("checkin", "sms", "cy"),
-    ]
-    assert {(c.segments, c.budget, c.problem) for c in failed} == {(2, 1, "2 segments, budget 1")}
-
-
-def test_an_english_template_that_falls_into_ucs_2_fails_the_check(
-    config: TrustConfig, tmp_path: Path
-) -> None:
-    copy = tmp_path / "templates"
-    shutil.copytree(TEMPLATE_DIR, copy)
-    (copy / "thank_you" / "sms.txt.j2").write_text("Diolch \u0175 {{ contacts.mscc_coordinator }}")
-    failed = [c for c in check_templates(config, copy) if not c.ok]
-    assert [(c.key, c.language, c.encoding) for c in failed] == [("thank_you", "en", "UCS-2")]
-    assert "UCS-2 because of" in (failed[0].problem or "")
-
-
-def test_a_template_that_cannot_render_fails_the_check(config: TrustConfig, tmp_path: Path) -> None:
-    copy = tmp_path / "templates"
-    shutil.copytree(TEMPLATE_DIR, copy)
-    (copy / "help" / "sms.txt.j2").write_text("{{ contacts.switchboard }}")
-    failed = [c for c in check_templates(config, copy) if not c.ok]
-    assert {(c.key, c.channel) for c in failed} == {("help", "sms")}
-    assert "switchboard" in (failed[0].problem or "")
 
 
 def test_the_catalogue_entries_are_frozen() -> None:

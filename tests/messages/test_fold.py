@@ -2,9 +2,9 @@ from dataclasses import replace
 
 import pytest
 
-from messages.context import build_context
 from messages.rendering import render
 from messages.sms import fold_to_gsm
+from messages.template_context import build_context
 from schema.config_file import read_config_file
 from schema.models import Patient
 from tests.conftest import EXAMPLE_TRUST
@@ -53,7 +53,7 @@ def test_the_email_keeps_the_name_as_written() -> None:
 def test_an_emoji_in_a_reply_does_not_push_a_coordinator_alert_into_ucs_2() -> None:
     from datetime import UTC, datetime
 
-    from messages.context import AlertFacts
+    from messages.template_context import AlertFacts
 
     facts = AlertFacts(
         code="K7QX",

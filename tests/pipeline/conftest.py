@@ -26,17 +26,16 @@ from sqlalchemy.orm import Session
 
 from pathway import audit
 from pathway.enrolment import enrol, parse_patient
-from schema.db import dispose_engines, session_scope
+from schema.db import session_scope
 from schema.models import MessageState, OutboundMessage, Patient, Queue, Trust
-from schema.settings import get_settings, reset_settings_cache
 from schema.trusts import trust_config
 from schema.types import utcnow
-from tests.fakes.fake_twilio import FakeTwilio
+from testing.fake_twilio import FakeTwilio
+from testing.trusts import load_always_open_trust
 from tests.fakes.smtp_server import SmtpTestServer
-from tests.fakes.trusts import load_always_open_trust
 from worker import tasks
-from worker.app import get_app, reconfigure
-from worker.providers.registry import reset_providers
+from worker.app import get_app
+from worker.process_state import reset
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 PUBLIC_BASE_URL = "https://safetynet.test.example"
@@ -160,14 +159,10 @@ def service(
     }
     for name, value in env.items():
         monkeypatch.setenv(name, value)
-    reset_settings_cache()
-    reset_providers()
-    dispose_engines()
-    reconfigure(get_settings())
+    reset()
     trust_id = load_always_open_trust()
     yield Service(pg_url, redis_broker, fake_twilio, smtp_server, trust_id, env)
-    reset_providers()
-    reconfigure(get_settings())
+    reset()
 
 
 @pytest.fixture

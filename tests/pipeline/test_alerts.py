@@ -28,9 +28,9 @@ from schema.models import (
     StaffMember,
 )
 from schema.types import utcnow
+from testing.trusts import always_open_trust_yaml
+from testing.twilio_signing import signed_headers
 from tests.conftest import EXAMPLE_TRUST
-from tests.fakes.trusts import always_open_trust_yaml
-from tests.fakes.twilio_signing import signed_headers
 from tests.pipeline.conftest import PUBLIC_BASE_URL, Service, wait_until
 from web.app import create_app
 from worker import sending

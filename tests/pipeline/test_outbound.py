@@ -223,8 +223,8 @@ def test_a_planned_message_held_up_past_the_send_window_waits_for_it_to_open(
 
     from pathway.trust_loading import load_trust
     from schema.config_file import LoadedConfig, parse_config_text
+    from testing.trusts import WELCOME_ONLY_COHORT
     from tests.conftest import EXAMPLE_TRUST
-    from tests.fakes.trusts import WELCOME_ONLY_COHORT
 
     text = EXAMPLE_TRUST.read_text().replace("cohorts:\n", WELCOME_ONLY_COHORT)
     with session_scope() as session:  # the real 09:00-20:00 window

@@ -14,7 +14,7 @@ from schema.db import session_scope
 from schema.models import Channel, MessageState, OutboundMessage, Patient, Queue
 from schema.types import utcnow
 from schema.vocabulary import MessageKind
-from tests.fakes.twilio_signing import signed_headers
+from testing.twilio_signing import signed_headers
 from tests.pipeline.conftest import PUBLIC_BASE_URL, Service, count_messages
 from web.app import create_app
 from worker import sending

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from schema.settings import Settings
-from tests.fakes.fake_twilio import FakeTwilio
+from testing.fake_twilio import FakeTwilio
 from tests.fakes.smtp_server import SmtpTestServer
 from worker.providers.base import Outgoing
 from worker.providers.outbox import OutboxProvider, read_outbox

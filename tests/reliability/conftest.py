@@ -30,7 +30,7 @@ from schema.models import (
     StaffMember,
 )
 from schema.types import utcnow
-from tests.fakes.twilio_signing import signed_headers
+from testing.twilio_signing import signed_headers
 from tests.pipeline.conftest import PUBLIC_BASE_URL, Service, redis_broker, service
 from worker import tasks
 

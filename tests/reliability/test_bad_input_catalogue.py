@@ -20,11 +20,10 @@ from typer.testing import CliRunner
 from cli.main import app
 from schema.db import session_scope
 from schema.models import Base
-from schema.settings import get_settings, reset_settings_cache
+from testing.twilio_signing import signed_headers
 from tests.conftest import EXAMPLE_PATIENTS, EXAMPLE_TRUST
-from tests.fakes.twilio_signing import signed_headers
 from web.app import create_app
-from worker.app import reconfigure
+from worker.process_state import reset
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -247,11 +246,10 @@ def client(
     monkeypatch.setenv("TWILIO_AUTH_TOKEN", TOKEN)
     monkeypatch.setenv("PUBLIC_BASE_URL", BASE)
     monkeypatch.delenv("BROKER_KEY_PREFIX", raising=False)
-    reset_settings_cache()
-    reconfigure(get_settings())
+    reset()
     with TestClient(create_app(), raise_server_exceptions=False) as test_client:
         yield test_client
-    reset_settings_cache()
+    reset()
 
 
 REPLY = {

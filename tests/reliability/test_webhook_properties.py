@@ -23,11 +23,10 @@ from sqlalchemy import func, select
 from pathway.outbound import create_message
 from schema.db import session_scope
 from schema.models import Channel, InboundMessage, MessageState, OutboundMessage, Trust
-from schema.settings import get_settings, reset_settings_cache
 from schema.vocabulary import MessageKind
-from tests.fakes.twilio_signing import signature
+from testing.twilio_signing import signature
 from web.app import create_app
-from worker.app import reconfigure
+from worker.process_state import reset
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -102,11 +101,10 @@ def client(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestC
     monkeypatch.setenv("TWILIO_AUTH_TOKEN", TOKEN)
     monkeypatch.setenv("PUBLIC_BASE_URL", BASE)
     monkeypatch.delenv("BROKER_KEY_PREFIX", raising=False)
-    reset_settings_cache()
-    reconfigure(get_settings())
+    reset()
     with TestClient(create_app(), raise_server_exceptions=False) as test_client:
         yield test_client
-    reset_settings_cache()
+    reset()
 
 
 @pytest.fixture

@@ -27,16 +27,14 @@ from pathway.trust_loading import load_trust
 from schema.config_file import read_config_file
 from schema.db import session_scope
 from schema.models import Alert, AuditEvent, InboundMessage, MessageState, OutboundMessage
-from schema.settings import get_settings, reset_settings_cache
 from schema.types import utcnow
+from testing.twilio_signing import signed_headers
 from tests.conftest import EXAMPLE_TRUST
-from tests.fakes.twilio_signing import signed_headers
 from tests.web.conftest import PASSWORD, enrol_patient, give_passwords, red_alert
 from web.app import create_app
 from web.auth.signin import SignInPolicy
 from worker import sending
-from worker.app import reconfigure
-from worker.providers.registry import reset_providers
+from worker.process_state import reset
 
 pytestmark = pytest.mark.timeout(90)
 
@@ -110,9 +108,7 @@ def live_service(pg_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[LiveS
     base_url = f"http://127.0.0.1:{port}"
     monkeypatch.setenv("PUBLIC_BASE_URL", base_url)
     monkeypatch.setenv("TWILIO_AUTH_TOKEN", TWILIO_TOKEN)
-    reset_settings_cache()
-    reset_providers()
-    reconfigure(get_settings())  # the embedded broker in this test's data folder
+    reset()  # the embedded broker in this test's data folder
     app = create_app()
     app.state.dashboard_refresh_seconds = 1
     app.state.sign_in_policy = SignInPolicy(failure_delay_seconds=0)
@@ -127,7 +123,7 @@ def live_service(pg_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[LiveS
     yield LiveService(base_url)
     server.should_exit = True
     thread.join(timeout=10)
-    reset_providers()
+    reset()
 
 
 @pytest.fixture

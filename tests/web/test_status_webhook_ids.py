@@ -8,10 +8,9 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
-from schema.settings import get_settings, reset_settings_cache
-from tests.fakes.twilio_signing import signed_headers
+from testing.twilio_signing import signed_headers
 from web.app import create_app
-from worker.app import reconfigure
+from worker.process_state import reset
 
 TOKEN = "receipts0123456789abcdef01234567"
 BASE = "https://safetynet.receipts.example"
@@ -21,11 +20,10 @@ BASE = "https://safetynet.receipts.example"
 def client(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient]:
     monkeypatch.setenv("TWILIO_AUTH_TOKEN", TOKEN)
     monkeypatch.setenv("PUBLIC_BASE_URL", BASE)
-    reset_settings_cache()
-    reconfigure(get_settings())
+    reset()
     with TestClient(create_app(), raise_server_exceptions=False) as test_client:
         yield test_client
-    reset_settings_cache()
+    reset()
 
 
 @pytest.mark.parametrize("m", [2**31, 2**63, -(2**63) - 1])

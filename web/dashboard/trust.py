@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy import select
 
-from messages.catalogue import TemplateCheck, check_templates
+from messages.template_checks import TemplateCheck, check_templates
 from schema.db import session_scope
 from schema.models import SIGN_IN_ROLES, StaffMember, Trust, TrustConfigVersion
 from schema.trust_config import TrustConfig

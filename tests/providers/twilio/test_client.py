@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from structlog.testing import capture_logs
 
-from tests.fakes.fake_twilio import FakeTwilio
+from testing.fake_twilio import FakeTwilio
 from worker.providers.base import (
     Outgoing,
     PermanentError,

@@ -17,8 +17,8 @@ import pytest
 from structlog.testing import capture_logs
 from twilio.request_validator import RequestValidator
 
-from tests.fakes.fake_twilio import FakeTwilio, count_segments
-from tests.fakes.twilio_signing import signature, signed_headers
+from testing.fake_twilio import FakeTwilio, count_segments
+from testing.twilio_signing import signature, signed_headers
 from worker.providers.base import Outgoing
 from worker.providers.twilio.client import TwilioSmsProvider
 

@@ -108,23 +108,22 @@ class TwilioSmsProvider:
                 f"{masked} is in Ofcom's drama range and would go to the real Twilio API",
                 reason=PermanentReason.FICTIONAL_NUMBER,
             )
-        sender: dict[str, Any]
-        if outgoing.messaging_service_sid:
-            sender = {"messaging_service_sid": outgoing.messaging_service_sid}
-        elif outgoing.sms_from:
-            sender = {"from_": outgoing.sms_from}
-        else:
-            raise PermanentError(
-                "no sender: neither a messaging service nor a from number is configured",
-                reason=PermanentReason.REJECTED,
-                code="no-sender",
-            )
-        if outgoing.status_callback:
-            sender["status_callback"] = outgoing.status_callback
+        message = self._create(outgoing, _sender(outgoing), masked)
+        segments = _as_int(message.num_segments)
+        log.info(
+            "twilio.sent",
+            to=masked,
+            message_id=outgoing.message_id,
+            sid=message.sid,
+            segments=segments,
+        )
+        return SendResult(provider=self.name, provider_message_id=message.sid, segments=segments)
 
+    def _create(self, outgoing: Outgoing, sender: dict[str, Any], masked: str) -> Any:
+        """One create through the SDK; every failure as TransientError or PermanentError."""
         try:
             with self._lock:
-                message = self._get_client().messages.create(
+                return self._get_client().messages.create(
                     to=outgoing.to, body=outgoing.body, **sender
                 )
         except (TwilioRestException, TwilioServiceException) as error:
@@ -151,15 +150,23 @@ class TwilioSmsProvider:
                 f"could not reach Twilio: {type(error).__name__}", code="connection"
             ) from error
 
-        segments = _as_int(message.num_segments)
-        log.info(
-            "twilio.sent",
-            to=masked,
-            message_id=outgoing.message_id,
-            sid=message.sid,
-            segments=segments,
+
+def _sender(outgoing: Outgoing) -> dict[str, Any]:
+    """Who the SMS is from (a messaging service, or a number) and where its receipts go."""
+    sender: dict[str, Any]
+    if outgoing.messaging_service_sid:
+        sender = {"messaging_service_sid": outgoing.messaging_service_sid}
+    elif outgoing.sms_from:
+        sender = {"from_": outgoing.sms_from}
+    else:
+        raise PermanentError(
+            "no sender: neither a messaging service nor a from number is configured",
+            reason=PermanentReason.REJECTED,
+            code="no-sender",
         )
-        return SendResult(provider=self.name, provider_message_id=message.sid, segments=segments)
+    if outgoing.status_callback:
+        sender["status_callback"] = outgoing.status_callback
+    return sender
 
 
 def _as_int(value: object) -> int | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-EXAMPLE_TRUST = Path(__file__).resolve().parents[2] / "examples" / "trust.yaml"
+EXAMPLE_TRUST = Path(__file__).resolve().parents[1] / "examples" / "trust.yaml"
 
 WELCOME_ONLY_COHORT = """cohorts:
   - key: welcome_only

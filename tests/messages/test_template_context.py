@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from messages.context import AlertFacts, build_context, describe_symptom, symptom_words
+from messages.template_context import AlertFacts, build_context, describe_symptom, symptom_words
 from schema.models import Patient, StaffMember
 from schema.trust_config import TrustConfig
 
