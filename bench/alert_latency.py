@@ -34,7 +34,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bench.harness import (
     FIRST_COORDINATOR,
@@ -49,6 +49,12 @@ from bench.harness import (
     summary_ms,
     wait_until,
 )
+from schema.db import session_scope
+from schema.models import Alert, InboundMessage, MessageState, OutboundMessage, Queue
+from schema.types import utcnow
+from testing.twilio_signing import signed_headers
+from worker import dispatch, tasks
+from worker.app import get_app
 
 SIZES = {
     # Bulk sends run at 500-600/s since they go in batches: 40,000 keep well over 10,000 waiting
@@ -76,8 +82,6 @@ class Posted:
 
 
 def post_red_reply(base_url: str, auth_token: str, sender: str, body: str) -> tuple[str, Any]:
-    from testing.twilio_signing import signed_headers
-
     sid = f"SM{uuid.uuid4().hex}"
     params = {
         "MessageSid": sid,
@@ -109,9 +113,6 @@ def send(request: urllib.request.Request) -> int:
 
 def coordinator_latencies(stack: Stack, posted: dict[str, Posted]) -> dict[str, float]:
     """Seconds from each reply's request to the first coordinator SMS about its alert."""
-    from schema.db import session_scope
-    from schema.models import Alert, InboundMessage, OutboundMessage
-
     first_arrival: dict[int, float] = {}
     for message in stack.twilio.messages:
         if message.to != FIRST_COORDINATOR or not message.status_callback:
@@ -139,10 +140,6 @@ def coordinator_latencies(stack: Stack, posted: dict[str, Posted]) -> dict[str, 
 
 def bulk_waiting() -> int:
     """Bulk messages claimed and published but not yet sent: the backlog, in messages."""
-    from sqlalchemy import func, select
-
-    from schema.db import session_scope
-    from schema.models import MessageState, OutboundMessage, Queue
 
     with session_scope() as session:
         return int(
@@ -160,12 +157,6 @@ def bulk_waiting() -> int:
 
 def claim_backlog(bulk: int) -> int:
     """The dispatcher's own claim and publish, with a window wide enough for the whole bulk."""
-    from schema.db import session_scope
-    from schema.models import Queue
-    from schema.types import utcnow
-    from worker import dispatch, tasks
-    from worker.app import get_app
-
     with session_scope() as session:
         claimed = dispatch.claim_due(
             session, now=utcnow(), queue=Queue.MESSAGES, limit=bulk, max_in_flight=bulk * 2

@@ -20,6 +20,10 @@ from typing import Any
 from sqlalchemy import event, text
 
 from bench.harness import Stack, bulk_messages, bulk_patients, emit, log
+from schema.db import get_engine, session_factory
+from schema.models import Queue
+from schema.types import utcnow
+from worker.dispatch import claim_due
 
 SIZES = {
     "full": {"patients": 40_000, "per_patient": 25, "due": 1_000},
@@ -30,11 +34,6 @@ TARGET_MS = 200.0
 
 
 def run(size: str) -> dict[str, Any]:
-    from schema.db import get_engine, session_factory
-    from schema.models import Queue
-    from schema.types import utcnow
-    from worker.dispatch import claim_due
-
     spec = SIZES[size]
     with Stack("dispatch") as stack:
         clock = time.monotonic()

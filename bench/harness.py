@@ -30,6 +30,13 @@ import redis
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from schema.db import dispose_engines, get_engine
+from schema.migrate import upgrade
+from testing.fake_twilio import FakeTwilio
+from testing.trusts import load_always_open_trust as load
+from worker.app import get_app
+from worker.process_state import reset
+
 ROOT = Path(__file__).resolve().parent.parent
 POSTGRES_SERVER = os.environ.get(
     "BENCH_POSTGRES_URL",
@@ -120,9 +127,6 @@ def log(message: str) -> None:
 
 def create_database(prefix: str) -> str:
     """A new database on the server, migrated to head. Returns its URL."""
-    from schema.db import dispose_engines
-    from schema.migrate import upgrade
-
     name = f"{prefix}_{uuid.uuid4().hex[:8]}"
     server = create_engine(POSTGRES_SERVER, isolation_level="AUTOCOMMIT")
     with server.connect() as connection:
@@ -135,8 +139,6 @@ def create_database(prefix: str) -> str:
 
 
 def drop_database(url: str) -> None:
-    from schema.db import dispose_engines
-
     dispose_engines()
     name = make_url(url).database
     server = create_engine(POSTGRES_SERVER, isolation_level="AUTOCOMMIT")
@@ -229,8 +231,6 @@ class Stack:
     """Everything one benchmark run needs, torn down whatever happens (`with Stack(...)`)."""
 
     def __init__(self, name: str, *, redis_url: str = REDIS_URL, **settings: str) -> None:
-        from testing.fake_twilio import FakeTwilio
-
         self.name = name
         self.redis_url = redis_url
         self.key_prefix = f"safetynet-bench-{uuid.uuid4().hex[:12]}:"
@@ -279,8 +279,6 @@ class Stack:
     @staticmethod
     def apply_env(env: dict[str, str]) -> None:
         """Point this process (settings, engines, providers, Celery) at `env`."""
-        from worker.process_state import reset
-
         os.environ.update(env)
         reset()
 
@@ -327,8 +325,6 @@ class Stack:
 
     def wait_for_workers(self, *names: str, timeout: float = 60) -> None:
         """Until each named worker answers a ping over the broker."""
-        from worker.app import get_app
-
         wanted = set(names)
 
         def ready() -> bool:
@@ -371,8 +367,6 @@ def _answers(url: str, process: Process) -> bool:
 
 def load_always_open_trust() -> int:
     """The example trust with its send window open all day and a welcome-only cohort."""
-    from testing.trusts import load_always_open_trust as load
-
     return load("bench")
 
 
@@ -386,8 +380,6 @@ def phone_of(i: int) -> str:
 
 def bulk_patients(trust_id: int, first: int, count: int, cohort: str = "welcome_only") -> None:
     """`count` patients in one INSERT … SELECT; patient i has phone_of(i) and NHS number i."""
-    from schema.db import get_engine
-
     with get_engine().begin() as connection:
         connection.execute(
             text(
@@ -415,8 +407,6 @@ def bulk_messages(
 ) -> int:
     """`per_patient` welcome SMS rows for each bench patient (by NHS number range), the first
     `due_now` of them due a minute ago and the rest spread over the coming year."""
-    from schema.db import get_engine
-
     where = "trust_id = :trust"
     params: dict[str, Any] = {"trust": trust_id, "per": per_patient, "due": due_now}
     if patients is not None:

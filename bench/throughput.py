@@ -23,6 +23,7 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import func, select, text
+from twilio.rest import Client
 
 from bench.harness import (
     Stack,
@@ -33,6 +34,10 @@ from bench.harness import (
     log,
     wait_until,
 )
+from schema.db import get_engine, session_scope
+from schema.models import MessageState, OutboundMessage
+from schema.types import utcnow
+from worker.providers.twilio.client import BaseUrlHttpClient
 
 SIZES = {"full": 5_000, "small": 200}
 TARGET_RATIO = 0.5
@@ -42,9 +47,6 @@ def bare_loop(
     account_sid: str, auth_token: str, base_url: str, messages: list[dict[str, str]]
 ) -> float:
     """Seconds for one SDK client to create every message in turn."""
-    from twilio.rest import Client
-
-    from worker.providers.twilio.client import BaseUrlHttpClient
 
     client = Client(account_sid, auth_token, http_client=BaseUrlHttpClient(base_url, 10))
     started = time.perf_counter()
@@ -54,9 +56,6 @@ def bare_loop(
 
 
 def sent_count() -> int:
-    from schema.db import session_scope
-    from schema.models import MessageState, OutboundMessage
-
     with session_scope() as session:
         return int(
             session.scalar(
@@ -69,10 +68,6 @@ def sent_count() -> int:
 
 
 def run(size: str, prefetch: int | None = None) -> dict[str, Any]:
-    from schema.db import get_engine, session_scope
-    from schema.models import OutboundMessage
-    from schema.types import utcnow
-
     n = SIZES[size]
     with Stack("throughput") as stack:
         bulk_patients(stack.trust_id, 0, n)

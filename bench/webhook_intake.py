@@ -27,6 +27,9 @@ from typing import Any
 from sqlalchemy import func, select, text
 
 from bench.harness import PUBLIC_BASE_URL, TRUST_NUMBER, Stack, emit, log, summary_ms
+from schema.db import session_scope
+from schema.models import InboundMessage
+from testing.twilio_signing import signature
 
 SIZES = {"full": 6_000, "small": 300}
 WARM_UP = 200
@@ -35,8 +38,6 @@ TARGET_PER_SECOND = 300.0
 
 
 def signed_requests(port: int, auth_token: str, count: int) -> list[bytes]:
-    from testing.twilio_signing import signature
-
     requests = []
     for i in range(count):
         sid = f"SM{uuid.uuid4().hex}"
@@ -100,9 +101,6 @@ def load_generator(
 
 
 def run(size: str, connections: int) -> dict[str, Any]:
-    from schema.db import session_scope
-    from schema.models import InboundMessage
-
     n = SIZES[size]
     with Stack("intake") as stack:
         _, base_url = stack.web()

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +37,13 @@ from bench.harness import (
     phone_of,
     wait_until,
 )
+from pathway.intake import store_inbound
+from schema.db import session_scope
+from schema.models import Alert, Queue
+from schema.types import utcnow
+from worker import dispatch, tasks
+from worker.app import get_app
+from worker.tasks import enqueue_handling
 
 SIZES = {"full": 4_000, "small": 200}
 TARGET_MB = 200.0
@@ -73,13 +81,6 @@ def snapshot(name: str, parent: int) -> dict[str, Any]:
 
 def red_replies(count: int) -> None:
     """Replies stored and their handling enqueued, exactly as the webhook does it."""
-    import uuid
-
-    from pathway.intake import store_inbound
-    from schema.db import session_scope
-    from schema.types import utcnow
-    from worker.app import get_app
-    from worker.tasks import enqueue_handling
 
     for i in range(count):
         with session_scope() as session:
@@ -96,12 +97,6 @@ def red_replies(count: int) -> None:
 
 
 def run(size: str) -> dict[str, Any]:
-    from schema.db import session_scope
-    from schema.models import Alert, Queue
-    from schema.types import utcnow
-    from worker import dispatch, tasks
-    from worker.app import get_app
-
     n = SIZES[size]
     replies = max(10, n // 20)
     with Stack("memory", STUCK_AFTER_SECONDS="3600") as stack:

@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 import typer
 from rich.console import Console
 from sqlalchemy import select
+from twilio.request_validator import RequestValidator
 
 from pathway import audit
 from pathway.enrolment import enrol, read_import
@@ -45,6 +46,8 @@ from schema.models import (
 from schema.settings import get_settings
 from schema.trusts import trust_config
 from schema.types import SimulatedClock, use_clock, utcnow
+from worker import tasks
+from worker.app import get_app
 from worker.process_state import reset
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -100,9 +103,9 @@ def _free_port() -> int:
 
 @contextmanager
 def _web_server(port: int) -> Iterator[None]:
-    import uvicorn
+    import uvicorn  # noqa: PLC0415 - only the demo runs a web server: other commands start without uvicorn
 
-    from web.app import create_app
+    from web.app import create_app  # noqa: PLC0415 - only the demo builds the web app: other commands start without it
 
     server = uvicorn.Server(
         uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_level="warning")
@@ -119,9 +122,7 @@ def _web_server(port: int) -> Iterator[None]:
 
 @contextmanager
 def _worker() -> Iterator[None]:
-    from celery.contrib.testing.worker import start_worker
-
-    from worker.app import get_app
+    from celery.contrib.testing.worker import start_worker  # noqa: PLC0415 - only the demo runs an in-process worker
 
     with start_worker(
         get_app(),
@@ -165,8 +166,6 @@ def _settled() -> bool:
 
 def _beat(task_name: str) -> None:
     """Beat's part: trigger one periodic task through the broker, then let the work settle."""
-    from worker import tasks
-
     getattr(tasks, task_name).delay()
     time.sleep(0.3)
     tasks.dispatch_due.delay()
@@ -181,7 +180,6 @@ def _reply(port: int, sender: str, body: str) -> None:
         "To": "+447700900000",
         "Body": body,
     }
-    from twilio.request_validator import RequestValidator
 
     url = f"{settings.public_base_url}/twilio/sms"
     signature = RequestValidator(DEMO_TOKEN).compute_signature(url, params)

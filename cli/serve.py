@@ -95,8 +95,8 @@ def _first_sign_in(session: Session, trust: Trust) -> tuple[str, str | None] | N
     if with_password is not None:
         assert with_password.email is not None
         return with_password.email, None
-    from pathway.staff_accounts import set_password
-    from web.auth import passwords
+    from pathway.staff_accounts import set_password  # noqa: PLC0415 - needed only when the first admin has no password yet
+    from web.auth import passwords  # noqa: PLC0415 - web.auth.passwords hashes a dummy password at import (0.1 s): only needed here
 
     admin = admins[0]
     password = secrets.token_urlsafe(15)

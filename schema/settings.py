@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from functools import lru_cache
 from pathlib import Path
 
@@ -74,8 +75,6 @@ class Settings(BaseSettings):
 
 
 def _local_secret_key(data_dir: Path) -> str:
-    import secrets
-
     data_dir.mkdir(parents=True, exist_ok=True)
     path = data_dir / "secret_key"
     if not path.exists():

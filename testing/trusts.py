@@ -5,6 +5,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pathway import audit
+from pathway.trust_loading import load_trust
+from schema.config_file import LoadedConfig, parse_config_text
+from schema.db import session_scope
+from schema.types import utcnow
+
 EXAMPLE_TRUST = Path(__file__).resolve().parents[1] / "examples" / "trust.yaml"
 
 WELCOME_ONLY_COHORT = """cohorts:
@@ -28,12 +34,6 @@ def always_open_trust_yaml(source: str | None = None) -> str:
 
 def load_always_open_trust(label: str = "test") -> int:
     """Load that trust into the database the settings point at; returns its id."""
-    from pathway import audit
-    from pathway.trust_loading import load_trust
-    from schema.config_file import LoadedConfig, parse_config_text
-    from schema.db import session_scope
-    from schema.types import utcnow
-
     text = always_open_trust_yaml()
     with session_scope() as session:
         result = load_trust(

@@ -11,6 +11,8 @@ from typing import Any
 import pytest
 import yaml
 from celery import Task
+from fastapi import FastAPI
+from typer.main import get_command
 
 from schema.models import Queue
 from schema.settings import Settings
@@ -62,7 +64,6 @@ def test_every_app_command_names_a_real_entry_point(name: str) -> None:
     if program == "safetynet":
         scripts = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]
         module, _, attribute = scripts["safetynet"].partition(":")
-        from typer.main import get_command
 
         cli = get_command(getattr(importlib.import_module(module), attribute))
         group = cli.commands[command[1]]  # type: ignore[attr-defined]
@@ -73,7 +74,6 @@ def test_every_app_command_names_a_real_entry_point(name: str) -> None:
         assert command[3] in ("worker", "beat")
     elif program == "uvicorn":
         module, _, attribute = command[1].partition(":")
-        from fastapi import FastAPI
 
         assert isinstance(getattr(importlib.import_module(module), attribute), FastAPI)
     else:

@@ -1,10 +1,11 @@
 from dataclasses import replace
+from datetime import UTC, datetime
 
 import pytest
 
 from messages.rendering import render
 from messages.sms import fold_to_gsm
-from messages.template_context import build_context
+from messages.template_context import AlertFacts, build_context
 from schema.config_file import read_config_file
 from schema.models import Patient
 from tests.conftest import EXAMPLE_TRUST
@@ -51,9 +52,6 @@ def test_the_email_keeps_the_name_as_written() -> None:
 
 
 def test_an_emoji_in_a_reply_does_not_push_a_coordinator_alert_into_ucs_2() -> None:
-    from datetime import UTC, datetime
-
-    from messages.template_context import AlertFacts
 
     facts = AlertFacts(
         code="K7QX",

@@ -3,6 +3,7 @@ from zoneinfo import ZoneInfo
 
 from pathway.planning import next_send_time, place_in_window, plan_cohort, to_utc
 from schema.trust_config import Cohort, ScheduleStep, SendWindow
+from schema.trust_config import SendWindow as Window
 
 LONDON = ZoneInfo("Europe/London")
 WINDOW = SendWindow(start=time(9), end=time(20))
@@ -94,8 +95,6 @@ def test_replanning_drops_occurrences_already_past() -> None:
 
 
 def test_a_window_ending_at_24_00_is_open_until_midnight() -> None:
-    from schema.trust_config import SendWindow as Window
-
     all_day = Window.model_validate({"start": "00:00", "end": "24:00"})
     assert place_in_window(datetime(2026, 7, 1, 23, 59, 59), all_day) == datetime(
         2026, 7, 1, 23, 59, 59

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from pathway import audit
 from pathway.enrolment import enrol, parse_patient
-from schema.db import session_scope
+from schema.db import session_factory, session_scope
 from schema.models import MessageState, OutboundMessage, Patient, Queue, Trust
 from schema.trusts import trust_config
 from schema.types import utcnow
@@ -111,8 +111,6 @@ class Service:
         return int(tasks.redispatch_stuck())
 
     def session(self) -> Session:
-        from schema.db import session_factory
-
         return session_factory()()
 
 

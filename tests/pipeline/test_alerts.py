@@ -33,7 +33,7 @@ from testing.twilio_signing import signed_headers
 from tests.conftest import EXAMPLE_TRUST
 from tests.pipeline.conftest import PUBLIC_BASE_URL, Service, wait_until
 from web.app import create_app
-from worker import sending
+from worker import sending, tasks
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -524,8 +524,6 @@ def test_a_staff_message_that_is_not_an_ack_changes_nothing(
 def test_a_reply_whose_handling_fails_goes_to_a_person_and_is_retried(
     service: Service, client: TestClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from worker import tasks
-
     (patient_id,) = service.enrol(1)
     post_sms(client, service, PATIENT, "my legs have gone numb")
     with session_scope() as session:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
@@ -11,9 +12,14 @@ from sqlalchemy import select, update
 
 from pathway import audit
 from pathway import patient_status as patient_ops
+from pathway.trust_loading import load_trust
+from schema.config_file import LoadedConfig, parse_config_text
 from schema.db import session_scope
 from schema.models import Channel, MessageState, OutboundMessage, Patient
+from schema.settings import reset_settings_cache
 from schema.types import utcnow
+from testing.trusts import WELCOME_ONLY_COHORT
+from tests.conftest import EXAMPLE_TRUST
 from tests.pipeline.conftest import Service, count_messages, sent_count, wait_until
 from worker import sending
 from worker.sending import Outcome
@@ -196,8 +202,6 @@ def test_the_dispatcher_claims_each_due_message_once(service: Service) -> None:
 def test_the_dispatcher_keeps_the_broker_window_bounded(
     service: Service, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from schema.settings import reset_settings_cache
-
     monkeypatch.setenv("DISPATCH_MAX_IN_FLIGHT", "15")
     reset_settings_cache()
     service.enrol(40)
@@ -218,13 +222,6 @@ def test_a_retry_does_not_wait_behind_time_travel(service: Service) -> None:
 def test_a_planned_message_held_up_past_the_send_window_waits_for_it_to_open(
     service: Service,
 ) -> None:
-    from datetime import datetime
-    from zoneinfo import ZoneInfo
-
-    from pathway.trust_loading import load_trust
-    from schema.config_file import LoadedConfig, parse_config_text
-    from testing.trusts import WELCOME_ONLY_COHORT
-    from tests.conftest import EXAMPLE_TRUST
 
     text = EXAMPLE_TRUST.read_text().replace("cohorts:\n", WELCOME_ONLY_COHORT)
     with session_scope() as session:  # the real 09:00-20:00 window

@@ -23,6 +23,7 @@ from sqlalchemy import func, select
 from pathway.outbound import create_message
 from schema.db import session_scope
 from schema.models import Channel, InboundMessage, MessageState, OutboundMessage, Trust
+from schema.types import utcnow
 from schema.vocabulary import MessageKind
 from testing.twilio_signing import signature
 from web.app import create_app
@@ -110,8 +111,6 @@ def client(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestC
 @pytest.fixture
 def sent_message(client: TestClient, trust: Trust) -> int:
     """An SMS already sent, whose receipts the status webhook would apply."""
-    from schema.types import utcnow
-
     with session_scope() as session:
         message, _ = create_message(
             session,

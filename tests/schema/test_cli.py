@@ -7,6 +7,7 @@ from typer.testing import CliRunner
 from cli.main import app
 from schema.db import session_scope
 from schema.models import OutboundMessage, Patient, Trust, TrustConfigVersion
+from schema.settings import reset_settings_cache
 from tests.conftest import EXAMPLE_PATIENTS, EXAMPLE_TRUST
 
 runner = CliRunner()
@@ -26,7 +27,6 @@ def count(model: type) -> int:
 def fresh_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     url = f"sqlite:///{tmp_path / 'cli.db'}"
     monkeypatch.setenv("DATABASE_URL", url)
-    from schema.settings import reset_settings_cache
 
     reset_settings_cache()
     return url

@@ -4,6 +4,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import select
+from sqlalchemy import text as sql_text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -82,8 +83,6 @@ def test_audit_events_cannot_be_updated_or_deleted(session: Session, trust: Trus
 def test_text_with_a_nul_character_is_stored_with_a_replacement_on_every_database(
     session: Session, trust: Trust
 ) -> None:
-    from sqlalchemy import text as sql_text
-
     message = outbound(trust, "nul\x00key")
     message.body = "can't feel\x00 my legs"
     session.add(message)

@@ -15,7 +15,8 @@ from sqlalchemy import func, select
 from starlette.routing import Mount
 
 from schema.db import session_scope
-from schema.models import Alert, AuditEvent, InboundMessage, OutboundMessage, Patient
+from schema.models import Alert, ApiToken, AuditEvent, InboundMessage, OutboundMessage, Patient
+from schema.types import utcnow
 from tests.web.conftest import Staff, World, bearer, build_world, signed_in
 
 # Everything a person or Twilio may reach without signing in. Nothing else.
@@ -118,9 +119,6 @@ def test_a_session_does_not_open_the_api_and_a_token_does_not_open_the_pages(
 def test_the_api_refuses_missing_malformed_unknown_and_revoked_tokens(
     world: World, app: FastAPI
 ) -> None:
-    from schema.models import ApiToken
-    from schema.types import utcnow
-
     client = Staff(app).client
     for headers in (
         {},

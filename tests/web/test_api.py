@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from typing import Any
 
@@ -272,8 +273,6 @@ def test_each_call_records_when_its_token_was_last_used(world: World, api: Api) 
 
 
 def test_only_the_tokens_sha256_is_stored(world: World) -> None:
-    import hashlib
-
     with session_scope() as session:
         stored = session.scalars(
             select(ApiToken.token_hash).where(ApiToken.trust_id == world.a.trust_id)

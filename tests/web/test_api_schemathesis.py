@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 import schemathesis
+from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
@@ -32,8 +33,6 @@ schema.app = APP
 
 
 def test_the_published_schema_is_the_one_tested(api_world: World) -> None:
-    from fastapi.testclient import TestClient
-
     with TestClient(APP) as client:
         published = client.get("/openapi.json", headers=bearer(api_world.a.token)).json()
     assert published == APP.openapi()

@@ -26,7 +26,15 @@ from pathway import audit, replies
 from pathway.trust_loading import load_trust
 from schema.config_file import read_config_file
 from schema.db import session_scope
-from schema.models import Alert, AuditEvent, InboundMessage, MessageState, OutboundMessage
+from schema.models import (
+    Alert,
+    AuditEvent,
+    InboundMessage,
+    MessageState,
+    OutboundMessage,
+    Patient,
+    Trust,
+)
 from schema.types import utcnow
 from testing.twilio_signing import signed_headers
 from tests.conftest import EXAMPLE_TRUST
@@ -218,8 +226,6 @@ def test_signing_in_acknowledging_and_resolving_work_with_javascript_switched_of
 ) -> None:
     seed_trust()
     with session_scope() as session:
-        from schema.models import Patient, Trust
-
         trust = session.scalars(select(Trust)).one()
         ann = session.scalars(select(Patient).where(Patient.phone_e164 == ANN)).one()
         alert_id = red_alert(session, trust, ann, "legs gone weak since this morning")

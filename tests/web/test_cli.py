@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 from cli.main import app as cli
 from schema.db import session_scope
 from schema.models import ApiToken, AuditEvent, StaffMember, Trust
+from schema.types import utcnow
 from tests.web.conftest import PASSWORD, Staff, World, bearer
 
 runner = CliRunner()
@@ -165,8 +166,6 @@ def test_set_password_refuses_escalation_staff_and_unknown_emails(world: World) 
 
 
 def test_staff_unlock_lifts_a_lockout(world: World) -> None:
-    from schema.types import utcnow
-
     with session_scope() as session:
         found = session.scalars(
             select(StaffMember).where(StaffMember.email == world.a.coordinator)

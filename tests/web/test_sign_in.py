@@ -3,6 +3,7 @@ from datetime import timedelta
 
 import pytest
 from fastapi import FastAPI
+from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import select
 
 from schema.db import session_scope
@@ -110,7 +111,6 @@ def test_a_tampered_or_foreign_session_cookie_is_not_accepted(world: World, app:
     flipped = "A" if value[-5] != "A" else "B"
     forged.client.cookies.set(COOKIE, value[:-5] + flipped + value[-4:])
     assert forged.get("/").status_code == 303
-    from itsdangerous import URLSafeTimedSerializer
 
     other_key = URLSafeTimedSerializer("not the service's key", salt="safetynet.session.v1")
     minted = other_key.dumps({"csrf": "x", "staff_id": 1, "epoch": 0})
