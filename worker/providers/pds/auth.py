@@ -22,7 +22,7 @@ import jwt
 import requests
 import structlog
 
-from worker.providers.pds.http import json_body, retry_after_seconds
+from worker.providers.http_answers import json_body, retry_after_seconds
 from worker.providers.pds.model import PdsAuthError, PdsTransientError
 
 log = structlog.get_logger(__name__)

@@ -21,8 +21,8 @@ import requests
 import structlog
 
 from schema.identifiers import InvalidIdentifier, check_nhs_number
+from worker.providers.http_answers import json_body, retry_after_seconds
 from worker.providers.pds.auth import TokenSource
-from worker.providers.pds.http import json_body, retry_after_seconds
 from worker.providers.pds.model import (
     InvalidNumber,
     NotFound,

@@ -1,4 +1,4 @@
-"""Small HTTP readings shared by the token exchange and the PDS client."""
+"""Small readings of HTTP answers shared by the PDS client and the callback sender."""
 
 from __future__ import annotations
 
