@@ -128,3 +128,18 @@ def test_retries_back_off_from_30_seconds_to_an_hour_and_stop_after_a_day() -> N
 def test_a_retry_after_longer_than_the_backoff_is_respected() -> None:
     when = next_attempt_at(CREATED, 1, CREATED, retry_after=600)
     assert when == CREATED + timedelta(minutes=10)
+
+
+def test_the_test_vector_published_in_the_integration_guide_holds() -> None:
+    from tests.conftest import ROOT
+
+    body = (
+        b'{"created":"2026-12-01T02:03:41+00:00","id":"test-vector-1","resource":'
+        b'{"resourceType":"Flag","status":"active"},"trust":"RXX","type":"flag.raised"}'
+    )
+    secret = b"whsec_example_0123456789abcdef0123"
+    header = signature_header(body, [secret], timestamp=1764554621)
+    guide = (ROOT / "docs" / "integration.md").read_text()
+    assert header.split(",")[1] in guide
+    assert body.decode() in guide
+    assert verify(body, header, [secret], now=1764554621) == 1764554621
