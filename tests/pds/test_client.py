@@ -125,6 +125,14 @@ def test_an_unknown_number_is_not_found_and_an_invalidated_one_says_so(pds: PdsC
     assert pds.get_patient(Case.INVALIDATED) == NotFound(invalidated=True)
 
 
+def test_a_404_that_is_not_pds_speaking_is_never_read_as_not_found(
+    fake_pds: FakePds, tokens: TokenSource
+) -> None:
+    misconfigured = PdsClient(fake_pds.origin + "/personal-demographics/FHIR/R5", tokens)
+    with pytest.raises(PdsRequestError, match="without PDS's OperationOutcome"):
+        misconfigured.get_patient(Case.NORMAL)
+
+
 def test_a_number_failing_its_check_digit_is_invalid_without_asking_pds(
     pds: PdsClient, fake_pds: FakePds
 ) -> None:

@@ -139,8 +139,12 @@ class PdsClient:
                 raise PdsTransientError(
                     f"PDS sent an unreadable Patient ({error})", status=200
                 ) from None
-        if status == 404 and code in ("RESOURCE_NOT_FOUND", "INVALIDATED_RESOURCE", None):
+        if status == 404 and code in ("RESOURCE_NOT_FOUND", "INVALIDATED_RESOURCE"):
             return NotFound(invalidated=code == "INVALIDATED_RESOURCE")
+        if status == 404:
+            # Not PDS saying "no such patient" (a wrong base URL, a proxy's page): concluding
+            # the number is unknown would be wrong for every patient at once.
+            raise PdsRequestError("HTTP 404 without PDS's OperationOutcome", status=404)
         if status == 400 and code == "INVALID_RESOURCE_ID":
             return InvalidNumber("PDS: not a valid NHS number (INVALID_RESOURCE_ID)")
         retry_after = retry_after_seconds(response.headers.get("Retry-After"), now=self.clock())
