@@ -167,4 +167,4 @@ def next_attempt_at(
     deadline = first_attempt_at + GIVE_UP_AFTER
     if now >= deadline:
         return None
-    return min(when, deadline)
+    return when if when < deadline else deadline

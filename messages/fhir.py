@@ -313,6 +313,50 @@ def _marker(reader: _Reader, resource: Mapping[str, Any], path: str) -> _Marked 
     return _Marked(action, tuple(markers), occurred, number, reference)
 
 
+_PatientEntry = tuple[str, Mapping[str, Any], str | None]
+_MarkerEntry = tuple[str, Mapping[str, Any]]
+
+
+def _entries(
+    reader: _Reader, body: Mapping[str, Any]
+) -> tuple[_PatientEntry | None, _MarkerEntry | None]:
+    """The Patient (path, resource, fullUrl) and the enrolment marker (path, resource) posted."""
+    kind = body.get("resourceType")
+    if kind == "Patient":
+        return ("Patient", body, None), None
+    if kind in _MARKER_RESOURCES:
+        return None, (str(kind), body)
+    if kind != "Bundle":
+        reader.fail("resourceType", f"{kind!r}: expected Patient, Bundle, EpisodeOfCare or Flag")
+        return None, None
+    patient_entry: _PatientEntry | None = None
+    marker_entry: _MarkerEntry | None = None
+    for index, entry in enumerate(reader.items(body.get("entry"), "Bundle.entry")):
+        item = reader.mapping(entry, f"Bundle.entry[{index}]")
+        resource = (
+            reader.mapping(item.get("resource"), f"Bundle.entry[{index}].resource")
+            if item
+            else None
+        )
+        if resource is None:
+            continue
+        path = f"Bundle.entry[{index}].resource"
+        entry_kind = resource.get("resourceType")
+        if entry_kind == "Patient" and patient_entry is None:
+            full_url = item.get("fullUrl") if item else None
+            patient_entry = (path, resource, str(full_url) if full_url else None)
+        elif entry_kind in _MARKER_RESOURCES and marker_entry is None:
+            marker_entry = (path, resource)
+        else:
+            reader.fail(
+                f"{path}.resourceType",
+                f"{entry_kind!r} is not expected here (one Patient and one EpisodeOfCare or Flag)",
+            )
+    if patient_entry is None and marker_entry is None:
+        reader.fail("Bundle.entry", "no Patient, EpisodeOfCare or Flag")
+    return patient_entry, marker_entry
+
+
 def parse_enrolment(
     body: Any,
     *,
@@ -328,40 +372,7 @@ def parse_enrolment(
     reader = _Reader(today, zone)
     if not isinstance(body, Mapping):
         raise FhirValidationError([FieldError("resourceType", "the body must be a FHIR resource")])
-    kind = body.get("resourceType")
-    patient_entry: tuple[str, Mapping[str, Any], str | None] | None = None
-    marker_entry: tuple[str, Mapping[str, Any]] | None = None
-    if kind == "Patient":
-        patient_entry = ("Patient", body, None)
-    elif kind in _MARKER_RESOURCES:
-        marker_entry = (str(kind), body)
-    elif kind == "Bundle":
-        for index, entry in enumerate(reader.items(body.get("entry"), "Bundle.entry")):
-            item = reader.mapping(entry, f"Bundle.entry[{index}]")
-            resource = (
-                reader.mapping(item.get("resource"), f"Bundle.entry[{index}].resource")
-                if item
-                else None
-            )
-            if resource is None:
-                continue
-            path = f"Bundle.entry[{index}].resource"
-            entry_kind = resource.get("resourceType")
-            if entry_kind == "Patient" and patient_entry is None:
-                full_url = item.get("fullUrl") if item else None
-                patient_entry = (path, resource, str(full_url) if full_url else None)
-            elif entry_kind in _MARKER_RESOURCES and marker_entry is None:
-                marker_entry = (path, resource)
-            else:
-                reader.fail(
-                    f"{path}.resourceType",
-                    f"{entry_kind!r} is not expected here (one Patient and one EpisodeOfCare "
-                    "or Flag)",
-                )
-        if patient_entry is None and marker_entry is None:
-            reader.fail("Bundle.entry", "no Patient, EpisodeOfCare or Flag")
-    else:
-        reader.fail("resourceType", f"{kind!r}: expected Patient, Bundle, EpisodeOfCare or Flag")
+    patient_entry, marker_entry = _entries(reader, body)
     details = _patient(reader, patient_entry[1], patient_entry[0]) if patient_entry else None
     marked = _marker(reader, marker_entry[1], marker_entry[0]) if marker_entry else None
     if marked is not None and marker_entry is not None:

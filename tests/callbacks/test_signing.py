@@ -21,6 +21,7 @@ from messages.callbacks import (
     signature_header,
     verify,
 )
+from tests.conftest import ROOT
 
 SECRET = b"s" * 32
 OTHER = b"o" * 32
@@ -131,8 +132,6 @@ def test_a_retry_after_longer_than_the_backoff_is_respected() -> None:
 
 
 def test_the_test_vector_published_in_the_integration_guide_holds() -> None:
-    from tests.conftest import ROOT
-
     body = (
         b'{"created":"2026-12-01T02:03:41+00:00","id":"test-vector-1","resource":'
         b'{"resourceType":"Flag","status":"active"},"trust":"RXX","type":"flag.raised"}'

@@ -400,7 +400,7 @@ class FakePds:
                 scripted = self._fail_next.popleft() if self._fail_next else None
             return delay, scripted
 
-    def token(self, form: dict[str, str]) -> tuple[int, dict[str, Any]]:
+    def token(self, form: dict[str, str]) -> tuple[int, dict[str, Any]]:  # noqa: C901 - PDS refuses in this order, one check each
         def refuse(status: int, error: str, description: str) -> tuple[int, dict[str, Any]]:
             self.refused_assertions.append(description)
             return status, {"error": error, "error_description": description}

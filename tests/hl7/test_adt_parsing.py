@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime
 import pytest
 
 from messages.hl7v2 import (
+    LONDON,
     AckCode,
     AdtTrigger,
     ErrorCode,
@@ -235,8 +236,6 @@ def test_a_bad_alert_field_in_trust_config_is_refused_with_what_is_expected() ->
 
 
 def test_times_without_an_offset_are_local_and_with_one_are_exact() -> None:
-    from messages.hl7v2 import LONDON
-
     summer = parse_timestamp("202607011200", LONDON)
     assert summer.astimezone(UTC) == datetime(2026, 7, 1, 11, 0, tzinfo=UTC)
     exact = parse_timestamp("20260701120000.5+0000", LONDON)
