@@ -1,8 +1,9 @@
 """The registry of templates: who each is for, its channels and its SMS budget. The checks on them
 are messages/template_checks.py.
 
-Template files live in `messages/templates/<key>/`: `sms.txt.j2` for SMS, and for email
-`email_subject.txt.j2`, `email.txt.j2` and `email.html.j2`. A language variant puts the language
+Template files live in `messages/templates/<key>/`: `sms.txt.j2` for SMS, for email
+`email_subject.txt.j2`, `email.txt.j2` and `email.html.j2`, and `voice.txt.j2` for the words a
+phone call speaks. A language variant puts the language
 before the suffix (`sms.cy.txt.j2`); without one, the English file is used.
 """
 
@@ -18,15 +19,17 @@ from schema.models import Patient, StaffMember
 from schema.trust_config import TrustConfig
 
 Audience = Literal["patient", "staff"]
-Channel = Literal["sms", "email"]
+Channel = Literal["sms", "email", "voice"]
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
 CHANNEL_FILES: dict[str, tuple[str, ...]] = {
     "sms": ("sms.txt.j2",),
     "email": ("email_subject.txt.j2", "email.txt.j2", "email.html.j2"),
+    "voice": ("voice.txt.j2",),
 }
 BOTH: tuple[Channel, ...] = ("sms", "email")
 SMS_ONLY: tuple[Channel, ...] = ("sms",)
+VOICE_ONLY: tuple[Channel, ...] = ("voice",)
 EXCERPT = "alert.reply_excerpt"
 
 
@@ -68,6 +71,10 @@ CATALOGUE: dict[str, TemplateSpec] = {
             "unreachable_patient", "staff", BOTH, needs=("failed_messages", "unreachable_reason")
         ),
         _spec("ack_not_understood", "staff", SMS_ONLY, needs=("ack_code",)),
+        _spec("voice_alert", "staff", VOICE_ONLY),
+        _spec("voice_acknowledged", "staff", VOICE_ONLY, needs=("answer",)),
+        _spec("voice_key_not_understood", "staff", VOICE_ONLY),
+        _spec("rota_gap", "staff", BOTH, needs=("gap",)),
     )
 }
 
@@ -143,4 +150,13 @@ def sample_context(config: TrustConfig, *, worst_case: bool = True) -> dict[str,
         failed_messages=3,
         unreachable_reason="failed_messages",
         ack_code="K7QX" if long else "OKAY",
+        answer={"already_by": staff.name if long else None},
+        gap={
+            "role": "on-duty MSCC coordinator (nights and weekends)" if long else "on-call",
+            "starts": "20:00 on Sat 28 Mar",
+            "ends": "08:00 on Sun 29 Mar",
+            "open_now": not long,
+            "beyond": long,
+            "unreachable": [staff.name] if long else [],
+        },
     )

@@ -44,6 +44,11 @@ def _tel(number: str) -> str:
     return re.sub(r"[^\d+]", "", number)
 
 
+def _spell(code: str) -> str:
+    """An alert code as a voice reads it out, one character at a time: K7Q2 -> K, 7, Q, 2."""
+    return ", ".join(code)
+
+
 def _tidy(text: str) -> str:
     """No trailing spaces, no run of blank lines, nothing before or after (templates nest)."""
     lines = [line.rstrip() for line in text.strip().split("\n")]
@@ -106,6 +111,7 @@ class Renderer:
             auto_reload=False,
         )
         self.environment.filters["tel"] = _tel
+        self.environment.filters["spell"] = _spell
 
     def _template(self, key: str, name: str, language: str) -> jinja2.Template:
         names = [variant(name, language), name] if language != "en" else [name]
@@ -135,10 +141,13 @@ class Renderer:
         if not _KEY.match(template_key):
             raise TemplateNotFound(f"not a template key: {template_key!r}")
         if channel not in CHANNEL_FILES:
-            raise TemplateNotFound(f"unknown channel {channel!r}: expected sms or email")
+            raise TemplateNotFound(f"unknown channel {channel!r}: expected sms, email or voice")
         full = {**context, "language": language}
         if channel == "sms":
             return self._render_sms(template_key, full, language)
+        if channel == "voice":
+            spoken = self._render(self._template(template_key, "voice.txt.j2", language), full)
+            return RenderedMessage(None, " ".join(spoken.split()), None, None)
         subject = self._render(self._template(template_key, "email_subject.txt.j2", language), full)
         text = self._render(self._template(template_key, "email.txt.j2", language), full)
         html = self._render(self._template(template_key, "email.html.j2", language), full)

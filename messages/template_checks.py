@@ -21,6 +21,10 @@ from messages.rendering import Renderer, RenderError, renderer
 from messages.sms import non_gsm_characters
 from schema.trust_config import TrustConfig
 
+# Spoken at about 150 words a minute, 600 characters is most of a minute: said twice, longer
+# would keep someone on a call for an alert they could have taken by pressing 1.
+VOICE_MAX_CHARS = 600
+
 
 @dataclass(frozen=True)
 class TemplateCheck:
@@ -69,6 +73,9 @@ def _check(
     except RenderError as error:
         return TemplateCheck(*head, None, 0, None, budget, ok=False, problem=str(error))
     sms = rendered.sms
+    if channel == "voice" and len(rendered.text) > VOICE_MAX_CHARS:
+        spoken = f"{len(rendered.text)} characters spoken, at most {VOICE_MAX_CHARS}"
+        return TemplateCheck(*head, None, len(rendered.text), None, None, False, spoken)
     if sms is None:
         return TemplateCheck(*head, None, len(rendered.text), None, None, ok=True)
     problems = []

@@ -5,11 +5,16 @@ caller, after commit) sends the notifications. The chain in force when an alert 
 copied onto it, so a configuration change never alters an escalation already running.
 Escalation up the chain is `pathway.escalation`; acknowledging and resolving,
 `pathway.acknowledgement`.
+
+A step may name a role (`role:on_duty_coordinator`) as well as people: it is resolved to whoever
+is on that role when the step fires (pathway.on_duty), and the chain on the alert records whom
+each step reached (`chain["reached"]`). A step that reaches nobody moves on at once.
 """
 
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -19,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from messages.template_context import AlertFacts, build_context
 from pathway import audit
+from pathway.on_duty import on_duty_staff
 from pathway.outbound import create_message
 from schema.models import (
     Alert,
@@ -32,7 +38,7 @@ from schema.models import (
     StaffMember,
     Trust,
 )
-from schema.trust_config import TrustConfig
+from schema.trust_config import TrustConfig, role_of
 from schema.trusts import trust_config
 from schema.vocabulary import Label, MessageKind, NotificationKind
 
@@ -51,15 +57,20 @@ TEMPLATES: dict[NotificationKind, str] = {
     NotificationKind.CONFIRM: "ack_confirmation",
     NotificationKind.REMINDER: "unresolved_reminder",
 }
+VOICE_TEMPLATE = "voice_alert"
+STEP_KINDS = (NotificationKind.ALERT, NotificationKind.ESCALATION)  # a step firing
 
 
 def chain_snapshot(config: TrustConfig, level: Label) -> dict[str, Any]:
     chain = config.chain(level)
     return {
         "level": level.value,
-        "steps": [{"notify": list(s.notify), "minutes": s.minutes} for s in chain.steps],
+        "steps": [
+            {"notify": list(s.notify), "minutes": s.minutes, "call": s.call} for s in chain.steps
+        ],
         "repeat_every_minutes": chain.repeat_every_minutes,
         "remind_unresolved_after_hours": config.escalation.remind_unresolved_after_hours,
+        "reached": [],  # appended each time a step fires: whom it reached (see _record_reached)
     }
 
 
@@ -123,7 +134,7 @@ def raise_alert(
         symptoms=list(inbound.symptoms),
     )
     log.info("alert_raised", alert_id=alert.id, level=level.value, trust_id=alert.trust_id)
-    notify_step(session, alert, NotificationKind.ALERT, now=now)
+    fire_step(session, alert, NotificationKind.ALERT, now=now)
     return alert
 
 
@@ -150,7 +161,7 @@ def upgrade_to_red(
         inbound_message_id=inbound.id,
         level=Label.RED.value,
     )
-    notify_step(session, alert, NotificationKind.ALERT, now=now)
+    fire_step(session, alert, NotificationKind.ALERT, now=now)
 
 
 def renotify(session: Session, alert: Alert, inbound: InboundMessage, now: datetime) -> None:
@@ -174,14 +185,89 @@ def renotify(session: Session, alert: Alert, inbound: InboundMessage, now: datet
     notify_step(session, alert, NotificationKind.RENOTIFY, now=now, tag=f"i{inbound.id}")
 
 
-def _step_keys(alert: Alert) -> list[str]:
+def step_forward(session: Session, alert: Alert, now: datetime, *, why: str) -> None:
+    """Point the alert at its next step (or, past the last, the whole chain again), audited."""
     steps = alert.chain["steps"]
-    if alert.current_step < len(steps):
-        return list(steps[alert.current_step]["notify"])
-    seen: dict[str, None] = {}
-    for step in steps:
-        seen.update(dict.fromkeys(step["notify"]))
-    return list(seen)
+    if alert.current_step + 1 < len(steps):
+        alert.current_step += 1
+        wait = steps[alert.current_step]["minutes"]
+    else:
+        alert.current_step = len(steps)  # past the last step: the whole chain, repeatedly
+        alert.round += 1
+        wait = alert.chain["repeat_every_minutes"]
+    alert.next_escalation_at = now + timedelta(minutes=wait)
+    audit.record(
+        session,
+        "alert.escalated",
+        "alert",
+        alert.id,
+        actor=audit.SYSTEM,
+        trust_id=alert.trust_id,
+        step=alert.current_step,
+        round=alert.round,
+        why=why,
+    )
+
+
+def fire_step(session: Session, alert: Alert, kind: NotificationKind, *, now: datetime) -> None:
+    """Notify the alert's current step. A step that reaches nobody (nobody on shift, nobody with
+    a phone or an email) moves on at once; if the whole chain reaches nobody the alert is marked
+    so and tries again at the repeat interval."""
+    for _ in range(len(alert.chain["steps"]) + 1):
+        reached = notify_step(session, alert, kind, now=now)
+        if reached.created:
+            return
+        if alert.current_step >= len(alert.chain["steps"]):
+            nobody_reachable(session, alert, now, why=reached.why_nobody)
+            return
+        step_forward(session, alert, now, why="reached nobody")
+        kind = NotificationKind.ESCALATION
+
+
+@dataclass
+class Reached:
+    """Whom one firing of a step reached, and how many messages it made."""
+
+    members: list[StaffMember] = field(default_factory=list)
+    callees: list[StaffMember] = field(default_factory=list)  # phoned too (`call: true`)
+    roles: dict[str, list[str]] = field(default_factory=dict)  # role -> staff keys on it
+    created: int = 0
+
+    def add(self, found: list[StaffMember], *, call: bool) -> None:
+        for member in found:
+            if member not in self.members:
+                self.members.append(member)
+            if call and member not in self.callees and member.phone_e164:
+                self.callees.append(member)
+
+    @property
+    def why_nobody(self) -> str:
+        empty = [role for role, keys in self.roles.items() if not keys]
+        if not self.members and empty:
+            return "nobody on shift as " + ", ".join(empty)
+        if not self.members:
+            return "no active staff on the step"
+        return "no active staff with a phone or email"
+
+
+def _targets(session: Session, alert: Alert, now: datetime) -> Reached:
+    """The people the current step names, roles resolved to whoever is on them now."""
+    steps = alert.chain["steps"]
+    current = [steps[alert.current_step]] if alert.current_step < len(steps) else steps
+    trust = session.get(Trust, alert.trust_id)
+    assert trust is not None
+    config = trust_config(trust)  # the rota in force now, not when the alert was raised
+    reached = Reached()
+    for step in current:
+        for recipient in step["notify"]:
+            role = role_of(recipient)
+            if role is None:
+                found = _staff_by_keys(session, alert.trust_id, [recipient])
+            else:
+                found = on_duty_staff(session, alert.trust_id, config, role, now)
+                reached.roles[role] = [m.key for m in found]
+            reached.add(found, call=bool(step.get("call")))
+    return reached
 
 
 def _staff_by_keys(session: Session, trust_id: int, keys: list[str]) -> list[StaffMember]:
@@ -198,12 +284,48 @@ def _staff_by_keys(session: Session, trust_id: int, keys: list[str]) -> list[Sta
 
 def notify_step(
     session: Session, alert: Alert, kind: NotificationKind, *, now: datetime, tag: str = ""
-) -> int:
-    members = _staff_by_keys(session, alert.trust_id, _step_keys(alert))
-    created = notify(session, alert, members, kind, now=now, tag=tag)
-    if created == 0 and kind in (NotificationKind.ALERT, NotificationKind.ESCALATION):
-        nobody_reachable(session, alert, now, why="no active staff with a phone or email")
-    return created
+) -> Reached:
+    """Everyone the current step reaches now, by SMS and email (and a call on a call step)."""
+    reached = _targets(session, alert, now)
+    reached.created = notify(session, alert, reached.members, kind, now=now, tag=tag)
+    if kind in STEP_KINDS:
+        reached.created += notify(
+            session, alert, reached.callees, kind, now=now, tag=tag, channels=(Channel.VOICE,)
+        )
+        _record_reached(session, alert, reached, now)
+    return reached
+
+
+def _record_reached(session: Session, alert: Alert, reached: Reached, now: datetime) -> None:
+    """The chain on the alert keeps whom each firing reached; reaching nobody is audited."""
+    nobody = None if reached.created else reached.why_nobody
+    entry = {
+        "step": alert.current_step,
+        "round": alert.round,
+        "at": now.isoformat(),
+        "staff": [m.key for m in reached.members],
+        "roles": reached.roles,
+        "calls": [m.key for m in reached.callees],
+        "nobody": nobody,
+    }
+    # A new dict, so the JSON column sees the change.
+    alert.chain = {**alert.chain, "reached": [*alert.chain.get("reached", []), entry]}
+    if nobody is not None:
+        audit.record(
+            session,
+            "alert.step_reached_nobody",
+            "alert",
+            alert.id,
+            actor=audit.SYSTEM,
+            trust_id=alert.trust_id,
+            step=alert.current_step,
+            round=alert.round,
+            why=nobody,
+            roles=reached.roles,
+        )
+        log.warning(
+            "alert_step_reached_nobody", alert_id=alert.id, step=alert.current_step, why=nobody
+        )
 
 
 def notify(
@@ -221,7 +343,7 @@ def notify(
     created = 0
     for member in members:
         for channel in channels:
-            address = member.phone_e164 if channel == Channel.SMS else member.email
+            address = member.email if channel == Channel.EMAIL else member.phone_e164
             if address and _notification(
                 session, alert, member, kind, channel, address, context, now=now, tag=tag
             ):
@@ -238,6 +360,7 @@ def notify(
             step=alert.current_step,
             round=alert.round,
             staff=[m.id for m in members],
+            channels=[c.value for c in channels],
         )
     return created
 
@@ -265,7 +388,7 @@ def _notification(
         kind=MessageKind.ALERT,
         trust_id=alert.trust_id,
         channel=channel,
-        template_key=TEMPLATES[kind],
+        template_key=VOICE_TEMPLATE if channel == Channel.VOICE else TEMPLATES[kind],
         to_address=address,
         due_at=now,
         queue=Queue.ALERTS,

@@ -1,5 +1,6 @@
 """Escalation: an alert nobody has acknowledged moves up its chain; one acknowledged but not
-resolved reminds whoever took it; a notification that failed moves the alert on at once."""
+resolved reminds whoever took it; a notification that failed, or a call not answered with 1,
+moves the alert on at once."""
 
 from __future__ import annotations
 
@@ -10,35 +11,17 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pathway import audit
-from pathway.alerts import FAILED, nobody_reachable, notify, notify_step
+from pathway.alerts import FAILED, fire_step, nobody_reachable, notify, step_forward
 from schema.models import Alert, AlertNotification, AlertState, OutboundMessage, StaffMember
 from schema.vocabulary import NotificationKind
 
 log = structlog.get_logger(__name__)
 
 
-def escalate(session: Session, alert: Alert, now: datetime) -> None:
+def escalate(session: Session, alert: Alert, now: datetime, *, why: str = "timeout") -> None:
     """Move an unacknowledged alert on: the next step, or everyone on the chain again."""
-    steps = alert.chain["steps"]
-    if alert.current_step + 1 < len(steps):
-        alert.current_step += 1
-        wait = steps[alert.current_step]["minutes"]
-    else:
-        alert.current_step = len(steps)  # past the last step: the whole chain, repeatedly
-        alert.round += 1
-        wait = alert.chain["repeat_every_minutes"]
-    alert.next_escalation_at = now + timedelta(minutes=wait)
-    audit.record(
-        session,
-        "alert.escalated",
-        "alert",
-        alert.id,
-        actor=audit.SYSTEM,
-        trust_id=alert.trust_id,
-        step=alert.current_step,
-        round=alert.round,
-    )
-    notify_step(session, alert, NotificationKind.ESCALATION, now=now)
+    step_forward(session, alert, now, why=why)
+    fire_step(session, alert, NotificationKind.ESCALATION, now=now)
 
 
 def escalate_due(session: Session, now: datetime, limit: int = 100) -> int:
@@ -100,4 +83,35 @@ def notification_failed(session: Session, message: OutboundMessage, *, now: date
         # Once past the last step everyone is re-sent at the repeat interval, never faster:
         # failures there must not turn into a tight loop of messages.
         log.warning("alert_notification_failed", alert_id=alert.id, step=alert.current_step)
-        escalate(session, alert, now)
+        escalate(session, alert, now, why="notification failed")
+
+
+def call_not_acknowledged(
+    session: Session, message: OutboundMessage, *, now: datetime, status: str
+) -> bool:
+    """A call on a call step ended without 1 being pressed (not answered, busy, failed, or
+    answered without the key: a voicemail, a pocket): the next step hears at once, as when a
+    notification fails. True if the alert moved on."""
+    notification = session.scalars(
+        select(AlertNotification).where(AlertNotification.outbound_message_id == message.id)
+    ).first()
+    alert = session.get(Alert, message.alert_id, with_for_update=True) if message.alert_id else None
+    if notification is None or alert is None or alert.state != AlertState.OPEN:
+        return False
+    audit.record(
+        session,
+        "alert.call_not_acknowledged",
+        "alert",
+        alert.id,
+        actor=audit.SYSTEM,
+        trust_id=alert.trust_id,
+        staff_member_id=message.staff_member_id,
+        status=status,
+        step=notification.step,
+        round=notification.round,
+    )
+    in_chain = alert.current_step < len(alert.chain["steps"])
+    if not in_chain or (notification.step, notification.round) != (alert.current_step, alert.round):
+        return False  # the alert has already moved on, or repeats at its own pace
+    escalate(session, alert, now, why=f"call {status}")
+    return True

@@ -75,6 +75,7 @@ SIGN_IN_ROLES = frozenset({StaffRole.COORDINATOR.value, StaffRole.ADMIN.value})
 class Channel(StrEnum):
     SMS = "sms"
     EMAIL = "email"
+    VOICE = "voice"  # a phone call to staff on an escalation step that says `call: true`
 
 
 class MessageState(StrEnum):
@@ -398,6 +399,52 @@ class Heartbeat(Base):
 
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class RotaOverride(Base):
+    """One-off cover on a role made on the admin page (the YAML's own are in the configuration).
+
+    Without `instead_of_id` it is an override: `staff_member` alone is on the role for the period.
+    With it, a swap: `staff_member` takes only that person's shifts. Never deleted: cancelling
+    one stamps it, and both are audited.
+    """
+
+    __tablename__ = "rota_overrides"
+    __table_args__ = (Index("ix_rota_overrides_trust_role", "trust_id", "role", "ends_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    trust_id: Mapped[int] = mapped_column(ForeignKey("trusts.id"))
+    role: Mapped[str] = mapped_column(String(64))
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime]
+    staff_member_id: Mapped[int] = mapped_column(ForeignKey("staff_members.id"))
+    instead_of_id: Mapped[int | None] = mapped_column(ForeignKey("staff_members.id"))
+    reason: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(100))
+    cancelled_at: Mapped[datetime | None]
+    cancelled_by: Mapped[str | None] = mapped_column(String(100))
+
+
+class RotaGap(Base):
+    """A period with nobody on a role an escalation chain uses, as beat last saw it.
+
+    Admins are warned once when it is first seen (`warned_at`) and once more when it opens
+    (`open_warned_at`); it is closed when cover is found or the period is over.
+    """
+
+    __tablename__ = "rota_gaps"
+    __table_args__ = (Index("ix_rota_gaps_trust_open", "trust_id", "closed_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    trust_id: Mapped[int] = mapped_column(ForeignKey("trusts.id"))
+    role: Mapped[str] = mapped_column(String(64))
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime]
+    found_at: Mapped[datetime] = mapped_column(default=utcnow)
+    warned_at: Mapped[datetime | None]
+    open_warned_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
 
 
 class AppendOnlyError(RuntimeError):

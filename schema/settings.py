@@ -37,6 +37,8 @@ class Settings(BaseSettings):
     dispatch_max_in_flight: int = Field(default=2000, gt=0)
     stuck_after_seconds: int = Field(default=120, gt=0)
 
+    rota_warn_days: int = Field(default=14, gt=0, le=90)  # how far ahead admins hear of gaps
+
     log_level: str = "INFO"
     log_json: bool = False
 

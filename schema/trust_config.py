@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import time, timedelta
+from datetime import datetime, time, timedelta
 from typing import Annotated, Any, Literal, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -189,9 +189,24 @@ class Staff(Strict):
         return self
 
 
+ROLE_PREFIX = "role:"
+# A staff member's key, or `role:<rota>`: whoever the trust's rota has on that role when the
+# step fires.
+Recipient = Annotated[str, Field(pattern=r"^(role:)?[a-z][a-z0-9_]{0,63}$")]
+
+
+def role_of(recipient: str) -> str | None:
+    """The rota a step's recipient names (`role:on_duty_coordinator`), or None for a person."""
+    return recipient.removeprefix(ROLE_PREFIX) if recipient.startswith(ROLE_PREFIX) else None
+
+
 class EscalationStep(Strict):
-    notify: list[Key] = Field(min_length=1)
+    notify: list[Recipient] = Field(min_length=1)
     minutes: int = Field(gt=0, le=24 * 60, description="minutes before the next step")
+    call: bool = Field(
+        default=False,
+        description="also phone each person reached; a call not answered with 1 moves on at once",
+    )
 
 
 class EscalationChain(Strict):
@@ -238,6 +253,130 @@ class Replies(Strict):
     thank_you_for_none: bool = False
 
 
+# -- Rotas: who is on each role, in the trust's local time ------------------------------------
+
+_SHIFT = re.compile(
+    r"^\s*(?P<days>[a-z][a-z ,-]*?)\s+(?P<start>\d{1,2}:\d{2})\s*-\s*(?P<end>\d{1,2}:\d{2})"
+    r"\s*:\s*(?P<staff>\S+)\s*$"
+)
+SHIFT_EXAMPLE = "a shift such as 'mon-fri 08:00-18:00: asha'"
+
+
+def _parse_days(value: Any) -> Any:
+    """`mon-fri`, `sat,sun`, `fri-mon` (a range may wrap), `daily`, or a list of days."""
+    if not isinstance(value, str):
+        return value
+    days: list[Day] = []
+    for part in (p.strip() for p in value.lower().split(",")):
+        if part in ("daily", "every day"):
+            days.extend(_DAYS)
+            continue
+        first, _, last = part.partition("-")
+        index = {day: i for i, day in enumerate(_DAYS)}
+        if first not in index or (last and last not in index):
+            raise ValueError(f"days such as mon-fri, sat,sun or daily, not {part!r}")
+        i, j = index[first], index[last or first]
+        days.extend(_DAYS[(i + k) % 7] for k in range((j - i) % 7 + 1))
+    return list(dict.fromkeys(days))
+
+
+def _parse_local_datetime(value: Any) -> datetime:
+    """A local wall-clock time with no zone (the trust's zone applies): 2026-12-24 18:00."""
+    if isinstance(value, datetime):
+        if value.tzinfo is not None:
+            raise ValueError("a local time without a zone, such as 2026-12-24 18:00")
+        return value
+    try:
+        parsed = datetime.strptime(str(value).strip().replace("T", " "), "%Y-%m-%d %H:%M")
+    except ValueError:
+        raise ValueError("a local date and time such as 2026-12-24 18:00") from None
+    return parsed
+
+
+LocalDateTime = Annotated[
+    datetime,
+    BeforeValidator(_parse_local_datetime),
+    PlainSerializer(lambda value: value.strftime("%Y-%m-%d %H:%M"), return_type=str),
+]
+
+
+def minutes_of(clock: time) -> int:
+    """Minutes since midnight; 24:00 (the end of the day) is 1440."""
+    return 24 * 60 if clock == time.max else clock.hour * 60 + clock.minute
+
+
+class Shift(Strict):
+    """A weekly shift on a role. It belongs to the day it starts on; an end at or before its
+    start is the next day (a night: `mon-fri 18:00-08:00`), and an end equal to its start is a
+    24-hour shift (`daily 09:00-09:00`)."""
+
+    days: Annotated[list[Day], BeforeValidator(_parse_days)] = Field(min_length=1)
+    start: Clock
+    end: Clock
+    staff: Key
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_one_line(cls, value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        match = _SHIFT.match(value)
+        if match is None:
+            raise ValueError(SHIFT_EXAMPLE)
+        return match.groupdict()
+
+    @model_validator(mode="after")
+    def _starts_within_the_day(self) -> Self:
+        if self.start == time.max:
+            raise ValueError("a shift starts by 23:59; 24:00 can only end one")
+        return self
+
+    @property
+    def start_minutes(self) -> int:
+        return minutes_of(self.start)
+
+    @property
+    def length_minutes(self) -> int:
+        """In wall-clock minutes: the hours a clock change adds or takes are real time's."""
+        length = minutes_of(self.end) - self.start_minutes
+        return length if length > 0 else length + 24 * 60
+
+    @property
+    def weekdays(self) -> frozenset[int]:
+        return frozenset(_DAYS.index(day) for day in self.days)
+
+
+class RotaOverride(Strict):
+    """One-off cover, in local time: `staff` alone is on the role from `start` to `end`, or, with
+    `instead_of`, a swap: `staff` takes only that person's shifts in the period."""
+
+    start: LocalDateTime
+    end: LocalDateTime
+    staff: Key
+    instead_of: Key | None = None
+    reason: str | None = Field(default=None, max_length=200)
+
+    @model_validator(mode="after")
+    def _makes_sense(self) -> Self:
+        if self.end <= self.start:
+            raise ValueError("end must be after start")
+        if self.instead_of == self.staff:
+            raise ValueError("instead_of must be someone else")
+        return self
+
+
+class Rota(Strict):
+    name: str | None = Field(default=None, min_length=1, max_length=100)
+    shifts: list[Shift] = Field(default_factory=list)
+    overrides: list[RotaOverride] = Field(default_factory=list)
+
+
+class VoiceSender(Strict):
+    """The number escalation calls come from (a Twilio number that can make voice calls)."""
+
+    from_number: Phone
+
+
 class TrustConfig(Strict):
     code: str = Field(pattern=r"^[A-Z0-9]{2,16}$")
     name: str = Field(min_length=1, max_length=200)
@@ -250,6 +389,8 @@ class TrustConfig(Strict):
     escalation: Escalation
     cohorts: list[Cohort] = Field(min_length=1)
     replies: Replies = Field(default_factory=Replies)
+    rotas: dict[Key, Rota] = Field(default_factory=dict)
+    voice: VoiceSender | None = None
 
     @field_validator("timezone")
     @classmethod
@@ -277,6 +418,18 @@ class TrustConfig(Strict):
     def template_keys(self) -> set[str]:
         return {step.template for cohort in self.cohorts for step in cohort.schedule}
 
+    def role_name(self, role: str) -> str:
+        rota = self.rotas.get(role)
+        return rota.name if rota is not None and rota.name else role.replace("_", " ")
+
+    def roles_in_chains(self) -> list[str]:
+        """Every rota an escalation step names, in the order the chains first name them."""
+        roles: dict[str, None] = {}
+        for level in ALERT_LEVELS:
+            for step in self.chain(level).steps:
+                roles.update(dict.fromkeys(r for r in map(role_of, step.notify) if r))
+        return list(roles)
+
 
 Location = tuple[int | str, ...]
 
@@ -293,12 +446,41 @@ def reference_problems(config: TrustConfig) -> list[tuple[Location, str]]:
             if key in seen:
                 problems.append(((field, i, "key"), f"key {key!r} is used twice"))
             seen.add(key)
-    staff = {s.key: s for s in config.staff}
+    staff = {s.key for s in config.staff}
     for level in ALERT_LEVELS:
         for i, step in enumerate(config.chain(level).steps):
+            where: Location = ("escalation", level, "steps", i)
             for j, key in enumerate(step.notify):
-                if key not in staff:
-                    problems.append(
-                        (("escalation", level, "steps", i, "notify", j), f"no staff member {key!r}")
-                    )
+                problem = _recipient_problem(config, staff, key)
+                if problem:
+                    problems.append(((*where, "notify", j), problem))
+            if step.call and config.voice is None:
+                problem = "a call step needs voice.from_number, the number to call from"
+                problems.append(((*where, "call"), problem))
+    return problems + _rota_problems(config, staff)
+
+
+def _recipient_problem(config: TrustConfig, staff: set[str], recipient: str) -> str | None:
+    role = role_of(recipient)
+    if role is None:
+        return None if recipient in staff else f"no staff member {recipient!r}"
+    return None if role in config.rotas else f"no rota {role!r} (add it under rotas)"
+
+
+def _rota_problems(config: TrustConfig, staff: set[str]) -> list[tuple[Location, str]]:
+    """Every person a rota puts on shift or in cover must be one of the trust's staff."""
+    problems: list[tuple[Location, str]] = []
+    for role, rota in config.rotas.items():
+        named: list[tuple[Location, str | None]] = [
+            (("rotas", role, "shifts", i, "staff"), shift.staff)
+            for i, shift in enumerate(rota.shifts)
+        ]
+        for i, cover in enumerate(rota.overrides):
+            named.append((("rotas", role, "overrides", i, "staff"), cover.staff))
+            named.append((("rotas", role, "overrides", i, "instead_of"), cover.instead_of))
+        problems.extend(
+            (where, f"no staff member {key!r}")
+            for where, key in named
+            if key is not None and key not in staff
+        )
     return problems

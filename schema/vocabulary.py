@@ -77,3 +77,4 @@ class MessageKind(StrEnum):
     UNKNOWN_SENDER = "unknown_sender"  # the daily note to a number we do not know
     FALLBACK = "fallback"  # an SMS that failed, sent again by email
     UNREACHABLE = "unreachable"  # coordinators told a patient cannot be reached
+    ROTA_GAP = "rota_gap"  # admins told nobody is on a role an escalation chain uses

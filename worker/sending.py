@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import structlog
 from sqlalchemy import Integer, bindparam, case, func, select, update
@@ -44,7 +44,7 @@ from schema.trusts import trust_config
 from schema.types import utcnow
 from schema.vocabulary import MessageKind
 from worker.providers.base import Outgoing, PermanentError, SendResult, TransientError
-from worker.providers.registry import email_provider, sms_provider
+from worker.providers.registry import channel_provider
 
 log = structlog.get_logger(__name__)
 
@@ -93,9 +93,7 @@ def send_messages(message_ids: Sequence[int]) -> list[Outcome]:
 
 def _deliver(prepared: Outgoing) -> Outcome:
     message_id = prepared.message_id
-    settings = get_settings()
-    sms = prepared.channel == Channel.SMS
-    provider = sms_provider(settings) if sms else email_provider(settings)
+    provider = channel_provider(prepared.channel, get_settings())
     try:
         result = provider.send(prepared)
     except TransientError as error:
@@ -233,8 +231,19 @@ def _prepare(
         html=rendered.html,
         sms_from=config.sms.from_number,
         messaging_service_sid=config.sms.messaging_service_sid,
-        status_callback=f"{settings.public_base_url}/twilio/status?m={message.id}",
+        **_callbacks(message, config, settings.public_base_url),
     )
+
+
+def _callbacks(message: OutboundMessage, config: TrustConfig, base_url: str) -> dict[str, Any]:
+    """Where the provider reports on the message; a call also posts the key pressed."""
+    if message.channel != Channel.VOICE:
+        return {"status_callback": f"{base_url}/twilio/status?m={message.id}"}
+    return {
+        "status_callback": f"{base_url}/twilio/voice/status?m={message.id}",
+        "gather_url": f"{base_url}/twilio/voice/gather?m={message.id}",
+        "call_from": config.voice.from_number if config.voice else None,
+    }
 
 
 def _suppressed(

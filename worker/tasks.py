@@ -15,7 +15,7 @@ from typing import Any
 import structlog
 from celery import Celery, Task, shared_task
 
-from pathway import escalation, intake, replies, review
+from pathway import escalation, intake, replies, review, rota_gaps
 from pathway.outbound import Claimed
 from schema.db import session_scope
 from schema.models import Heartbeat, Queue
@@ -35,11 +35,13 @@ REDISPATCH_STUCK = "worker.tasks.redispatch_stuck"
 HANDLE_INBOUND = "worker.tasks.handle_inbound"
 ESCALATE_ALERTS = "worker.tasks.escalate_alerts"
 SWEEP_INBOUND = "worker.tasks.sweep_inbound"
+CHECK_ROTA_GAPS = "worker.tasks.check_rota_gaps"
 
 DISPATCH_EVERY_SECONDS = 1.0
 REDISPATCH_EVERY_SECONDS = 15.0
 ESCALATE_EVERY_SECONDS = 5.0
 SWEEP_INBOUND_EVERY_SECONDS = 5.0
+CHECK_ROTA_GAPS_EVERY_SECONDS = 60.0
 
 BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     "dispatch-due-messages": {
@@ -61,6 +63,11 @@ BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
         "task": REDISPATCH_STUCK,
         "schedule": REDISPATCH_EVERY_SECONDS,
         "options": {"expires": 30},
+    },
+    "check-rota-gaps": {
+        "task": CHECK_ROTA_GAPS,
+        "schedule": CHECK_ROTA_GAPS_EVERY_SECONDS,
+        "options": {"expires": 120},
     },
 }
 
@@ -142,6 +149,16 @@ def sweep_inbound(self: Task) -> int:
     for inbound_id in lost:
         enqueue_handling(self.app, inbound_id)
     return len(lost)
+
+
+@shared_task(name=CHECK_ROTA_GAPS, queue=Queue.ALERTS.value, ignore_result=True, bind=True)
+def check_rota_gaps(self: Task) -> int:
+    """Beat, every minute: warn admins of rota gaps ahead (once each) and at once of one open
+    now. The gaps warned about are rows in the database, so a restart warns nobody twice."""
+    days = get_settings().rota_warn_days
+    with session_scope() as session:
+        urgent = rota_gaps.warn_about_gaps(session, now=utcnow(), days=days)
+    return publish(self.app, urgent)
 
 
 def publish(app: Celery, claimed: Iterable[Claimed]) -> int:

@@ -37,6 +37,10 @@ EXPECTED_KEYS = {
     "unresolved_reminder",
     "unreachable_patient",
     "ack_not_understood",
+    "voice_alert",
+    "voice_acknowledged",
+    "voice_key_not_understood",
+    "rota_gap",
 }
 
 

@@ -37,6 +37,9 @@ def test_every_template_renders_for_the_example_trust(
     assert rendered.text.strip()
     if channel == "sms":
         assert rendered.sms is not None and rendered.subject is None and rendered.html is None
+    elif channel == "voice":  # words to speak, on one line
+        assert rendered.subject is None and rendered.html is None and rendered.sms is None
+        assert "\n" not in rendered.text and "{" not in rendered.text
     else:
         assert rendered.subject and rendered.html and rendered.sms is None
         assert "\n" not in rendered.subject

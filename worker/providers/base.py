@@ -22,14 +22,16 @@ class Outgoing:
     """One message ready to go. `message_id` is ours; providers may use it for tracing only."""
 
     message_id: int
-    channel: str  # "sms" or "email"
-    to: str  # E.164 for SMS, an address for email
-    body: str  # SMS text, or the plain-text part of an email
+    channel: str  # "sms", "email" or "voice"
+    to: str  # E.164 for SMS and calls, an address for email
+    body: str  # SMS text, the plain-text part of an email, or the words a call speaks
     subject: str | None = None
     html: str | None = None
     sms_from: str | None = None  # E.164 sender number, or
     messaging_service_sid: str | None = None
     status_callback: str | None = None  # where the provider reports delivery
+    call_from: str | None = None  # E.164 number a call comes from
+    gather_url: str | None = None  # where a call posts the key pressed
 
 
 @dataclass(frozen=True)

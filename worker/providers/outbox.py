@@ -20,7 +20,7 @@ from worker.providers.base import Outgoing, SendResult
 
 log = structlog.get_logger(__name__)
 
-CHANNELS = ("sms", "email")
+CHANNELS = ("sms", "email", "voice")
 
 
 def outbox_directory(data_dir: Path) -> Path:

@@ -10,6 +10,7 @@ from worker.providers.base import Provider
 from worker.providers.outbox import OutboxProvider, outbox_directory
 from worker.providers.smtp_email import SmtpEmailProvider
 from worker.providers.twilio.client import TwilioSmsProvider
+from worker.providers.twilio.voice import TwilioVoiceProvider
 
 
 def sms_provider(settings: Settings) -> Provider:
@@ -36,11 +37,36 @@ def email_provider(settings: Settings) -> Provider:
     return _outbox(outbox_directory(settings.data_dir.resolve()), "email")
 
 
+def voice_provider(settings: Settings) -> Provider:
+    """Calls go through Twilio when it is configured (as SMS do), else to the outbox."""
+    if settings.sms_provider == "twilio":
+        return _twilio_voice(
+            settings.twilio_account_sid,
+            settings.twilio_auth_token,
+            settings.twilio_api_base_url or None,
+        )
+    return _outbox(outbox_directory(settings.data_dir.resolve()), "voice")
+
+
+def channel_provider(channel: str, settings: Settings) -> Provider:
+    """The provider for a message's channel."""
+    if channel == "voice":
+        return voice_provider(settings)
+    return email_provider(settings) if channel == "email" else sms_provider(settings)
+
+
 # Keyed on the values, not the Settings object, so equal settings share one provider (and one
 # pooled Twilio connection) and changed settings get a new one.
 @lru_cache(maxsize=8)
 def _twilio(account_sid: str, auth_token: str, api_base_url: str | None) -> TwilioSmsProvider:
     return TwilioSmsProvider(account_sid, auth_token, api_base_url)
+
+
+@lru_cache(maxsize=8)
+def _twilio_voice(
+    account_sid: str, auth_token: str, api_base_url: str | None
+) -> TwilioVoiceProvider:
+    return TwilioVoiceProvider(account_sid, auth_token, api_base_url)
 
 
 @lru_cache(maxsize=8)
@@ -64,5 +90,6 @@ def _outbox(directory: Path, channel: str) -> OutboxProvider:
 def reset_providers() -> None:
     """Forget every provider made so far (tests change the settings)."""
     _twilio.cache_clear()
+    _twilio_voice.cache_clear()
     _smtp.cache_clear()
     _outbox.cache_clear()
