@@ -1,5 +1,6 @@
 """A trust whose escalation chains name roles: the example trust (its window open all day, its
-welcome-only cohort) with rotas, a number to call from, and a red chain whose second step phones.
+welcome-only cohort) with rotas, a number to call from, a red chain whose second step phones,
+and an admin with a phone (for the warning that a rota gap has opened).
 
     on_duty_coordinator: Asha 08:00-20:00, Ben 20:00-08:00, every day (a handover at each end)
     on_call_consultant:  the duty consultant, 24 hours from 09:00 every day
@@ -54,11 +55,14 @@ ESCALATION = """escalation:
 """
 
 VOICE_NUMBER = "+447700900009"
+ADMIN_PHONE = "+447700900104"
 
 
 def rota_trust_yaml(rotas: str = ROTAS, escalation: str = ESCALATION) -> str:
     """The always-open example trust with `escalation` for its chains and `rotas` added."""
-    text = always_open_trust_yaml()
+    text = always_open_trust_yaml().replace(
+        "    role: admin\n", '    role: admin\n    phone: "07700 900104"\n'
+    )
     text = re.sub(r"(?ms)^voice:.*?(?=^\w)", "", text)
     text = re.sub(r"(?ms)^rotas:.*?(?=^\w)", "", text)
     text = re.sub(r"(?ms)^escalation:.*?(?=^cohorts:)", escalation + VOICE + rotas, text)
