@@ -7,6 +7,7 @@ import typer
 from cli import db as db_commands
 from cli import messages as message_commands
 from cli import patients as patient_commands
+from cli import rota as rota_commands
 from cli import staff as staff_commands
 from cli import tokens as token_commands
 from cli import trust as trust_commands
@@ -26,6 +27,7 @@ app.add_typer(trust_commands.app, name="trust")
 app.add_typer(patient_commands.app, name="patients")
 app.add_typer(message_commands.app, name="messages")
 app.add_typer(staff_commands.app, name="staff")
+app.add_typer(rota_commands.app, name="rota")
 app.add_typer(token_commands.app, name="tokens")
 app.command("status")(status_command)
 app.command("serve")(serve_command)

@@ -356,7 +356,9 @@ def test_the_trust_page_shows_the_yaml_its_history_the_schedules_with_segments_a
     assert "1 (in force)" in html
     assert re.search(r"<code>checkin</code>.*?every 1 week until 52 weeks.*?en: \d", html, re.S)
     assert "Asha Okafor; next step after 5 minutes" in html
-    assert "Duty clinical oncologist; next step after 10 minutes" in html
+    assert (
+        "whoever is on On-call clinical oncologist (phoned too); next step after 10 minutes" in html
+    )
     assert "every 10 minutes until someone acknowledges" in html
     assert re.search(r"<code>urgent_advice</code></td><td>patient</td><td>en</td>", html)
 

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from messages.template_checks import TemplateCheck, check_templates
 from schema.db import session_scope
 from schema.models import SIGN_IN_ROLES, StaffMember, Trust, TrustConfigVersion
-from schema.trust_config import TrustConfig
+from schema.trust_config import ROLE_PREFIX, TrustConfig
 from schema.trusts import trust_config
 from schema.vocabulary import ALERT_LEVELS
 from web.auth.identity import Viewer, admin_only
@@ -89,6 +89,9 @@ def trust_page(request: Request, viewer: Viewer = Depends(admin_only)) -> HTMLRe
         source = current.source_text if current is not None else ""
         version = trust.config_version
     names = {s.key: s.name for s in config.staff}
+    names.update(
+        {f"{ROLE_PREFIX}{role}": f"whoever is on {config.role_name(role)}" for role in config.rotas}
+    )
     checks = sms_checks(config)
     return render(
         request,
