@@ -1,8 +1,12 @@
 """A fake Twilio REST API on 127.0.0.1, for the real `twilio` SDK to talk to.
 
-It answers `POST /2010-04-01/Accounts/{sid}/Messages.json` as Twilio does (basic auth, form fields,
-201 with a Message resource, errors shaped like Twilio's) and records every accepted message.
-Tests script failures: `fail_next`, `delay_next`, `fail_for`, `fail_when`.
+It answers `POST /2010-04-01/Accounts/{sid}/Messages.json` and `.../Calls.json` as Twilio does
+(basic auth, form fields, 201 with a Message or Call resource, errors shaped like Twilio's) and
+records every accepted message and call. Tests script failures: `fail_next`, `delay_next`,
+`fail_for`, `fail_when` (for messages and calls alike). For a call it also makes the requests
+Twilio would make during and after it: the key pressed, posted to the `<Gather>` action of the
+call's TwiML (`gather_params`, `press`), and the final status (`call_status_params`, `end_call`),
+each signed with the account's token.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
+import xml.etree.ElementTree as ElementTree
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -30,6 +35,7 @@ from testing.twilio_signing import signed_headers
 
 API_VERSION = "2010-04-01"
 _MESSAGES_PATH = re.compile(rf"^/{API_VERSION}/Accounts/(?P<sid>AC\w+)/Messages\.json$")
+_CALLS_PATH = re.compile(rf"^/{API_VERSION}/Accounts/(?P<sid>AC\w+)/Calls\.json$")
 
 _MESSAGES = {
     20003: "Authenticate",
@@ -42,6 +48,9 @@ _MESSAGES = {
     21604: "A 'To' phone number is required.",
     21610: "Attempt to send to unsubscribed recipient",
     21614: "'To' number {to} is not a valid mobile number",
+    21201: "No 'To' number is specified",
+    21205: "Url parameter is required.",
+    21213: "No 'From' number is specified",
 }
 
 # GSM 03.38: the basic set costs one septet, the extension set two.
@@ -77,6 +86,35 @@ class FakeMessage:
 
 
 @dataclass(frozen=True)
+class FakeCall:
+    sid: str
+    account_sid: str
+    to: str
+    from_: str
+    twiml: str | None
+    url: str | None
+    status_callback: str | None
+    timeout: int | None
+    received_monotonic: float
+    received_at: datetime
+    params: dict[str, str] = field(repr=False)
+
+    @property
+    def gather(self) -> ElementTree.Element:
+        """The `<Gather>` of the call's TwiML (an AssertionError if it has none)."""
+        assert self.twiml is not None, "the call was made with a URL, not inline TwiML"
+        found = ElementTree.fromstring(self.twiml).find("Gather")
+        assert found is not None, f"no <Gather> in {self.twiml}"
+        return found
+
+    @property
+    def spoken(self) -> str:
+        """Every word the call's TwiML says, in order."""
+        assert self.twiml is not None
+        return " ".join(say.text or "" for say in ElementTree.fromstring(self.twiml).iter("Say"))
+
+
+@dataclass(frozen=True)
 class Fault:
     status: int
     code: int | None = None
@@ -91,6 +129,7 @@ class FakeTwilio:
         self._lock = threading.Lock()
         self._arrived = threading.Condition(self._lock)
         self._messages: list[FakeMessage] = []
+        self._calls: list[FakeCall] = []
         self._request_count = 0
         self._fail_next: deque[Fault] = deque()
         self._delay_next: deque[float] = deque()
@@ -157,6 +196,19 @@ class FakeTwilio:
         """Every accepted message, in the order they were accepted."""
         with self._lock:
             return list(self._messages)
+
+    @property
+    def calls(self) -> list[FakeCall]:
+        """Every accepted call, in the order they were placed."""
+        with self._lock:
+            return list(self._calls)
+
+    def wait_for_calls(self, count: int, timeout: float = 10.0) -> list[FakeCall]:
+        """Block until at least `count` calls were placed; raise TimeoutError if not."""
+        with self._arrived:
+            if not self._arrived.wait_for(lambda: len(self._calls) >= count, timeout):
+                raise TimeoutError(f"{len(self._calls)} of {count} calls were placed")
+            return list(self._calls)
 
     @property
     def request_count(self) -> int:
@@ -239,6 +291,70 @@ class FakeTwilio:
             self._arrived.notify_all()
         return message
 
+    def _accept_call(self, account_sid: str, params: dict[str, str]) -> FakeCall:
+        call = FakeCall(
+            sid=f"CA{uuid.uuid4().hex}",
+            account_sid=account_sid,
+            to=params["To"],
+            from_=params["From"],
+            twiml=params.get("Twiml"),
+            url=params.get("Url"),
+            status_callback=params.get("StatusCallback"),
+            timeout=int(params["Timeout"]) if params.get("Timeout", "").isdigit() else None,
+            received_monotonic=time.monotonic(),
+            received_at=datetime.now(UTC),
+            params=params,
+        )
+        with self._arrived:
+            self._calls.append(call)
+            self._arrived.notify_all()
+        return call
+
+    # -- what Twilio posts about a call ----------------------------------------------------
+
+    def _call_params(self, call: FakeCall, status: str) -> dict[str, str]:
+        return {
+            "AccountSid": self.account_sid,
+            "ApiVersion": API_VERSION,
+            "CallSid": call.sid,
+            "CallStatus": status,
+            "Called": call.to,
+            "Caller": call.from_,
+            "Direction": "outbound-api",
+            "From": call.from_,
+            "To": call.to,
+        }
+
+    def gather_params(self, call: FakeCall, digits: str) -> dict[str, str]:
+        """The form Twilio posts to the Gather action when the person presses `digits`."""
+        return {**self._call_params(call, "in-progress"), "Digits": digits, "FinishedOnKey": ""}
+
+    def call_status_params(
+        self, call: FakeCall, status: str, duration: int | None = None
+    ) -> dict[str, str]:
+        """The form Twilio posts to the call's StatusCallback when it ends with `status`
+        (completed, busy, no-answer, failed or canceled)."""
+        params = self._call_params(call, status)
+        params["CallDuration"] = str(duration if duration is not None else 0)
+        params["Duration"] = str(-(-(duration or 0) // 60))
+        return params
+
+    def press(self, call: FakeCall, digits: str, post_to: str | None = None) -> tuple[int, str]:
+        """Press `digits` on the call: post them, signed, to its Gather action. Returns the
+        HTTP status and the TwiML answered. `post_to` sends it elsewhere, signed over the action."""
+        action = call.gather.get("action")
+        assert action, "the <Gather> has no action"
+        return post_signed(action, self.gather_params(call, digits), self.auth_token, post_to)
+
+    def end_call(
+        self, call: FakeCall, status: str, duration: int | None = None, post_to: str | None = None
+    ) -> int:
+        """Report the call's final `status` to its StatusCallback, signed."""
+        if not call.status_callback:
+            raise ValueError("the call was placed without a StatusCallback")
+        params = self.call_status_params(call, status, duration)
+        return post_signed(call.status_callback, params, self.auth_token, post_to)[0]
+
     # -- status callbacks ------------------------------------------------------------------
 
     def status_callback_params(
@@ -284,6 +400,17 @@ def send_status_callback(
     timeout: float = 10.0,
 ) -> int:
     """POST `params` as Twilio does, signed over `url`; the HTTP status of the answer."""
+    return post_signed(url, params, auth_token, post_to, timeout)[0]
+
+
+def post_signed(
+    url: str,
+    params: Mapping[str, str],
+    auth_token: str,
+    post_to: str | None = None,
+    timeout: float = 10.0,
+) -> tuple[int, str]:
+    """POST `params` as Twilio does, signed over `url`: the HTTP status and body answered."""
     request = urllib.request.Request(
         post_to or url,
         data=urllib.parse.urlencode(params).encode(),
@@ -292,9 +419,9 @@ def send_status_callback(
     )
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
-            return int(response.status)
+            return int(response.status), response.read().decode()
     except urllib.error.HTTPError as error:
-        return int(error.code)
+        return int(error.code), error.read().decode()
 
 
 def error_body(status: int, code: int | None, to: str = "") -> dict[str, Any]:
@@ -334,7 +461,9 @@ class _Handler(BaseHTTPRequestHandler):
         if delay:
             time.sleep(delay)
 
-        match = _MESSAGES_PATH.match(urllib.parse.urlsplit(self.path).path)
+        path = urllib.parse.urlsplit(self.path).path
+        calls = _CALLS_PATH.match(path)
+        match = calls or _MESSAGES_PATH.match(path)
         if match is None:
             self._reply(404, error_body(404, 20404))
             return
@@ -349,13 +478,16 @@ class _Handler(BaseHTTPRequestHandler):
 
         params = dict(urllib.parse.parse_qsl(raw, keep_blank_values=True))
         to = params.get("To", "")
-        missing = _missing_field(params)
+        missing = _missing_call_field(params) if calls else _missing_field(params)
         if missing:
             self._reply(400, error_body(400, missing))
             return
         fault = fake._fault_for(to)
         if fault is not None:
             self._reply(fault.status, error_body(fault.status, fault.code, to))
+            return
+        if calls:
+            self._reply(201, _call_resource(fake._accept_call(match["sid"], params)))
             return
         message = fake._accept(match["sid"], params)
         self._reply(201, _resource(message))
@@ -397,6 +529,48 @@ def _missing_field(params: dict[str, str]) -> int | None:
     if not params.get("Body"):
         return 21602
     return None
+
+
+def _missing_call_field(params: dict[str, str]) -> int | None:
+    if not params.get("To"):
+        return 21201
+    if not params.get("From"):
+        return 21213
+    if not (params.get("Url") or params.get("Twiml") or params.get("ApplicationSid")):
+        return 21205
+    return None
+
+
+def _call_resource(call: FakeCall) -> dict[str, Any]:
+    created = format_datetime(call.received_at, usegmt=True)
+    path = f"/{API_VERSION}/Accounts/{call.account_sid}/Calls/{call.sid}"
+    return {
+        "account_sid": call.account_sid,
+        "annotation": None,
+        "answered_by": None,
+        "api_version": API_VERSION,
+        "caller_name": None,
+        "date_created": created,
+        "date_updated": created,
+        "direction": "outbound-api",
+        "duration": None,
+        "end_time": None,
+        "forwarded_from": None,
+        "from": call.from_,
+        "from_formatted": call.from_,
+        "parent_call_sid": None,
+        "phone_number_sid": None,
+        "price": None,
+        "price_unit": "USD",
+        "queue_time": "0",
+        "sid": call.sid,
+        "start_time": None,
+        "status": "queued",
+        "subresource_uris": {"notifications": f"{path}/Notifications.json"},
+        "to": call.to,
+        "to_formatted": call.to,
+        "uri": f"{path}.json",
+    }
 
 
 def _resource(message: FakeMessage) -> dict[str, Any]:

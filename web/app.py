@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from web import delivery_receipts, health, inbound_sms
+from web import delivery_receipts, health, inbound_sms, voice_calls
 from web.staff_interface import mount_staff_interface
 
 
@@ -15,6 +15,7 @@ def create_app() -> FastAPI:
     )
     app.include_router(delivery_receipts.router)
     app.include_router(inbound_sms.router)
+    app.include_router(voice_calls.router)
     app.include_router(health.router)
     mount_staff_interface(app)
     return app
