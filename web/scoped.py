@@ -10,9 +10,9 @@ from typing import TypeVar
 
 from sqlalchemy.orm import Session
 
-from schema.models import Alert, InboundMessage, Patient
+from schema.models import Alert, InboundMessage, Patient, RotaOverride
 
-Owned = TypeVar("Owned", Patient, Alert, InboundMessage)
+Owned = TypeVar("Owned", Patient, Alert, InboundMessage, RotaOverride)
 
 
 class NotFound(LookupError):
@@ -29,4 +29,9 @@ def owned(
     return row
 
 
-_NAMES: dict[type, str] = {Patient: "patient", Alert: "alert", InboundMessage: "message"}
+_NAMES: dict[type, str] = {
+    Patient: "patient",
+    Alert: "alert",
+    InboundMessage: "message",
+    RotaOverride: "cover",
+}

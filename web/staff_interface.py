@@ -15,7 +15,7 @@ from web.auth import routes as auth_routes
 from web.auth.identity import AdminOnly, CsrfRefused, SignInRequired, current_staff
 from web.auth.routes import safe_next
 from web.auth.signin import SignInPolicy
-from web.dashboard import alerts, patients, trust
+from web.dashboard import alerts, patients, rota, trust
 from web.dashboard.alerts import DEFAULT_REFRESH_SECONDS
 from web.scoped import NotFound
 from web.security_headers import SecurityHeaders
@@ -33,6 +33,7 @@ def mount_staff_interface(app: FastAPI) -> None:
     app.include_router(alerts.router)
     app.include_router(patients.router)
     app.include_router(trust.router)
+    app.include_router(rota.router)
     app.include_router(api_router)
     app.include_router(schema_router)
     app.add_exception_handler(SignInRequired, _sign_in_required)

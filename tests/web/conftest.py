@@ -7,6 +7,7 @@ import re
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from pathway import alerts, audit
 from pathway.enrolment import enrol, parse_patient
+from pathway.rota_overrides import add_override
 from pathway.trust_loading import load_trust
 from schema.config_file import LoadedConfig, parse_config_text, read_config_file
 from schema.db import session_scope
@@ -77,6 +79,7 @@ class Side:
     alert_id: int
     review_id: int
     token: str
+    override_id: int  # cover on the trust's on-call consultant rota, made on the rota page
 
 
 @dataclass(frozen=True)
@@ -165,6 +168,13 @@ def _side(
     alert_id = red_alert(session, trust, patient, said)
     review = reply(session, trust, patient, f"not sure, {given} here, about my tablets?", "unclear")
     _, token = tokens.issue(session, trust, f"{trust.code} PAS", actor=audit.CLI)
+    ben = session.query(StaffMember).filter_by(trust_id=trust.id, key="ben").one()
+    now = utcnow()
+    cover = add_override(
+        session, trust, role="on_call_consultant", starts_at=now + timedelta(days=1),
+        ends_at=now + timedelta(days=2), staff=ben, instead_of=None, reason="leave",
+        actor=audit.CLI, now=now,
+    )  # fmt: skip
     return Side(
         trust_id=trust.id,
         code=trust.code,
@@ -178,6 +188,7 @@ def _side(
         alert_id=alert_id,
         review_id=review.id,
         token=token,
+        override_id=cover.id,
     )
 
 

@@ -15,7 +15,15 @@ from sqlalchemy import func, select
 from starlette.routing import Mount
 
 from schema.db import session_scope
-from schema.models import Alert, ApiToken, AuditEvent, InboundMessage, OutboundMessage, Patient
+from schema.models import (
+    Alert,
+    ApiToken,
+    AuditEvent,
+    InboundMessage,
+    OutboundMessage,
+    Patient,
+    RotaOverride,
+)
 from schema.types import utcnow
 from tests.web.conftest import Staff, World, bearer, build_world, signed_in
 
@@ -26,11 +34,18 @@ PUBLIC = {
     ("GET", "/healthz"),
     ("POST", "/twilio/sms"),  # signed by Twilio instead (worker.providers.twilio.webhook)
     ("POST", "/twilio/status"),
+    ("POST", "/twilio/voice/gather"),  # signed by Twilio, like the SMS webhooks
+    ("POST", "/twilio/voice/status"),
 }
 PUBLIC_MOUNTS = {"/static"}
 PATH_PARAM = re.compile(r"{(\w+)(?::\w+)?}")
 # Which of a trust's things each path parameter names (see Side in conftest).
-ID_PARAMS = {"patient_id": "patient_id", "alert_id": "alert_id", "inbound_id": "review_id"}
+ID_PARAMS = {
+    "patient_id": "patient_id",
+    "alert_id": "alert_id",
+    "inbound_id": "review_id",
+    "override_id": "override_id",
+}
 
 
 def endpoints(app: FastAPI) -> Iterator[tuple[str, str]]:
@@ -61,7 +76,12 @@ def fill(path: str, ids: dict[str, int]) -> str:
 
 def ids_of(world: World, side: str) -> dict[str, int]:
     s = getattr(world, side)
-    return {"patient_id": s.patient_id, "alert_id": s.alert_id, "review_id": s.review_id}
+    return {
+        "patient_id": s.patient_id,
+        "alert_id": s.alert_id,
+        "review_id": s.review_id,
+        "override_id": s.override_id,
+    }
 
 
 def test_every_route_refuses_the_anonymous_except_the_public_allow_list(
@@ -100,7 +120,12 @@ def test_the_twilio_webhooks_answer_without_a_session_and_refuse_the_unsigned(
     app: FastAPI, world: World
 ) -> None:
     anonymous = Staff(app)
-    for path in ("/twilio/sms", "/twilio/status"):
+    for path in (
+        "/twilio/sms",
+        "/twilio/status",
+        "/twilio/voice/gather?m=1",
+        "/twilio/voice/status?m=1",
+    ):
         response = anonymous.client.post(
             path, data={"MessageSid": "SM1", "From": "+447700900301", "To": "+447700900000"}
         )
@@ -190,6 +215,7 @@ def test_lists_and_pages_of_one_trust_never_show_another_trusts_patients(
         "/patients?q=Bea",
         f"/patients?q={world.b.nhs_number}",
         "/trust",
+        "/rota",
     ):
         text = staff.get(path).text
         n = world.b.nhs_number
@@ -288,8 +314,11 @@ def _nothing_changed(world: World, side: str) -> bool:
             .select_from(OutboundMessage)
             .where(OutboundMessage.template_key == "alert_taken")
         )
+        cover = session.get(RotaOverride, s.override_id)
+        assert cover is not None
         return (
-            alert.state == "open"
+            cover.cancelled_at is None
+            and alert.state == "open"
             and patient.status == "active"
             and patient.given_name == s.patient_name.split()[0]
             and review.review_state == "open"

@@ -63,7 +63,7 @@ def test_a_csrf_token_from_another_staff_members_session_is_refused(
 def test_every_form_on_every_page_carries_the_token(world: World, app: FastAPI) -> None:
     staff = signed_in(app, world.a.admin)
     token = staff.csrf()
-    for path in ("/", "/patients", f"/patients/{world.a.patient_id}", "/trust"):
+    for path in ("/", "/patients", f"/patients/{world.a.patient_id}", "/trust", "/rota"):
         html = staff.get(path).text
         forms = re.findall(r"<form[^>]*method=\"post\"[^>]*>(.*?)</form>", html, re.S)
         assert forms, path
@@ -80,4 +80,4 @@ def test_the_token_stays_the_same_for_the_whole_session(world: World, app: FastA
 def test_the_walk_covers_every_page_post(app: FastAPI) -> None:
     for path in page_posts(app):
         for name in PATH_PARAM.findall(path):
-            assert name in ("patient_id", "alert_id", "inbound_id")
+            assert name in ("patient_id", "alert_id", "inbound_id", "override_id")

@@ -87,7 +87,7 @@ class ReplyOut(BaseModel):
 
 class NotificationOut(BaseModel):
     staff_name: str
-    channel: Literal["sms", "email"]
+    channel: Literal["sms", "email", "voice"]
     kind: str
     step: int = Field(description="1-based step of the chain; past the last, the whole chain")
     round: int

@@ -106,6 +106,13 @@ def admin_only(viewer: Viewer = Depends(current_staff)) -> Viewer:
     return viewer
 
 
+def admin_form(viewer: Viewer = Depends(csrf_protected)) -> Viewer:
+    """An admin posting a form with their session's CSRF token."""
+    if not viewer.is_admin:
+        raise AdminOnly
+    return viewer
+
+
 bearer = HTTPBearer(
     auto_error=False,
     scheme_name="trust token",

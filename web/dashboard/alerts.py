@@ -34,6 +34,7 @@ def _queue(
             ),
             "reviews": queries.replies_awaiting_review(session, viewer.trust_id),
             "unreachable": queries.unreachable_patients(session, viewer.trust_id),
+            "rota_gaps": queries.rota_gaps(session, viewer.trust_id, utcnow()),
         }
     refresh = getattr(request.app.state, "dashboard_refresh_seconds", DEFAULT_REFRESH_SECONDS)
     return render(

@@ -19,6 +19,9 @@ NOTICES = {
     "paused": "Messages to this patient are paused.",
     "resumed": "Messages to this patient have resumed and are planned again from now.",
     "discharged": "The patient is discharged; their planned messages are cancelled.",
+    "override_added": "The override is on the rota: that person alone is on the role then.",
+    "swap_added": "The swap is on the rota.",
+    "override_cancelled": "The cover is cancelled; the rota is as before for that period.",
 }
 _REF = re.compile(r"^[A-Z0-9]{1,12}$")
 

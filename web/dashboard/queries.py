@@ -4,6 +4,7 @@ unreachable patients. Every query here takes the trust id and filters by it."""
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import datetime
 
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
@@ -16,11 +17,15 @@ from schema.models import (
     OutboundMessage,
     Patient,
     PatientStatus,
+    RotaGap,
     StaffMember,
+    Trust,
 )
+from schema.trusts import trust_config
 from schema.vocabulary import Label, ReviewState
 from web.dashboard.views import (
     AlertView,
+    GapView,
     NotificationView,
     PatientView,
     ReplyView,
@@ -77,6 +82,9 @@ def alert_views(session: Session, trust_id: int, alerts: list[Alert]) -> list[Al
     }
     staff = list(session.scalars(select(StaffMember).where(StaffMember.trust_id == trust_id)))
     names_by_key = {m.key: m.name for m in staff}
+    trust = session.get(Trust, trust_id)
+    config = trust_config(trust) if trust is not None else None
+    role_names = {role: config.role_name(role) for role in config.rotas} if config else {}
     names_by_id = {m.id: m.name for m in staff}
     replies = list(
         session.scalars(
@@ -109,6 +117,7 @@ def alert_views(session: Session, trust_id: int, alerts: list[Alert]) -> list[Al
                 staff_names=names_by_key,
                 names_by_id=names_by_id,
                 notifications=notices[alert.id],
+                role_names=role_names,
             )
         )
     return views
@@ -204,3 +213,19 @@ def unresolved_alerts_of(session: Session, trust_id: int, patient_id: int) -> li
         )
     )
     return alert_views(session, trust_id, alerts)
+
+
+def rota_gaps(session: Session, trust_id: int, now: datetime) -> list[GapView]:
+    """The gaps beat has found on the trust's rotas and not yet seen covered, soonest first."""
+    trust = session.get(Trust, trust_id)
+    assert trust is not None
+    config = trust_config(trust)
+    rows = session.scalars(
+        select(RotaGap)
+        .where(RotaGap.trust_id == trust_id, RotaGap.closed_at.is_(None), RotaGap.ends_at > now)
+        .order_by(RotaGap.starts_at, RotaGap.id)
+    )
+    return [
+        GapView(config.role_name(g.role), g.starts_at, g.ends_at, open_now=g.starts_at <= now)
+        for g in rows
+    ]

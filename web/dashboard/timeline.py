@@ -41,12 +41,11 @@ class Timeline:
 
 
 def patient_timeline(session: Session, patient: Patient, *, now: datetime) -> Timeline:
-    staff = {
-        m.id: m.name
-        for m in session.scalars(
-            select(StaffMember).where(StaffMember.trust_id == patient.trust_id)
-        )
-    }
+    members = list(
+        session.scalars(select(StaffMember).where(StaffMember.trust_id == patient.trust_id))
+    )
+    staff = {m.id: m.name for m in members}
+    by_key = {m.key: m.name for m in members}
     entries: list[Entry] = []
     upcoming: list[Entry] = []
     for message in session.scalars(
@@ -77,6 +76,7 @@ def patient_timeline(session: Session, patient: Patient, *, now: datetime) -> Ti
         select(Alert).where(Alert.patient_id == patient.id, Alert.trust_id == patient.trust_id)
     ):
         entries.extend(_alert_entries(alert, staff))
+        entries.extend(_step_entries(alert, by_key))
     entries.sort(key=lambda e: e.at, reverse=True)
     return Timeline(entries=entries, upcoming=upcoming)
 
@@ -119,4 +119,23 @@ def _alert_entries(alert: Alert, staff: dict[int, str]) -> list[Entry]:
     if alert.resolved_at is not None:
         who = staff.get(alert.resolved_by_id or 0, "?")
         entries.append(entry(alert.resolved_at, f"Resolved by {who}", alert.outcome_note))
+    return entries
+
+
+def _step_entries(alert: Alert, names: dict[str, str]) -> list[Entry]:
+    """Each time a step of the alert's chain fired: whom it reached (a role as whoever was on
+    it then), or that it reached nobody and moved on at once."""
+    entries = []
+    steps = len(alert.chain.get("steps", []))
+    for fired in alert.chain.get("reached", []):
+        step = fired.get("step", 0)
+        which = f"Step {step + 1}" if step < steps else f"Whole chain (round {fired.get('round')})"
+        if fired.get("nobody"):
+            title = f"{which} reached nobody: {fired['nobody']}; moved on at once"
+        else:
+            who = ", ".join(names.get(k, k) for k in fired.get("staff", []))
+            called = [names.get(k, k) for k in fired.get("calls", [])]
+            title = f"{which} reached {who}" + (f" (phoned: {', '.join(called)})" if called else "")
+        at = datetime.fromisoformat(fired["at"]) if fired.get("at") else alert.raised_at
+        entries.append(Entry(at=at, kind="alert", title=title, level=alert.level, code=alert.code))
     return entries

@@ -132,6 +132,29 @@ class AlertView:
         return self.step > self.steps_total
 
 
+def step_contacts(
+    alert: Alert, staff_names: dict[str, str], role_names: dict[str, str]
+) -> list[str]:
+    """Whom the current step reached when it fired (roles resolved then), or, before it has
+    fired, whom it names."""
+    here = (alert.current_step, alert.round)
+    fired = [r for r in alert.chain.get("reached", []) if (r.get("step"), r.get("round")) == here]
+    if fired:
+        last = fired[-1]
+        if last.get("nobody"):
+            return [f"nobody ({last['nobody']})"]
+        return [staff_names.get(key, key) for key in last.get("staff", [])]
+    steps = alert.chain.get("steps", [])
+    current = steps[alert.current_step : alert.current_step + 1] or steps
+    named = dict.fromkeys(key for step in current for key in step["notify"])
+    return [
+        f"whoever is on {role_names.get(key[5:], key[5:])}"
+        if key.startswith("role:")
+        else staff_names.get(key, key)
+        for key in named
+    ]
+
+
 def alert_view(
     alert: Alert,
     *,
@@ -141,12 +164,9 @@ def alert_view(
     staff_names: dict[str, str],
     names_by_id: dict[int, str],
     notifications: list[NotificationView],
+    role_names: dict[str, str] | None = None,
 ) -> AlertView:
     steps = alert.chain.get("steps", [])
-    if alert.current_step < len(steps):
-        keys = list(steps[alert.current_step]["notify"])
-    else:
-        keys = list(dict.fromkeys(k for s in steps for k in s["notify"]))
     return AlertView(
         id=alert.id,
         code=alert.code,
@@ -159,7 +179,7 @@ def alert_view(
         step=alert.current_step + 1,
         steps_total=len(steps),
         round=alert.round,
-        step_contacts=[staff_names.get(k, k) for k in keys],
+        step_contacts=step_contacts(alert, staff_names, role_names or {}),
         next_escalation_at=alert.next_escalation_at,
         nobody_reachable_at=alert.nobody_reachable_at,
         acknowledged_by=names_by_id.get(alert.acknowledged_by_id or 0),
@@ -169,3 +189,13 @@ def alert_view(
         outcome_note=alert.outcome_note,
         notifications=notifications,
     )
+
+
+@dataclass(frozen=True)
+class GapView:
+    """A period with nobody on a rota an escalation chain uses."""
+
+    role: str
+    start: datetime
+    end: datetime
+    open_now: bool
