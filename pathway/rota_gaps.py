@@ -139,8 +139,9 @@ def _tell_admins(
     now: datetime,
     horizon: datetime,
 ) -> list[Claimed]:
-    """An email to every active admin (and an SMS too when the gap is open now). Returns the
-    messages to publish at once: those of a gap open now."""
+    """An email to every active admin (and an SMS too when the gap is open now); to the
+    coordinators if the trust has no admin to tell. Returns the messages to publish at once:
+    those of a gap open now."""
     open_now = gap.start <= now
     names = dict(
         session.execute(
@@ -159,13 +160,7 @@ def _tell_admins(
     }
     queue = Queue.ALERTS if open_now else Queue.MESSAGES
     urgent: list[Claimed] = []
-    admins = session.scalars(
-        select(StaffMember).where(
-            StaffMember.trust_id == trust.id,
-            StaffMember.role == StaffRole.ADMIN,
-            StaffMember.active.is_(True),
-        )
-    ).all()
+    admins = _who_to_tell(session, trust.id)
     for member in admins:
         for channel, address in _channels(member, open_now):
             message, created = create_message(
@@ -196,6 +191,26 @@ def _tell_admins(
         admins=[m.id for m in admins],
     )
     return urgent
+
+
+def _who_to_tell(session: Session, trust_id: int) -> list[StaffMember]:
+    for role in (StaffRole.ADMIN, StaffRole.COORDINATOR):
+        found = [
+            member
+            for member in session.scalars(
+                select(StaffMember)
+                .where(
+                    StaffMember.trust_id == trust_id,
+                    StaffMember.role == role,
+                    StaffMember.active.is_(True),
+                )
+                .order_by(StaffMember.id)
+            )
+            if member.email or member.phone_e164
+        ]
+        if found:
+            return found
+    return []
 
 
 def _channels(member: StaffMember, open_now: bool) -> list[tuple[Channel, str]]:

@@ -136,6 +136,7 @@ class FakeTwilio:
         self._fail_until = 0.0
         self._fail_until_fault = Fault(503)
         self._fail_when: list[tuple[Callable[[str], bool], Fault]] = []
+        self._refuse_calls: Fault | None = None
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -249,8 +250,14 @@ class FakeTwilio:
         with self._lock:
             self._fail_when.append((predicate, Fault(status, code)))
 
+    def refuse_calls(self, status: int = 400, code: int | None = 21211) -> None:
+        """Every call is refused (messages are not)."""
+        with self._lock:
+            self._refuse_calls = Fault(status, code)
+
     def clear_faults(self) -> None:
         with self._lock:
+            self._refuse_calls = None
             self._fail_next.clear()
             self._delay_next.clear()
             self._fail_until = 0.0
@@ -482,7 +489,7 @@ class _Handler(BaseHTTPRequestHandler):
         if missing:
             self._reply(400, error_body(400, missing))
             return
-        fault = fake._fault_for(to)
+        fault = fake._refuse_calls if calls and fake._refuse_calls else fake._fault_for(to)
         if fault is not None:
             self._reply(fault.status, error_body(fault.status, fault.code, to))
             return

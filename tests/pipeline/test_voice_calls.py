@@ -255,3 +255,16 @@ def test_the_alerts_worker_places_the_call_within_seconds_of_the_reply(
     assert the_alert().state == AlertState.ACKNOWLEDGED
     # Let the worker finish the texts and the email it was sending alongside the call.
     wait_until(lambda: count_messages(state=[MessageState.QUEUED, MessageState.SENDING]) == 0)
+
+
+def test_a_call_twilio_refuses_moves_the_chain_on_at_once_and_the_text_still_goes(
+    service: Service, client: TestClient
+) -> None:
+    service.twilio.refuse_calls(status=400, code=21211)
+    assert post_sms(client, service, PATIENT, "my legs have gone weak and numb") == 200
+    handle_replies()
+    send_due()
+    assert service.twilio.calls == [] and sms_to(service, ASHA)
+    message = the_call_message()
+    assert (message.state, message.error_code) == (MessageState.FAILED, "21211")
+    assert the_alert().current_step == 1  # the next step at once, not after 5 minutes

@@ -158,3 +158,17 @@ def test_the_beat_task_warns_from_the_database_once_however_often_it_runs(
     tasks.check_rota_gaps()
     with session_scope() as session:
         assert len(warnings(session)) == first > 0
+
+
+def test_a_trust_with_no_admin_to_tell_warns_its_coordinators_instead(session: Session) -> None:
+    load(session, rotas=NO_SUNDAY_DAYS, now=THURSDAY)
+    admin = session.scalars(select(StaffMember).where(StaffMember.key == "admin")).one()
+    admin.active = False
+    session.commit()
+    tick(session, THURSDAY, days=7)
+    told = session.scalars(
+        select(StaffMember.key)
+        .join(OutboundMessage, OutboundMessage.staff_member_id == StaffMember.id)
+        .where(OutboundMessage.kind == MessageKind.ROTA_GAP)
+    ).all()
+    assert sorted(told) == ["asha", "ben"]
