@@ -17,7 +17,9 @@ from schema.models import (
     Patient,
     PatientStatus,
     StaffMember,
+    Trust,
 )
+from schema.trusts import trust_config
 from schema.vocabulary import Label, ReviewState
 from web.dashboard.views import (
     AlertView,
@@ -94,6 +96,7 @@ def alert_views(session: Session, trust_id: int, alerts: list[Alert]) -> list[Al
     by_id = {r.id: r for r in replies}
     later: dict[int, list[ReplyView]] = defaultdict(list)
     notices = _notifications(session, trust_id, ids, names_by_id)
+    choices = outcome_choices(session, trust_id)
     views = []
     for alert in alerts:
         first = by_id.get(alert.inbound_message_id or 0)
@@ -109,9 +112,17 @@ def alert_views(session: Session, trust_id: int, alerts: list[Alert]) -> list[Al
                 staff_names=names_by_key,
                 names_by_id=names_by_id,
                 notifications=notices[alert.id],
+                outcome_choices=choices,
             )
         )
     return views
+
+
+def outcome_choices(session: Session, trust_id: int) -> tuple[tuple[str, str], ...]:
+    """The trust's outcomes as (key, name), in the order its configuration lists them."""
+    trust = session.get(Trust, trust_id)
+    assert trust is not None
+    return tuple((o.key, o.name) for o in trust_config(trust).outcomes)
 
 
 def _notifications(
@@ -135,6 +146,9 @@ def _notifications(
                 state=message.state,
                 created_at=notification.created_at,
                 error_code=message.error_code,
+                sent_at=message.sent_at,
+                delivered_at=message.delivered_at,
+                state_changed_at=message.state_changed_at,
             )
         )
     return found
