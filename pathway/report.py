@@ -145,13 +145,13 @@ class MonthlyReport:
 DEFINITIONS = {
     "alerts": "alerts raised in the month (the trust's local calendar month)",
     "acknowledged": "from the alert being raised to its first acknowledgement",
-    "escalated_beyond_first_step": "alerts whose escalation moved past the first step",
-    "nobody_reachable": "alerts during which nobody on the chain could be reached",
-    "mri": "from the patient's reply to the MRI time recorded on resolving",
-    "mri_within_target": "MRI within 24 hours (red) or 7 days (amber), NICE NG234",
+    "escalated beyond step 1": "alerts whose escalation moved past the first step",
+    "nobody reachable": "alerts during which nobody on the chain could be reached",
+    "MRI": "from the patient's reply to the MRI time recorded on resolving",
+    "MRI within target": "MRI within 24 hours (red) or 7 days (amber), NICE NG234",
     "reviews": "replies put on the review list that arrived in the month",
     "median": "the middle value; the mean of the two middle values for an even count",
-    "p90": "90th percentile by nearest rank",
+    "90th percentile": "90th percentile by nearest rank",
 }
 
 

@@ -52,3 +52,55 @@ def bar_chart(chart_id: str, title: str, description: str, bars: list[Bar]) -> M
         ]
     parts.append("</svg>")
     return Markup("".join(parts))
+
+
+@dataclass(frozen=True)
+class Mark:
+    day: float
+    row: str  # which line of the timeline (a template)
+
+
+def timeline_chart(
+    chart_id: str, title: str, description: str, span_days: float, marks: list[Mark]
+) -> Markup:
+    """One line per template across the weeks after enrolment, a dot at each send."""
+    rows = list(dict.fromkeys(m.row for m in marks))
+    span = max(span_days, 7.0)
+    left, right = 120, 20
+    room = WIDTH - left - right
+    height = 30 + len(rows) * ROW + 20
+    cid = escape(chart_id)
+    parts = [
+        f'<svg class="chart chart--timeline" id="{cid}" role="img" viewBox="0 0 {WIDTH} {height}" '
+        f'width="100%" aria-labelledby="{cid}-title {cid}-desc" xmlns="http://www.w3.org/2000/svg">',
+        f'<title id="{cid}-title">{escape(title)}</title>',
+        f'<desc id="{cid}-desc">{escape(description)}</desc>',
+    ]
+    weeks = span / 7
+    step = next(n for n in (1, 2, 4, 8, 13, 26, 52) if weeks / n <= 8)
+    axis_y = 20 + len(rows) * ROW
+    week = 0
+    while week * 7 <= span:
+        x = left + room * week * 7 / span
+        parts.append(
+            f'<line class="chart__grid" x1="{x:.1f}" y1="10" x2="{x:.1f}" y2="{axis_y}" '
+            'stroke="#d8dde0"></line>'
+            f'<text class="chart__axis" x="{x:.1f}" y="{axis_y + 16}" text-anchor="middle">'
+            f"{'start' if week == 0 else f'week {week}'}</text>"
+        )
+        week += step
+    for i, row in enumerate(rows):
+        y = 20 + i * ROW + BAR / 2
+        parts.append(
+            f'<text class="chart__label" x="{left - 8}" y="{y + 5}" text-anchor="end">'
+            f"{escape(row)}</text>"
+            f'<line class="chart__track" x1="{left}" y1="{y}" x2="{WIDTH - right}" y2="{y}" '
+            'stroke="#aeb7bd"></line>'
+        )
+        for mark in (m for m in marks if m.row == row):
+            x = left + room * mark.day / span
+            parts.append(
+                f'<circle class="chart__dot" cx="{x:.1f}" cy="{y}" r="5" fill="#005eb8"></circle>'
+            )
+    parts.append("</svg>")
+    return Markup("".join(parts))

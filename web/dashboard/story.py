@@ -41,7 +41,9 @@ def waited(start: datetime, end: datetime | None) -> str:
     minutes, seconds = divmod(rest, 60)
     if hours:
         return f"{hours} h {minutes} min"
-    return f"{minutes} min {seconds} s" if minutes else f"{seconds} s"
+    if minutes:
+        return f"{minutes} min {seconds} s" if seconds else f"{minutes} min"
+    return f"{seconds} s"
 
 
 def _notified_title(alert: AlertView, kind: str, step: int, round_: int) -> str:
