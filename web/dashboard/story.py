@@ -22,6 +22,9 @@ VIA_WORDS = {
 }
 
 
+FIRST_AT_A_MOMENT = {"reply": 0, "raised": 1, "upgraded": 2, "acknowledged": 3, "resolved": 4}
+
+
 @dataclass(frozen=True)
 class Chapter:
     at: datetime
@@ -40,7 +43,7 @@ def waited(start: datetime, end: datetime | None) -> str:
     hours, rest = divmod(seconds, 3600)
     minutes, seconds = divmod(rest, 60)
     if hours:
-        return f"{hours} h {minutes} min"
+        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
     if minutes:
         return f"{minutes} min {seconds} s" if seconds else f"{minutes} min"
     return f"{seconds} s"
@@ -120,7 +123,9 @@ def alert_story(session: Session, alert: AlertView) -> list[Chapter]:
         chapters.append(
             Chapter(alert.mri_at, "mri", "MRI (done or booked)", _after_reply(alert, alert.mri_at))
         )
-    return sorted(chapters, key=lambda c: c.at)  # stable: same-moment chapters keep their order
+    # At the same moment, the cause before what it set off (raised before the first notices,
+    # acknowledged before "told who took it").
+    return sorted(chapters, key=lambda c: (c.at, FIRST_AT_A_MOMENT.get(c.kind, 9)))
 
 
 def _after_reply(alert: AlertView, moment: datetime) -> str | None:
