@@ -10,19 +10,14 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
-from functools import lru_cache
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import yaml
-
+from messages.symptoms import describe_symptom, words
 from schema.identifiers import display_phone
 from schema.models import Patient, StaffMember
 from schema.trust_config import TrustConfig
 from schema.vocabulary import ALERT_LABELS
-
-SYMPTOM_WORDS_FILE = Path(__file__).resolve().parent / "templates" / "symptoms.yaml"
 
 
 @dataclass(frozen=True)
@@ -44,15 +39,9 @@ class AlertFacts:
     round: int = 0
 
 
-@lru_cache(maxsize=1)
 def symptom_words() -> dict[str, str]:
-    data = yaml.safe_load(SYMPTOM_WORDS_FILE.read_text(encoding="utf-8"))
-    return {str(code): str(words) for code, words in data.items()}
-
-
-def describe_symptom(code: str) -> str:
-    """Plain words for a code; an unknown code is shown as itself, never dropped."""
-    return symptom_words().get(code, code.replace("_", " "))
+    """Symptom code → words, from the one file every reader shares (messages.symptoms)."""
+    return dict(words().symptoms)
 
 
 def local_time(moment: datetime, zone: ZoneInfo) -> str:

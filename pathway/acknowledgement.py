@@ -15,11 +15,13 @@ from sqlalchemy.orm import Session
 
 from pathway import audit
 from pathway.alerts import CODE_LENGTH, notify
+from pathway.outcomes import Resolution
 from schema.models import (
     Alert,
     AlertNotification,
     AlertState,
     Channel,
+    InboundMessage,
     MessageState,
     OutboundMessage,
     StaffMember,
@@ -116,20 +118,24 @@ def _tell_who_acknowledged(
 
 
 def resolve(
-    session: Session, alert: Alert, member: StaffMember, *, note: str, now: datetime
-) -> None:
+    session: Session, alert: Alert, member: StaffMember, resolution: Resolution, *, now: datetime
+) -> bool:
+    """Record the outcome. An alert nobody has acknowledged is acknowledged first, by the same
+    person, so escalation stops and the others notified hear who took it. False when it was
+    already resolved (the first outcome stands)."""
     if alert.trust_id != member.trust_id:
         raise PermissionError("staff member of another trust")
-    if not note.strip():
-        raise ValueError("an outcome note is required to resolve an alert")
     if alert.state == AlertState.RESOLVED:
-        return
+        return False
     if alert.state == AlertState.OPEN:
         acknowledge(session, alert, member, now=now, via="resolve")
     alert.state = AlertState.RESOLVED
     alert.resolved_at = now
     alert.resolved_by_id = member.id
-    alert.outcome_note = note.strip()
+    alert.outcome = resolution.outcome
+    alert.outcome_name = resolution.outcome_name
+    alert.outcome_note = resolution.note
+    alert.mri_at = resolution.mri_at
     alert.reminder_due_at = None
     audit.record(
         session,
@@ -138,7 +144,23 @@ def resolve(
         alert.id,
         actor=audit.staff_actor(member.id),
         trust_id=alert.trust_id,
+        outcome=resolution.outcome,
+        with_note=resolution.note is not None,
+        mri_recorded=resolution.mri_at is not None,
     )
+    return True
+
+
+def reply_time(session: Session, alert: Alert) -> datetime:
+    """When the reply that raised the alert arrived (the alert's own time if it had none)."""
+    received = (
+        session.scalar(
+            select(InboundMessage.received_at).where(InboundMessage.id == alert.inbound_message_id)
+        )
+        if alert.inbound_message_id is not None
+        else None
+    )
+    return received or alert.raised_at
 
 
 def parse_ack(text: str) -> tuple[bool, list[str]]:

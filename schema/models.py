@@ -329,6 +329,11 @@ class Alert(Base):
     resolved_at: Mapped[datetime | None]
     resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_members.id"))
     outcome_note: Mapped[str | None] = mapped_column(Text)
+    # The structured outcome (issue 18): the trust's outcome key, its name as it read when
+    # recorded (names may be reworded later; the report counts what was chosen), and the MRI.
+    outcome: Mapped[str | None] = mapped_column(String(64))
+    outcome_name: Mapped[str | None] = mapped_column(String(100))
+    mri_at: Mapped[datetime | None]
 
     patient: Mapped[Patient] = relationship()
     acknowledged_by: Mapped[StaffMember | None] = relationship(foreign_keys=[acknowledged_by_id])

@@ -377,6 +377,33 @@ class VoiceSender(Strict):
     from_number: Phone
 
 
+# --- Alert outcomes (issue 18) --------------------------------------------------------------
+
+
+class Outcome(Strict):
+    """One answer to "what happened?" when a coordinator resolves an alert, counted in the
+    monthly audit report (NICE NG234 1.1.2: incidence, timeliness of management, outcomes)."""
+
+    key: Key
+    name: str = Field(min_length=1, max_length=100)
+
+
+DEFAULT_OUTCOMES: tuple[tuple[str, str], ...] = (
+    ("advised_by_phone", "Advised by phone"),
+    ("seen_same_day", "Seen the same day"),
+    ("mri_arranged", "MRI arranged"),
+    ("admitted", "Admitted"),
+    ("mscc_confirmed", "MSCC confirmed"),
+    ("spinal_mets_no_compression", "Spinal metastases without compression"),
+    ("no_spinal_cause", "No spinal cause"),
+    ("could_not_contact", "Could not contact the patient"),
+)
+
+
+def _default_outcomes() -> list[Outcome]:
+    return [Outcome(key=key, name=name) for key, name in DEFAULT_OUTCOMES]
+
+
 class TrustConfig(Strict):
     code: str = Field(pattern=r"^[A-Z0-9]{2,16}$")
     name: str = Field(min_length=1, max_length=200)
@@ -391,6 +418,7 @@ class TrustConfig(Strict):
     replies: Replies = Field(default_factory=Replies)
     rotas: dict[Key, Rota] = Field(default_factory=dict)
     voice: VoiceSender | None = None
+    outcomes: list[Outcome] = Field(default_factory=_default_outcomes, min_length=1)
 
     @field_validator("timezone")
     @classmethod
@@ -414,6 +442,9 @@ class TrustConfig(Strict):
     def chain(self, level: str) -> EscalationChain:
         chain: EscalationChain = getattr(self.escalation, level)
         return chain
+
+    def outcome(self, key: str) -> Outcome | None:
+        return next((o for o in self.outcomes if o.key == key), None)
 
     def template_keys(self) -> set[str]:
         return {step.template for cohort in self.cohorts for step in cohort.schedule}
@@ -440,6 +471,7 @@ def reference_problems(config: TrustConfig) -> list[tuple[Location, str]]:
     for field, keys in (
         ("staff", [s.key for s in config.staff]),
         ("cohorts", [c.key for c in config.cohorts]),
+        ("outcomes", [o.key for o in config.outcomes]),
     ):
         seen: set[str] = set()
         for i, key in enumerate(keys):

@@ -15,7 +15,16 @@ from web.auth import routes as auth_routes
 from web.auth.identity import AdminOnly, CsrfRefused, SignInRequired, current_staff
 from web.auth.routes import safe_next
 from web.auth.signin import SignInPolicy
-from web.dashboard import alerts, patients, rota, trust
+from web.dashboard import (
+    alerts,
+    audit_trail,
+    history,
+    patients,
+    reports,
+    resolving,
+    rota,
+    trust,
+)
 from web.dashboard.alerts import DEFAULT_REFRESH_SECONDS
 from web.scoped import NotFound
 from web.security_headers import SecurityHeaders
@@ -31,6 +40,10 @@ def mount_staff_interface(app: FastAPI) -> None:
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(auth_routes.router)
     app.include_router(alerts.router)
+    app.include_router(resolving.router)
+    app.include_router(history.router)
+    app.include_router(reports.router)
+    app.include_router(audit_trail.router)
     app.include_router(patients.router)
     app.include_router(trust.router)
     app.include_router(rota.router)

@@ -86,3 +86,23 @@ def duration(value: timedelta | None) -> str:
 
 
 templates.env.filters["duration"] = duration
+
+
+def span(seconds: float | None) -> str:
+    """How long, rounded the way a person says it: 45 s, 7 min, 2 h 5 min, 3 days 4 h."""
+    if seconds is None:
+        return ""
+    whole = round(seconds)
+    if whole < 60:
+        return f"{whole} s"
+    minutes = round(whole / 60)
+    if minutes < 60:
+        return f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 48:
+        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+    days, hours = divmod(hours, 24)
+    return f"{days} days {hours} h" if hours else f"{days} days"
+
+
+templates.env.filters["span"] = span

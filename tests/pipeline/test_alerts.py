@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 from pathway import acknowledgement, alerts, audit, escalation, replies
 from pathway import patient_status as patient_ops
+from pathway.outcomes import OutcomeError, check_resolution
 from pathway.trust_loading import load_trust
 from schema.config_file import LoadedConfig, parse_config_text
 from schema.db import session_scope
@@ -26,7 +27,9 @@ from schema.models import (
     OutboundMessage,
     Patient,
     StaffMember,
+    Trust,
 )
+from schema.trusts import trust_config
 from schema.types import utcnow
 from testing.trusts import always_open_trust_yaml
 from testing.twilio_signing import signed_headers
@@ -418,20 +421,34 @@ def test_an_unclear_reply_waits_for_review_and_the_patient_is_acknowledged(
     assert templates_to(PATIENT)[-1] == "unclear_ack"
 
 
-def test_resolving_needs_an_outcome_note_and_records_it(
+def test_resolving_records_the_outcome_and_acknowledges_an_open_alert_first(
     service: Service, client: TestClient
 ) -> None:
     service.enrol(1)
     post_sms(client, service, PATIENT, "can't wee since last night")
     handle_replies()
+    now = utcnow()
     with session_scope() as session:
         alert = session.scalars(select(Alert)).one()
         asha = session.scalars(select(StaffMember).where(StaffMember.key == "asha")).one()
-        with pytest.raises(ValueError, match="outcome note"):
-            acknowledgement.resolve(session, alert, asha, note="  ", now=utcnow())
-        acknowledgement.resolve(session, alert, asha, note="Admitted for MRI", now=utcnow())
+        config = trust_config(session.get(Trust, alert.trust_id))  # type: ignore[arg-type]
+        with pytest.raises(OutcomeError, match="outcome: choose what happened"):
+            check_resolution(config, outcome="cured", reply_at=alert.raised_at, now=now)
+        resolution = check_resolution(
+            config, outcome="admitted", note=" Admitted for MRI ", reply_at=alert.raised_at, now=now
+        )
+        assert acknowledgement.resolve(session, alert, asha, resolution, now=now)
     resolved = the_alert()
     assert resolved.state == AlertState.RESOLVED and resolved.outcome_note == "Admitted for MRI"
+    assert resolved.outcome == "admitted" and resolved.acknowledged_at == now
+    assert resolved.next_escalation_at is None
+    with session_scope() as session:
+        actions = session.scalars(
+            select(AuditEvent.action)
+            .where(AuditEvent.subject_type == "alert", AuditEvent.subject_id == resolved.id)
+            .order_by(AuditEvent.id)
+        ).all()
+    assert actions.index("alert.acknowledged") < actions.index("alert.resolved")
 
 
 def test_an_acknowledged_alert_not_resolved_reminds_whoever_took_it(

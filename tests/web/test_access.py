@@ -277,6 +277,9 @@ def _body(method: str, template: str, world: World | None, csrf: str = "") -> di
         if template.endswith("/acknowledge"):
             email = world.a.coordinator if world else "x@example.com"
             return {"json": {"staff_email": email}}
+        if template.endswith("/resolve"):
+            email = world.a.coordinator if world else "x@example.com"
+            return {"json": {"staff_email": email, "outcome": "admitted"}}
         if method == "PATCH":
             return {"json": {"given_name": "Mallory"}}
         if template == "/api/v1/patients":
@@ -285,6 +288,7 @@ def _body(method: str, template: str, world: World | None, csrf: str = "") -> di
     return {
         "data": {
             "csrf_token": csrf,
+            "outcome": "admitted",
             "outcome_note": "Called the patient: sent to ED.",
             "review_note": "Seen.",
             "confirm": "yes",

@@ -239,11 +239,11 @@ def test_signing_in_acknowledging_and_resolving_work_with_javascript_switched_of
         expect(page.locator("#open-alerts")).to_contain_text("No open alerts.")
         card = page.locator(f"#alert-{alert_id}")
         card.get_by_role("button", name="Resolve").click()
-        expect(page.locator(f"#alert-{alert_id}")).to_contain_text("Write what happened")
-        page.locator(f"#alert-{alert_id}").get_by_label("Outcome note").fill(
-            "Phoned Ann: admitted for MRI."
-        )
-        page.locator(f"#alert-{alert_id}").get_by_role("button", name="Resolve").click()
+        expect(page.locator(f"#alert-{alert_id}")).to_contain_text("Choose what happened")
+        card = page.locator(f"#alert-{alert_id}")
+        card.get_by_label("Outcome").select_option("admitted")
+        card.get_by_label("Note").fill("Phoned Ann: admitted for MRI.")
+        card.get_by_role("button", name="Resolve").click()
         expect(page.locator(".notice--done")).to_contain_text(f"Alert {code} is resolved")
         page.get_by_role("button", name="Sign out").click()
         expect(page).to_have_url(re.compile(r"/sign-in\?signed_out=1$"))

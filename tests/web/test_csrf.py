@@ -17,7 +17,12 @@ from tests.web.test_access import (
     is_api,
 )
 
-FORM = {"outcome_note": "Seen in clinic.", "review_note": "Seen.", "confirm": "yes"}
+FORM = {
+    "outcome": "seen_same_day",
+    "outcome_note": "Seen in clinic.",
+    "review_note": "Seen.",
+    "confirm": "yes",
+}
 
 
 def page_posts(app: FastAPI) -> list[str]:

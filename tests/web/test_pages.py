@@ -105,7 +105,8 @@ def test_an_alert_shows_the_reply_its_evidence_its_step_and_each_notifications_d
         sms.state = MessageState.DELIVERED
     card = section(signed_in(app, world.a.coordinator).get("/").text, "open-alerts")
     assert world.a.said in card
-    assert "red flag: limb_weakness" in card and "legs keep giving way" in card
+    assert "limb_weakness" not in card
+    assert "Red: a symptom of MSCC: limb weakness (“legs keep giving way”)." in card
     assert "Escalation step 1 of 3:</strong> Asha Okafor" in card
     rows = re.findall(r"<tr>\s*<td>Asha Okafor</td><td>(\w+)</td>.*?tag--(\w+)", card, re.S)
     assert sorted(rows) == [("SMS", "delivered"), ("email", "scheduled")]
@@ -135,25 +136,29 @@ def test_acknowledging_takes_the_alert_off_the_open_list_and_stops_escalation(
     assert "already acknowledged" in staff.get(again.headers["location"]).text
 
 
-def test_resolving_without_an_outcome_note_is_refused_with_the_reason_beside_the_box(
+def test_resolving_without_an_outcome_is_refused_with_the_reason_beside_the_list(
     world: World, app: FastAPI
 ) -> None:
     staff = signed_in(app, world.a.coordinator)
-    response = staff.post(f"/alerts/{world.a.alert_id}/resolve", {"outcome_note": "   "})
+    response = staff.post(f"/alerts/{world.a.alert_id}/resolve", {"outcome_note": "Phoned her."})
     assert response.status_code == 422
-    assert "Write what happened before resolving the alert." in response.text
+    assert "Choose what happened from the list." in response.text
+    assert re.search(r'<select id="outcome-\d+" name="outcome" aria-describedby=', response.text)
     assert 'aria-invalid="true"' in response.text
     with session_scope() as session:
         alert = session.get(Alert, world.a.alert_id)
-        assert alert is not None and alert.state == "open"
+        assert alert is not None and alert.state == "open" and alert.outcome is None
 
 
-def test_resolving_with_a_note_records_the_outcome_and_who_resolved_it(
+def test_resolving_with_an_outcome_records_it_and_who_resolved_it_and_acknowledges_first(
     world: World, app: FastAPI
 ) -> None:
     staff = signed_in(app, world.a.coordinator)
     note = "Phoned patient; admitted via ED for MRI."
-    response = staff.post(f"/alerts/{world.a.alert_id}/resolve", {"outcome_note": note})
+    response = staff.post(
+        f"/alerts/{world.a.alert_id}/resolve",
+        {"outcome": "admitted", "outcome_note": note, "mri_at": ""},
+    )
     assert response.status_code == 303
     page = staff.get(response.headers["location"]).text
     assert "is resolved" in page and world.a.said not in section(page, "open-alerts")
@@ -161,7 +166,9 @@ def test_resolving_with_a_note_records_the_outcome_and_who_resolved_it(
         alert = session.get(Alert, world.a.alert_id)
         assert alert is not None
         assert alert.state == "resolved" and alert.outcome_note == note
+        assert (alert.outcome, alert.outcome_name, alert.mri_at) == ("admitted", "Admitted", None)
         assert alert.acknowledged_by_id == alert.resolved_by_id is not None
+        assert alert.acknowledged_at == alert.resolved_at
     timeline = staff.get(f"/patients/{world.a.patient_id}").text
     assert "Resolved by Asha Okafor" in timeline and note in timeline
 

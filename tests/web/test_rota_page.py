@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from fastapi import FastAPI
 from sqlalchemy import func, select
 
+from pathway.escalation import escalate_due
 from pathway.rota_gaps import warn_about_gaps
 from schema.db import session_scope
 from schema.models import AuditEvent, RotaOverride, StaffMember
@@ -213,3 +214,29 @@ def test_rota_gaps_found_by_beat_are_on_everyones_alert_queue(world: World, app:
     assert "Nobody on the rota" not in other.get("/").text  # trust B's rota is covered
     with session_scope() as session:
         assert session.scalar(select(func.count()).select_from(RotaOverride)) == 2
+
+
+def test_an_alerts_story_tells_of_a_rota_step_that_reached_nobody_and_moved_on(
+    world: World, app: FastAPI
+) -> None:
+    with session_scope() as session:
+        duty = session.scalars(
+            select(StaffMember).where(
+                StaffMember.trust_id == world.a.trust_id, StaffMember.key == "duty_consultant"
+            )
+        ).one()
+        duty.active = False
+    later = utcnow() + timedelta(minutes=5, seconds=1)
+    with session_scope() as session:
+        escalate_due(session, later)  # step 2: Ben
+    with session_scope() as session:
+        escalate_due(session, later + timedelta(minutes=5))  # step 3: the consultant's rota
+    staff = signed_in(app, world.a.coordinator)
+    story = staff.get(f"/alerts/{world.a.alert_id}").text
+    assert "Step 3 reached nobody: nobody on shift as on_call_consultant" in story
+    assert "Moved on at once." in story
+    timeline = staff.get(f"/patients/{world.a.patient_id}").text
+    assert "Step 2 reached Ben Carter" in timeline
+    assert (
+        "Step 3 reached nobody: nobody on shift as on_call_consultant; moved on at once" in timeline
+    )

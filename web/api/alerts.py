@@ -6,12 +6,22 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from pathway import acknowledgement, audit
+from pathway.outcomes import OutcomeError, check_resolution
 from schema.db import session_scope
-from schema.models import Alert, AlertState, StaffMember
+from schema.models import Alert, AlertState, StaffMember, Trust
+from schema.trusts import trust_config
 from schema.types import utcnow
-from web.api.models import AcknowledgeIn, AcknowledgeOut, AlertOut, alert_out
+from web.api.models import (
+    AcknowledgeIn,
+    AcknowledgeOut,
+    AlertOut,
+    ResolveIn,
+    ResolveOut,
+    alert_out,
+)
 from web.auth.identity import ApiClient, api_client
 from web.dashboard import queries
 from web.ids import RowId
@@ -46,6 +56,32 @@ def get_alert(alert_id: RowId, client: ApiClient = Depends(api_client)) -> Alert
         return alert_out(queries.alert_views(session, client.trust_id, [alert])[0])
 
 
+def _member(session: Session, client: ApiClient, body: AcknowledgeIn) -> StaffMember:
+    """The active staff member of the token's trust the body names, or a 422 naming the field."""
+    query = select(StaffMember).where(
+        StaffMember.trust_id == client.trust_id, StaffMember.active.is_(True)
+    )
+    if body.staff_id is not None:
+        query = query.where(StaffMember.id == body.staff_id)
+    else:
+        query = query.where(func.lower(StaffMember.email) == (body.staff_email or "").lower())
+    members = list(session.scalars(query.limit(2)))
+    if len(members) != 1:
+        field = "staff_id" if body.staff_id is not None else "staff_email"
+        raise HTTPException(
+            422,
+            [
+                {
+                    "loc": ["body", field],
+                    "msg": "no active staff member of this trust has that "
+                    + ("id" if field == "staff_id" else "email"),
+                    "type": "value_error",
+                }
+            ],
+        )
+    return members[0]
+
+
 @router.post(
     "/{alert_id}/acknowledge",
     response_model=AcknowledgeOut,
@@ -60,28 +96,7 @@ def acknowledge(
     """Acknowledge on behalf of a named staff member of the same trust; escalation stops."""
     with session_scope() as session:
         alert = owned(session, Alert, alert_id, client.trust_id, lock=True)
-        query = select(StaffMember).where(
-            StaffMember.trust_id == client.trust_id, StaffMember.active.is_(True)
-        )
-        if body.staff_id is not None:
-            query = query.where(StaffMember.id == body.staff_id)
-        else:
-            query = query.where(func.lower(StaffMember.email) == (body.staff_email or "").lower())
-        members = list(session.scalars(query.limit(2)))
-        if len(members) != 1:
-            field = "staff_id" if body.staff_id is not None else "staff_email"
-            raise HTTPException(
-                422,
-                [
-                    {
-                        "loc": ["body", field],
-                        "msg": "no active staff member of this trust has that "
-                        + ("id" if field == "staff_id" else "email"),
-                        "type": "value_error",
-                    }
-                ],
-            )
-        member = members[0]
+        member = _member(session, client, body)
         result = acknowledgement.acknowledge(session, alert, member, now=utcnow(), via="api")
         audit.record(
             session,
@@ -98,3 +113,52 @@ def acknowledge(
         session.flush()
         view = queries.alert_views(session, client.trust_id, [alert])[0]
         return AcknowledgeOut(first=result.first, alert=alert_out(view))
+
+
+@router.post(
+    "/{alert_id}/resolve",
+    response_model=ResolveOut,
+    responses={
+        **NOT_FOUND,
+        422: {"description": "An unknown staff member or outcome, or an MRI time out of range"},
+    },
+)
+def resolve(
+    alert_id: RowId, body: ResolveIn, client: ApiClient = Depends(api_client)
+) -> ResolveOut:
+    """Resolve with one of the trust's outcomes on behalf of a named staff member; an alert
+    nobody has acknowledged is acknowledged first, by the same person."""
+    now = utcnow()
+    with session_scope() as session:
+        alert = owned(session, Alert, alert_id, client.trust_id, lock=True)
+        member = _member(session, client, body)
+        trust = session.get(Trust, client.trust_id)
+        assert trust is not None
+        try:
+            resolution = check_resolution(
+                trust_config(trust),
+                outcome=body.outcome,
+                note=body.outcome_note or "",
+                mri_at=body.mri_at,
+                reply_at=acknowledgement.reply_time(session, alert),
+                now=now,
+            )
+        except OutcomeError as error:
+            raise HTTPException(
+                422, [{"loc": ["body", error.field], "msg": error.message, "type": "value_error"}]
+            ) from None
+        resolved = acknowledgement.resolve(session, alert, member, resolution, now=now)
+        audit.record(
+            session,
+            "api.alert_resolved",
+            "alert",
+            alert.id,
+            actor=client.actor,
+            trust_id=client.trust_id,
+            token_id=client.token_id,
+            on_behalf_of=member.id,
+            first=resolved,
+        )
+        session.flush()
+        view = queries.alert_views(session, client.trust_id, [alert])[0]
+        return ResolveOut(resolved=resolved, alert=alert_out(view))

@@ -112,6 +112,9 @@ class AlertOut(BaseModel):
     resolved_by: str | None
     resolved_at: datetime | None
     outcome_note: str | None
+    outcome: str | None = Field(default=None, description="the trust's outcome key")
+    outcome_name: str | None = Field(default=None, description="its words when recorded")
+    mri_at: datetime | None = None
     reply: ReplyOut | None
     later_replies: list[ReplyOut]
     notifications: list[NotificationOut]
@@ -137,6 +140,21 @@ class AcknowledgeIn(BaseModel):
         if value is not None and not value:
             raise ValueError("staff_email cannot be empty")
         return value
+
+
+class ResolveIn(AcknowledgeIn):
+    """Who resolves (by email or id, as for acknowledging), and what happened."""
+
+    outcome: str = Field(description="one of the trust's outcome keys", max_length=64)
+    outcome_note: str | None = Field(default=None, max_length=4000)
+    mri_at: datetime | None = Field(
+        default=None, description="when the MRI was done or booked, with its offset"
+    )
+
+
+class ResolveOut(BaseModel):
+    resolved: bool = Field(description="false when the alert had already been resolved")
+    alert: AlertOut
 
 
 class AcknowledgeOut(BaseModel):
@@ -191,6 +209,9 @@ def alert_out(view: AlertView) -> AlertOut:
         resolved_by=view.resolved_by,
         resolved_at=view.resolved_at,
         outcome_note=view.outcome_note,
+        outcome=view.outcome,
+        outcome_name=view.outcome_name,
+        mri_at=view.mri_at,
         reply=reply_out(view.reply) if view.reply else None,
         later_replies=[reply_out(r) for r in view.later_replies],
         notifications=[

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
-from web.api import alerts, patients
+from web.api import alerts, patients, reports
 from web.auth.identity import staff_or_client
 
 PREFIX = "/api/v1"
@@ -15,6 +15,7 @@ PREFIX = "/api/v1"
 api_router = APIRouter(prefix=PREFIX)
 api_router.include_router(patients.router)
 api_router.include_router(alerts.router)
+api_router.include_router(reports.router)
 
 schema_router = APIRouter(include_in_schema=False)
 

@@ -22,8 +22,8 @@ router = APIRouter(include_in_schema=False)
 DEFAULT_REFRESH_SECONDS = 30
 
 
-def _queue(
-    request: Request, viewer: Viewer, *, errors: dict[int, str] | None = None, status: int = 200
+def queue_page(
+    request: Request, viewer: Viewer, *, errors: dict[int, object] | None = None, status: int = 200
 ) -> HTMLResponse:
     with session_scope() as session:
         context = {
@@ -47,10 +47,10 @@ def _queue(
 
 @router.get("/", response_class=HTMLResponse)
 def alert_queue(request: Request, viewer: Viewer = Depends(current_staff)) -> HTMLResponse:
-    return _queue(request, viewer)
+    return queue_page(request, viewer)
 
 
-def _member(session: Session, viewer: Viewer) -> StaffMember:
+def member_of(session: Session, viewer: Viewer) -> StaffMember:
     member = session.get(StaffMember, viewer.staff_id)
     assert member is not None  # current_staff found them a moment ago
     return member
@@ -61,34 +61,11 @@ def acknowledge(alert_id: RowId, viewer: Viewer = Depends(csrf_protected)) -> Re
     with session_scope() as session:
         alert = owned(session, Alert, alert_id, viewer.trust_id, lock=True)
         result = acknowledgement.acknowledge(
-            session, alert, _member(session, viewer), now=utcnow(), via="web"
+            session, alert, member_of(session, viewer), now=utcnow(), via="web"
         )
         code = alert.code
     done = "acknowledged" if result.first else "already"
     return RedirectResponse(f"/?done={done}&ref={code}#acknowledged", status_code=303)
-
-
-@router.post("/alerts/{alert_id}/resolve")
-def resolve(
-    alert_id: RowId,
-    request: Request,
-    outcome_note: str = Form(""),
-    viewer: Viewer = Depends(csrf_protected),
-) -> Response:
-    note = outcome_note.strip()
-    if not note:
-        # Look the alert up first: a foreign id is a 404 whatever the form says.
-        with session_scope() as session:
-            owned(session, Alert, alert_id, viewer.trust_id)
-        errors = {alert_id: "Write what happened before resolving the alert."}
-        return _queue(request, viewer, errors=errors, status=422)
-    with session_scope() as session:
-        alert = owned(session, Alert, alert_id, viewer.trust_id, lock=True)
-        acknowledgement.resolve(
-            session, alert, _member(session, viewer), note=note[:4000], now=utcnow()
-        )
-        code = alert.code
-    return RedirectResponse(f"/?done=resolved&ref={code}", status_code=303)
 
 
 @router.post("/replies/{inbound_id}/review")

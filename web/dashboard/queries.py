@@ -102,6 +102,7 @@ def alert_views(session: Session, trust_id: int, alerts: list[Alert]) -> list[Al
     by_id = {r.id: r for r in replies}
     later: dict[int, list[ReplyView]] = defaultdict(list)
     notices = _notifications(session, trust_id, ids, names_by_id)
+    choices = outcome_choices(session, trust_id)
     views = []
     for alert in alerts:
         first = by_id.get(alert.inbound_message_id or 0)
@@ -118,9 +119,17 @@ def alert_views(session: Session, trust_id: int, alerts: list[Alert]) -> list[Al
                 names_by_id=names_by_id,
                 notifications=notices[alert.id],
                 role_names=role_names,
+                outcome_choices=choices,
             )
         )
     return views
+
+
+def outcome_choices(session: Session, trust_id: int) -> tuple[tuple[str, str], ...]:
+    """The trust's outcomes as (key, name), in the order its configuration lists them."""
+    trust = session.get(Trust, trust_id)
+    assert trust is not None
+    return tuple((o.key, o.name) for o in trust_config(trust).outcomes)
 
 
 def _notifications(
@@ -144,6 +153,9 @@ def _notifications(
                 state=message.state,
                 created_at=notification.created_at,
                 error_code=message.error_code,
+                sent_at=message.sent_at,
+                delivered_at=message.delivered_at,
+                state_changed_at=message.state_changed_at,
             )
         )
     return found

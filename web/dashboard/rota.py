@@ -58,7 +58,8 @@ class RoleView:
     key: str
     name: str
     in_chains: bool
-    on_now: list[str]
+    on_now: list[str]  # who can be reached
+    on_now_unreachable: list[str]  # on the rota now, but left or with no phone or email
     shifts: list[str]
     periods: list[PeriodRow]
     covers: list[CoverRow]
@@ -132,9 +133,18 @@ def _cover_rows(
         rows.append(
             CoverRow(row.id, "swap" if row.instead_of_id else "override", row.starts_at,
                      row.ends_at, by_id.get(row.staff_member_id, "?"),
-                     by_id.get(row.instead_of_id or 0), row.reason, row.created_by)
+                     by_id.get(row.instead_of_id or 0), row.reason,
+                     _made_by(row.created_by, by_id))
         )  # fmt: skip
     return rows
+
+
+def _made_by(actor: str, names: dict[int, str]) -> str:
+    """`staff:4` as the person's name; other actors (the command line) as they are."""
+    kind, _, staff_id = actor.partition(":")
+    if kind == "staff" and staff_id.isdigit():
+        return names.get(int(staff_id), actor)
+    return actor
 
 
 def _names(session: Session, trust: Trust) -> dict[str, str]:
@@ -174,7 +184,14 @@ def _page(
                 key=role,
                 name=config.role_name(role),
                 in_chains=role in in_chains,
-                on_now=[names.get(k, k) for k in on_duty(config, covers, role, now)],
+                on_now=[
+                    names.get(k, k) for k in on_duty(config, covers, role, now) if k in reachable
+                ],
+                on_now_unreachable=[
+                    names.get(k, k)
+                    for k in on_duty(config, covers, role, now)
+                    if k not in reachable
+                ],
                 shifts=_shift_text(config, role),
                 periods=_periods(config, covers, role, now, names, reachable),
                 covers=_cover_rows(session, trust, config, role, now),

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from messages.evidence import Explanation, explain
 from schema.models import Alert, InboundMessage, Patient
 
 
@@ -69,6 +70,11 @@ class ReplyView:
         ]
 
     @property
+    def explanation(self) -> Explanation:
+        """What triage read and why, in plain words (messages.evidence)."""
+        return explain(self.evidence, self.label, self.symptoms)
+
+    @property
     def findings(self) -> list[dict[str, Any]]:
         found = self.evidence.get("findings")
         return [f for f in found if isinstance(f, dict)] if isinstance(found, list) else []
@@ -102,6 +108,9 @@ class NotificationView:
     state: str
     created_at: datetime
     error_code: str | None
+    sent_at: datetime | None = None
+    delivered_at: datetime | None = None
+    state_changed_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -126,6 +135,11 @@ class AlertView:
     resolved_at: datetime | None
     outcome_note: str | None
     notifications: list[NotificationView] = field(default_factory=list)
+    # The structured outcome, and the trust's list to choose it from (issue 18).
+    outcome: str | None = None
+    outcome_name: str | None = None
+    mri_at: datetime | None = None
+    outcome_choices: tuple[tuple[str, str], ...] = ()
 
     @property
     def past_last_step(self) -> bool:
@@ -165,6 +179,7 @@ def alert_view(
     names_by_id: dict[int, str],
     notifications: list[NotificationView],
     role_names: dict[str, str] | None = None,
+    outcome_choices: tuple[tuple[str, str], ...] = (),
 ) -> AlertView:
     steps = alert.chain.get("steps", [])
     return AlertView(
@@ -188,6 +203,10 @@ def alert_view(
         resolved_at=alert.resolved_at,
         outcome_note=alert.outcome_note,
         notifications=notifications,
+        outcome=alert.outcome,
+        outcome_name=alert.outcome_name,
+        mri_at=alert.mri_at,
+        outcome_choices=outcome_choices,
     )
 
 
