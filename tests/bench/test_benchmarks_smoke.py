@@ -23,6 +23,7 @@ EXPECTED_KEYS = {
     "webhook_intake": {"per_second", "ok", "stored", "met"},
     "triage_bench": {"replies_per_second", "n"},
     "worker_memory": {"idle_max_process_rss_mb", "busy_max_process_peak_rss_mb", "met"},
+    "rota_gaps": {"on_duty_p50_us", "gaps_14d_ms", "beat_tick_ms", "beat_first_tick_ms", "met"},
 }
 
 
