@@ -41,6 +41,14 @@ def _overlap(a: Hit, b: Hit) -> bool:
     return a.start < b.end and b.start < a.end
 
 
+def _cancels(exception: Hit, hit: Hit) -> bool:
+    """A ``not_if`` cancels a symptom it overlaps, or, when it marks a focus, only a symptom whose
+    own words include the focus: "the pain is ^back" cancels that 'back', not "back pain"."""
+    if exception.focus:
+        return any(s <= i < e for s, e in exception.focus for i in hit.literal)
+    return _overlap(exception, hit)
+
+
 def _triage(text: str, lexicon: Lexicon, speller: Speller) -> TriageResult:
     keyword = keyword_of(text, lexicon.keywords)
     if keyword is not None:
@@ -58,7 +66,7 @@ def _triage(text: str, lexicon: Lexicon, speller: Speller) -> TriageResult:
         hit
         for code in lexicon.symptoms
         for hit in found[f"symptom:{code}"]
-        if not any(x.tag == hit.tag and _overlap(x, hit) for x in excluded)
+        if not any(x.tag == hit.tag and _cancels(x, hit) for x in excluded)
     ]
     findings = [Finding("symptom", hit) for hit in _outermost(hits)]
     findings += [Finding("qualifier", h) for h in _outermost(found["qualifiers"])]

@@ -179,7 +179,7 @@ def _literal_words(patterns: Iterable[str]) -> set[str]:
     words: set[str] = set()
     for pattern in patterns:
         for token in _PATTERN_TOKEN.findall(pattern):
-            if token[0] not in "()|?!@." and not token.endswith("*"):
+            if token[0] not in "()|?!^@." and not token.endswith("*"):
                 words.add(fold(token))
     return words
 

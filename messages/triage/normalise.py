@@ -27,7 +27,11 @@ _TOKEN = re.compile(
     r"|\s-+\s|^-+\s"  # a spaced dash separates clauses
     r"|[,&+/]"
 )
-CLITICS = ("'s", "'n")  # it's -> it 's ; Welsh nghoesau'n -> nghoesau 'n
+CLITICS = (
+    "'s",
+    "'n",
+    "'r",
+)  # it's -> it 's ; Welsh nghoesau'n -> nghoesau 'n, teimlo'r -> teimlo 'r
 _REPEATS = re.compile(r"(\w)\1{2,}")
 
 
