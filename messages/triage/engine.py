@@ -1,39 +1,69 @@
-"""triage(): read one reply and label it. Never raises: a reply it cannot read goes to a person."""
+"""triage(): read one reply and label it. Never raises: a reply it cannot read goes to a person.
+
+The steps: keywords; our own quoted text stripped; the rule reader (lexicon, context, whose
+symptom, coverage); the second reader, which may raise the label and never lowers it; the
+language check, which sends a reply in a language the trust does not serve to urgent review.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from functools import lru_cache
+from typing import Any
 
 from messages.triage.context import Finding, apply_context, quote, select_cues
+from messages.triage.coverage import account
 from messages.triage.keywords import keyword_of
-from messages.triage.labeller import decide
+from messages.triage.known_words import english_words
+from messages.triage.labeller import Reading, decide
 from messages.triage.loader import Lexicon, load_lexicon, normalise_languages
 from messages.triage.normalise import BOUNDARY, MAX_CHARS, QUESTION, tokenise
 from messages.triage.patterns import Hit
+from messages.triage.quotes import strip_quotes
 from messages.triage.result import TriageResult
 from messages.triage.spelling import Speller
 from messages.triage.subjects import other_people
+from schema.vocabulary import Label, Review
 
 DEFAULT_LANGUAGES = ("en", "cy", "pl")
 
 
+@dataclass(frozen=True)
+class Prepared:
+    lexicon: Lexicon
+    speller: Speller
+    known: frozenset[str]
+
+
 @lru_cache(maxsize=16)
-def _prepared(languages: tuple[str, ...]) -> tuple[Lexicon, Speller]:
+def _prepared(languages: tuple[str, ...]) -> Prepared:
     lexicon = load_lexicon(languages)
-    return lexicon, Speller(lexicon)
+    return Prepared(lexicon, Speller(lexicon), english_words())
 
 
-def triage(text: str, languages: Sequence[str] = DEFAULT_LANGUAGES) -> TriageResult:
-    """Label one SMS reply: red, amber, none, unclear, stop, start or help, with the evidence."""
+def preload(languages: Sequence[str] = DEFAULT_LANGUAGES) -> None:
+    """Load everything triage reads for these languages now (the worker calls it before forking,
+    so its children share the memory and no reply pays for the loading)."""
+    _prepared(normalise_languages(languages))
+    triage("warming up", languages)
+
+
+def triage(
+    text: str, languages: Sequence[str] = DEFAULT_LANGUAGES, *, sent: Sequence[str] = ()
+) -> TriageResult:
+    """Label one SMS reply: red, amber, none, unclear, stop, start or help, with the evidence and,
+    for `unclear`, the review urgency. ``sent``: the texts the service recently sent this patient,
+    whose quotation in the reply is not read as the patient's words."""
     # a broken lexicon is a deployment error and raises here, loudly, not per reply
     prepared = _prepared(normalise_languages(languages))
     try:
-        return _triage(text if isinstance(text, str) else str(text), *prepared)
+        return _triage(text if isinstance(text, str) else str(text), prepared, tuple(sent))
     except Exception as exc:
         return TriageResult(
-            label="unclear",
+            label=Label.UNCLEAR,
             evidence={"reason": "triage failed: needs a person", "error": type(exc).__name__},
+            review=Review.URGENT,
         )
 
 
@@ -49,13 +79,39 @@ def _cancels(exception: Hit, hit: Hit) -> bool:
     return _overlap(exception, hit)
 
 
-def _triage(text: str, lexicon: Lexicon, speller: Speller) -> TriageResult:
+def _triage(text: str, prepared: Prepared, sent: tuple[str, ...]) -> TriageResult:
+    lexicon = prepared.lexicon
     keyword = keyword_of(text, lexicon.keywords)
     if keyword is not None:
         return TriageResult(
-            label=keyword, evidence={"reason": f"keyword {keyword}", "keyword": text.strip()}
+            label=Label(keyword), evidence={"reason": f"keyword {keyword}", "keyword": text.strip()}
         )
+    stripped = strip_quotes(text, sent)
+    reading = read(stripped.text, prepared, truncated=len(text) > MAX_CHARS)
+    result = reading.result
+    if stripped.removed:
+        result = _with_quotes(result, stripped.removed, prepared)
+    return result
 
+
+def _with_quotes(
+    result: TriageResult, removed: tuple[str, ...], prepared: Prepared
+) -> TriageResult:
+    evidence: dict[str, Any] = {**result.evidence, "quoted_ours": list(removed)}
+    if result.label != Label.UNCLEAR or result.review == Review.URGENT:
+        return replace(result, evidence=evidence)
+    # a quotation of our symptom list, with words of the patient's own that are not all-well
+    # ("I have: numbness, weakness or trouble using arms or legs"), is read by a person at once
+    quoted = read(" . ".join(removed), prepared, truncated=False).result
+    if quoted.label in (Label.RED, Label.AMBER):
+        evidence["reason"] += "; urgent: our own symptom list quoted with words of the patient's"
+        return replace(result, evidence=evidence, review=Review.URGENT)
+    return replace(result, evidence=evidence)
+
+
+def read(text: str, prepared: Prepared, *, truncated: bool) -> Reading:
+    """The rule reader: findings, their context, whose they are and what is left unexplained."""
+    lexicon, speller = prepared.lexicon, prepared.speller
     norms, surfaces, spelling = speller.tokens(*tokenise(text, lexicon.emoji))
     # a full stop before and after, so patterns can say "at the start of a sentence" (". who")
     norms = [BOUNDARY, *norms, BOUNDARY]
@@ -74,17 +130,22 @@ def _triage(text: str, lexicon: Lexicon, speller: Speller) -> TriageResult:
     findings += [Finding("needs_person", h) for h in _outermost(found["needs_person"])]
     findings = _drop_contained(findings)
     _denied_by_all_well(findings, surfaces)
+    mentions = [Finding("body", h) for h in _outermost(found["body"])]
     cues = select_cues(found["cues"], lexicon)
-    apply_context(norms, surfaces, findings, cues, lexicon)
+    apply_context(norms, surfaces, findings + mentions, cues, lexicon)
     stops = {i for c in cues if c.kind.type == "terminate" for i in range(c.hit.start, c.hit.end)}
-    roles = other_people(
+    roles = other_people(norms, findings, found["subjects"], found["roles"], stops, lexicon)
+    coverage = account(
         norms,
+        surfaces,
         findings,
-        found["subjects"],
-        found["roles"],
-        stops,
+        cues,
+        [*found["subjects"], *found["roles"], *excluded],
+        mentions,
         lexicon,
+        prepared.known,
     )
+    findings += [Finding("symptom", hit) for hit in coverage.pairs]
     extra: dict[str, object] = {}
     if spelling:
         extra["spelling"] = spelling
@@ -95,10 +156,11 @@ def _triage(text: str, lexicon: Lexicon, speller: Speller) -> TriageResult:
         norms,
         surfaces,
         lexicon,
+        coverage,
         sender_well=any(h.tag in ("self_well", "relative_well") for h in found["roles"]),
         explained={i for c in cues for i in range(c.hit.start, c.hit.end)},
         question=QUESTION in norms,
-        truncated=len(text) > MAX_CHARS,
+        truncated=truncated,
         extra=extra,
     )
 

@@ -21,7 +21,16 @@ from messages.triage.patterns import (
 
 COMMON_FILE = "common.yaml"
 SEVERITIES = ("red", "amber")
-CUE_TYPES = ("negated", "resolved", "uncertain", "hedge", "pseudo", "terminate")
+CUE_TYPES = (
+    "negated",
+    "resolved",
+    "uncertain",
+    "hedge",
+    "hypothetical",
+    "experiencer",
+    "pseudo",
+    "terminate",
+)
 DIRECTIONS = ("forward", "backward", "both", "none")
 SUBJECT_TAGS = ("first_person", "third_person")
 ROLE_TAGS = ("self_well", "relative_well", "carer_here", "own")
@@ -78,6 +87,9 @@ class Lexicon:
     roles: PatternSet
     all_well: PatternSet
     needs_person: PatternSet
+    body: PatternSet
+    chatter: frozenset[str]
+    pairs: Mapping[str, tuple[str, str]]
     matcher: Matcher
 
 
@@ -130,6 +142,7 @@ class _Merged:
         self.roles: list[tuple[str, str]] = []
         self.all_well: list[str] = []
         self.needs_person: list[tuple[str, str]] = []
+        self.body: list[tuple[str, str]] = []
 
     def add(self, name: str, data: Mapping[str, Any]) -> None:
         for key, entries in _mapping(data.get("words"), f"{name} words").items():
@@ -171,6 +184,8 @@ class _Merged:
         for tag in ROLE_TAGS:
             self.roles += [(tag, p) for p in _strings(people.get(tag), f"{name} people.{tag}")]
         self.all_well += _strings(data.get("all_well"), f"{name} all_well")
+        for kind, patterns in _mapping(data.get("body"), f"{name} body").items():
+            self.body += [(str(kind), p) for p in _strings(patterns, f"{name} body.{kind}")]
         for tag, patterns in _mapping(data.get("needs_person"), f"{name} needs_person").items():
             self.needs_person += [(str(tag), p) for p in _strings(patterns, name)]
 
@@ -212,6 +227,7 @@ def load_lexicon(languages: tuple[str, ...] = ("en", "cy", "pl")) -> Lexicon:
         roles = builder.build(merged.roles)
         all_well = builder.build(("all_well", p) for p in merged.all_well)
         needs_person = builder.build(merged.needs_person)
+        body = builder.build(merged.body)
     except PatternError as exc:
         raise LexiconError(str(exc)) from exc
 
@@ -223,6 +239,7 @@ def load_lexicon(languages: tuple[str, ...] = ("en", "cy", "pl")) -> Lexicon:
     every_pattern += [p for _, ps in merged.cues for p in ps]
     every_pattern += [p for _, p in merged.not_if + merged.qualifiers + merged.needs_person]
     every_pattern += [p for _, p in merged.subjects + merged.roles] + merged.all_well
+    every_pattern += [p for _, p in merged.body]
     every_pattern += [e for entries in merged.words.values() for e in entries]
     vocabulary = _literal_words(every_pattern)
     vocabulary |= {w for words in merged.spellings.values() for w in words}
@@ -249,6 +266,7 @@ def load_lexicon(languages: tuple[str, ...] = ("en", "cy", "pl")) -> Lexicon:
             "roles": roles,
             "all_well": all_well,
             "needs_person": needs_person,
+            "body": body,
         }
     )
     return Lexicon(
@@ -280,8 +298,21 @@ def load_lexicon(languages: tuple[str, ...] = ("en", "cy", "pl")) -> Lexicon:
         roles=roles,
         all_well=all_well,
         needs_person=needs_person,
+        body=body,
+        chatter=frozenset(fold(w) for w in merged.words.get("CHATTER", [])),
+        pairs=_pairs(structure.get("pairs"), merged.severity, {kind for kind, _ in merged.body}),
         matcher=matcher,
     )
+
+
+def _pairs(value: Any, severity: Mapping[str, str], kinds: set[str]) -> dict[str, tuple[str, str]]:
+    pairs: dict[str, tuple[str, str]] = {}
+    for code, pair in _mapping(value, "structure.pairs").items():
+        both = _strings(pair, f"structure.pairs.{code}")
+        if code not in severity or len(both) != 2 or not set(both) <= kinds:
+            raise LexiconError(f"structure.pairs.{code}: a symptom code and two body kinds")
+        pairs[str(code)] = (both[0], both[1])
+    return pairs
 
 
 def normalise_languages(languages: Sequence[str]) -> tuple[str, ...]:
