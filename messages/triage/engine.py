@@ -17,7 +17,7 @@ from messages.triage.coverage import account
 from messages.triage.keywords import keyword_of
 from messages.triage.known_words import english_words
 from messages.triage.labeller import Reading, decide
-from messages.triage.loader import Lexicon, load_lexicon, normalise_languages
+from messages.triage.loader import Lexicon, lexicon_languages, load_lexicon, normalise_languages
 from messages.triage.normalise import BOUNDARY, MAX_CHARS, QUESTION, tokenise
 from messages.triage.patterns import Hit
 from messages.triage.quotes import strip_quotes
@@ -26,7 +26,7 @@ from messages.triage.spelling import Speller
 from messages.triage.subjects import other_people
 from schema.vocabulary import Label, Review
 
-DEFAULT_LANGUAGES = ("en", "cy", "pl")
+DEFAULT_LANGUAGES = lexicon_languages()
 
 
 @dataclass(frozen=True)

@@ -315,8 +315,17 @@ def _pairs(value: Any, severity: Mapping[str, str], kinds: set[str]) -> dict[str
     return pairs
 
 
+@lru_cache(maxsize=1)
+def lexicon_languages() -> tuple[str, ...]:
+    """Every language the lexicon has a file for, English first."""
+    folder = resources.files("messages.triage.lexicon")
+    names = sorted(p.name[: -len(".yaml")] for p in folder.iterdir() if p.name.endswith(".yaml"))
+    codes = [n for n in names if n != COMMON_FILE[: -len(".yaml")] and n != "en"]
+    return ("en", *codes)
+
+
 def normalise_languages(languages: Sequence[str]) -> tuple[str, ...]:
     """Known language codes in a stable order; English is always read (SMS mixes it in)."""
-    known = ("en", "cy", "pl")
+    known = lexicon_languages()
     wanted = {str(code).lower().split("-")[0] for code in languages}
     return tuple(code for code in known if code in wanted or code == "en")
