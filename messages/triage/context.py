@@ -68,6 +68,7 @@ class _Reach:
             for i in range(finding.hit.start, min(finding.hit.end, len(norms))):
                 self.covering[i].append(finding)
         self.stops: set[int] = set()
+        self.breakers = True  # a new subject ends a negation; not a hypothetical ("if you get")
 
     def _blocked(self, i: int) -> bool:
         return self.norms[i] in self.lexicon.boundaries or i in self.stops
@@ -115,7 +116,7 @@ class _Reach:
             if reached:
                 if token not in self.lexicon.connectors:
                     break
-            elif token == COMMA or token in self.lexicon.scope_breakers:
+            elif token == COMMA or (self.breakers and token in self.lexicon.scope_breakers):
                 break
             else:
                 filler += 1
@@ -205,6 +206,7 @@ def apply_context(
         kind = cue.kind
         words = quote(surfaces, cue.hit)
         targets: list[Finding] = []
+        reach.breakers = kind.type not in ("hypothetical", "experiencer")
         if kind.direction in ("forward", "both"):
             targets += reach.forward(cue.hit, kind.scope)
         if kind.direction in ("backward", "both"):

@@ -15,11 +15,13 @@ Either withdraws `none`, and sends the reply to a person urgently.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from messages.triage.context import Cue, Finding, quote
 from messages.triage.loader import Lexicon
+from messages.triage.normalise import fold
 from messages.triage.patterns import Hit
 
 _SHORTEST_UNKNOWN = 3  # "ma", "xx", "da": too short to be sure of, and read as chatter
@@ -42,6 +44,7 @@ def _spans(hits: Iterable[Hit]) -> set[int]:
 
 
 def account(
+    names: frozenset[str],
     norms: Sequence[str],
     surfaces: Sequence[str],
     findings: Sequence[Finding],
@@ -68,6 +71,11 @@ def account(
             unexplained.append(hit)
     pairs = _pairs(norms, unexplained, lexicon)
     paired = {id(h) for pair in pairs for h in pair[1]}
+    outside = [f.hit for f in findings if f.kind == "needs_person" and f.tag == "other_symptom"]
+    alone = _alone(
+        norms, [h for h in unexplained if id(h) not in paired], accounted, outside, lexicon
+    )
+    paired |= {id(h) for _, h in alone}
     body: list[str] = []
     for hit in unexplained:
         words = quote(surfaces, hit)
@@ -78,9 +86,7 @@ def account(
     for i, token in enumerate(norms):
         if i in accounted or i in in_body or len(token) < _SHORTEST_UNKNOWN:
             continue
-        if not token.isalpha() or token in quiet or token in known:
-            continue
-        if _a_name(i, norms, surfaces):
+        if not token.isalpha() or token in quiet or _known(token, known) or token in names:
             continue
         if surfaces[i] not in unknown:
             unknown.append(surfaces[i])
@@ -94,7 +100,50 @@ def account(
         )
         for code, (a, b) in pairs
     )
+    pair_hits += tuple(
+        Hit(code, f"{hit.tag} described in words it cannot place", hit.start, hit.end, ())
+        for code, hit in alone
+    )
     return Coverage(tuple(body), tuple(unknown), frozenset(accounted), pair_hits)
+
+
+def _alone(
+    norms: Sequence[str],
+    unexplained: Sequence[Hit],
+    accounted: set[int],
+    outside: Sequence[Hit],
+    lexicon: Lexicon,
+) -> list[tuple[str, Hit]]:
+    """A mention of a limb, the saddle, the bladder or bowel, the back or neck that nothing
+    explains, in a sentence with other words nothing explains ("my legs feel like concrete
+    blocks"): uncertain wording about a symptom counts as the symptom (LABELS.md rule 1)."""
+    if not unexplained or not lexicon.unexplained:
+        return []
+    quiet = lexicon.filler | lexicon.acknowledgements
+    found: list[tuple[str, Hit]] = []
+    for hit in unexplained:
+        code = lexicon.unexplained.get(hit.tag)
+        if code is None:
+            continue
+        left = hit.start
+        while left > 0 and norms[left - 1] not in lexicon.boundaries:
+            left -= 1
+        right = hit.end
+        while right < len(norms) and norms[right] not in lexicon.boundaries:
+            right += 1
+        others = [
+            i
+            for i in (*range(left, hit.start), *range(hit.end, right))
+            if i not in accounted
+            and len(norms[i]) >= _SHORTEST_UNKNOWN
+            and norms[i][0].isalpha()
+            and norms[i] not in quiet
+        ]
+        # "Bruise on my hand", "cramp in my calves": a symptom outside the spine explains it
+        explained = any(left <= h.start < right for h in outside)
+        if others and not explained:
+            found.append((code, hit))
+    return found
 
 
 def _pairs(
@@ -132,13 +181,33 @@ def _pairs(
     return found
 
 
-def _a_name(i: int, norms: Sequence[str], surfaces: Sequence[str]) -> bool:
-    """A capitalised word inside a sentence is taken for a name ("went to see Bethany")."""
-    surface = surfaces[i]
-    return (
-        i > 0
-        and surface[:1].isupper()
-        and not surface.isupper()
-        and norms[i - 1] not in (".", "?", "")
-        and surfaces[i - 1] != surface
-    )
+_NAME = re.compile(r"(?<=[^\W\d_])[ ,;:()-]+([A-Z][a-z\u00e0-\u024f']+)")
+_BRITISH = (
+    ("our", "or"),
+    ("ise", "ize"),
+    ("ised", "ized"),
+    ("ising", "izing"),
+    ("isation", "ization"),
+    ("tre", "ter"),
+    ("ogue", "og"),
+    ("ence", "ense"),
+    ("lled", "led"),
+    ("lling", "ling"),
+)
+
+
+def names_in(text: str) -> frozenset[str]:
+    """Capitalised words inside a sentence, taken for names ("back from Tenerife", "our Gemma")."""
+    return frozenset(fold(m.group(1)) for m in _NAME.finditer(text))
+
+
+def _known(token: str, known: frozenset[str]) -> bool:
+    """Known English, in British spelling too ("colour", "realise", "centre", "travelled")."""
+    if token in known:
+        return True
+    for british, american in _BRITISH:
+        if token.endswith(british) and token[: -len(british)] + american in known:
+            return True
+    if token.endswith("s") and (token[:-1] in known or token[:-2] in known):
+        return True
+    return token.endswith("'s") and token[:-2] in known

@@ -13,15 +13,24 @@ from functools import lru_cache
 from typing import Any
 
 from messages.triage.context import Finding, apply_context, quote, select_cues
-from messages.triage.coverage import account
+from messages.triage.coverage import account, names_in
 from messages.triage.keywords import keyword_of
 from messages.triage.known_words import english_words
 from messages.triage.labeller import Reading, decide
-from messages.triage.loader import Lexicon, lexicon_languages, load_lexicon, normalise_languages
+from messages.triage.language import LanguageGuess, has_other_script, identify, preload_detector
+from messages.triage.loader import (
+    Lexicon,
+    lexicon_languages,
+    load_lexicon,
+    normalise_languages,
+    own_words,
+    read_with_english,
+)
 from messages.triage.normalise import BOUNDARY, MAX_CHARS, QUESTION, tokenise
 from messages.triage.patterns import Hit
 from messages.triage.quotes import strip_quotes
 from messages.triage.result import TriageResult
+from messages.triage.second_reader import SecondReader, load_second_reader
 from messages.triage.spelling import Speller
 from messages.triage.subjects import other_people
 from schema.vocabulary import Label, Review
@@ -34,18 +43,44 @@ class Prepared:
     lexicon: Lexicon
     speller: Speller
     known: frozenset[str]
+    reader: SecondReader | None
 
 
 @lru_cache(maxsize=16)
 def _prepared(languages: tuple[str, ...]) -> Prepared:
     lexicon = load_lexicon(languages)
-    return Prepared(lexicon, Speller(lexicon), english_words())
+    known = english_words()
+    return Prepared(lexicon, Speller(lexicon, known), known, load_second_reader())
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How replies to one trust are read: its languages, English and the ones read with it
+    (``base``), and the others, each read only when its words are found (``routed``)."""
+
+    served: tuple[str, ...]
+    base: Prepared
+    routed: tuple[tuple[str, Prepared, frozenset[str]], ...]
+
+
+@lru_cache(maxsize=16)
+def _plan(served: tuple[str, ...]) -> Plan:
+    together = read_with_english()
+    base = _prepared(tuple(c for c in served if c == "en" or c in together))
+    routed = tuple(
+        (code, _prepared(("en", code)), own_words(code))
+        for code in served
+        if code != "en" and code not in together
+    )
+    return Plan(served, base, routed)
 
 
 def preload(languages: Sequence[str] = DEFAULT_LANGUAGES) -> None:
-    """Load everything triage reads for these languages now (the worker calls it before forking,
-    so its children share the memory and no reply pays for the loading)."""
-    _prepared(normalise_languages(languages))
+    """Load everything triage reads for these languages now: lexicons, the English word list,
+    the second reader and the language detector. The worker calls it before forking, so its
+    children share the memory and no reply pays for the loading."""
+    _plan(normalise_languages(languages))
+    preload_detector()
     triage("warming up", languages)
 
 
@@ -56,15 +91,20 @@ def triage(
     for `unclear`, the review urgency. ``sent``: the texts the service recently sent this patient,
     whose quotation in the reply is not read as the patient's words."""
     # a broken lexicon is a deployment error and raises here, loudly, not per reply
-    prepared = _prepared(normalise_languages(languages))
+    plan = _plan(normalise_languages(languages))
     try:
-        return _triage(text if isinstance(text, str) else str(text), prepared, tuple(sent))
+        return _triage(text if isinstance(text, str) else str(text), plan, tuple(sent))
     except Exception as exc:
         return TriageResult(
             label=Label.UNCLEAR,
             evidence={"reason": "triage failed: needs a person", "error": type(exc).__name__},
             review=Review.URGENT,
         )
+
+
+def rules_only(text: str, languages: Sequence[str] = DEFAULT_LANGUAGES) -> TriageResult:
+    """What the rule reader alone makes of a reply (training and measuring use it)."""
+    return _triage(text, _plan(normalise_languages(languages)), (), second_reader=False)
 
 
 def _overlap(a: Hit, b: Hit) -> bool:
@@ -79,19 +119,104 @@ def _cancels(exception: Hit, hit: Hit) -> bool:
     return _overlap(exception, hit)
 
 
-def _triage(text: str, prepared: Prepared, sent: tuple[str, ...]) -> TriageResult:
-    lexicon = prepared.lexicon
-    keyword = keyword_of(text, lexicon.keywords)
+def _triage(
+    text: str, plan: Plan, sent: tuple[str, ...], *, second_reader: bool = True
+) -> TriageResult:
+    base = plan.base
+    keyword = keyword_of(text, base.lexicon.keywords)
     if keyword is not None:
         return TriageResult(
             label=Label(keyword), evidence={"reason": f"keyword {keyword}", "keyword": text.strip()}
         )
     stripped = strip_quotes(text, sent)
-    reading = read(stripped.text, prepared, truncated=len(text) > MAX_CHARS)
+    truncated = len(text) > MAX_CHARS
+    reading = read(stripped.text, base, truncated=truncated)
+    prepared = base
+    routed_to: str | None = None
+    if reading.unknown and plan.routed:
+        unknown = set(reading.unknown)
+        hits, code, other = max(
+            ((len(unknown & words), code, p) for code, p, words in plan.routed),
+            key=lambda x: x[0],
+        )
+        if hits:
+            second = read(stripped.text, other, truncated=truncated)
+            if len(second.unknown) < len(reading.unknown):
+                reading, prepared, routed_to = second, other, code
     result = reading.result
+    if routed_to is not None:
+        result = replace(result, evidence={**result.evidence, "read_as": routed_to})
     if stripped.removed:
         result = _with_quotes(result, stripped.removed, prepared)
+    served = True
+    if reading.unknown or has_other_script(stripped.text):
+        guess = identify(stripped.text)
+        result = replace(result, evidence={**result.evidence, "language": guess.to_evidence()})
+        share = len(reading.unknown) / max(reading.words, 1)
+        if guess.code not in (None, "en", *plan.served) and share >= UNSERVED_SHARE:
+            served = False
+            result = _unserved(result, guess)
+    if second_reader and prepared.reader is not None:
+        result = second_reading(
+            result, stripped.text, prepared.reader, prepared.lexicon, served=served
+        )
     return result
+
+
+# the share of a reply's words no vocabulary knows from which a detected language counts
+UNSERVED_SHARE = 0.4
+
+
+def _unserved(result: TriageResult, guess: LanguageGuess) -> TriageResult:
+    """A reply in a language the trust does not serve: a person reads it, urgently."""
+    if result.label in (Label.RED, Label.AMBER):
+        return result  # English symptom words in it were read: the alert stands
+    evidence = {**result.evidence}
+    evidence["reason"] = (
+        f"written in {guess.name}, which this trust's triage does not read: needs a person "
+        f"urgently; {result.evidence.get('reason', '')}"
+    )
+    return TriageResult(Label.UNCLEAR, result.symptoms, evidence, Review.URGENT)
+
+
+def second_reading(
+    result: TriageResult, text: str, reader: SecondReader, lexicon: Lexicon, *, served: bool = True
+) -> TriageResult:
+    """The second reader may raise the label (to red) or the review (to urgent); never lower.
+    A `none` the rules showed (every word accounted for) is at most sent to urgent review; a reply
+    in a language the trust does not serve stays with the person who reads it (urgent review)."""
+    if result.label in (Label.RED, Label.STOP, Label.START, Label.HELP):
+        return result
+    opinion = reader.read(text, lexicon.emoji)
+    chosen = reader.thresholds
+    evidence: dict[str, Any] = {**result.evidence, "second_reader": opinion.to_evidence()}
+    rules = f"rules read it as {result.label}: {result.evidence.get('reason', '')}"
+    if result.label == Label.NONE:
+        if opinion.p_alert < chosen.none_urgent:
+            return replace(result, evidence=evidence)
+        evidence["reader"] = "second reader"
+        evidence["reason"] = (
+            f"second reader: reads like a red or amber symptom (P(alert) {opinion.p_alert:.2f}, "
+            f"from {', '.join(opinion.alert_because)}); needs a person urgently; {rules}"
+        )
+        return TriageResult(Label.UNCLEAR, result.symptoms, evidence, Review.URGENT)
+    if opinion.p_red >= chosen.red and served:
+        evidence["reader"] = "second reader"
+        evidence["reason"] = (
+            f"second reader: reads like an MSCC symptom (P(red) {opinion.p_red:.2f}, "
+            f"from {', '.join(opinion.red_because) or 'the whole reply'}); {rules}"
+        )
+        return TriageResult(Label.RED, result.symptoms, evidence)
+    routine = result.label == Label.UNCLEAR and result.review == Review.ROUTINE
+    if routine and opinion.p_alert >= chosen.urgent:
+        evidence["reader"] = "second reader"
+        evidence["reason"] = (
+            f"second reader: reads like a red or amber symptom (P(alert) {opinion.p_alert:.2f}, "
+            f"from {', '.join(opinion.alert_because) or 'the whole reply'}); needs a person "
+            f"urgently; {rules}"
+        )
+        return TriageResult(Label.UNCLEAR, result.symptoms, evidence, Review.URGENT)
+    return replace(result, evidence=evidence)
 
 
 def _with_quotes(
@@ -130,12 +255,20 @@ def read(text: str, prepared: Prepared, *, truncated: bool) -> Reading:
     findings += [Finding("needs_person", h) for h in _outermost(found["needs_person"])]
     findings = _drop_contained(findings)
     _denied_by_all_well(findings, surfaces)
-    mentions = [Finding("body", h) for h in _outermost(found["body"])]
+    joints = {(h.start, h.end) for h in found["body"] if h.tag == "joint"}
+    mentions = [
+        Finding("body", h)
+        for h in _outermost(found["body"])
+        if not (h.tag == "limb" and (h.start, h.end) in joints)  # a knee is a joint first
+    ]
     cues = select_cues(found["cues"], lexicon)
     apply_context(norms, surfaces, findings + mentions, cues, lexicon)
     stops = {i for c in cues if c.kind.type == "terminate" for i in range(c.hit.start, c.hit.end)}
-    roles = other_people(norms, findings, found["subjects"], found["roles"], stops, lexicon)
+    roles = other_people(
+        norms, findings + mentions, found["subjects"], found["roles"], stops, lexicon
+    )
     coverage = account(
+        names_in(text),
         norms,
         surfaces,
         findings,

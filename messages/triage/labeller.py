@@ -25,6 +25,8 @@ from schema.vocabulary import Label, Review
 _NOT_CURRENT = ("negated", "resolved", "other_person", "hypothetical")
 # reasons for a person that are urgent in themselves ("called an ambulance", "can't cope")
 URGENT_NEEDS = frozenset({"urgent", "body_other"})
+# a reply of this many words in which nothing is recognised says something nobody has placed
+STATEMENT_WORDS = 4
 
 
 def is_current(finding: Finding) -> bool:
@@ -63,6 +65,8 @@ class Reading:
 
     result: TriageResult
     urgent_reasons: tuple[str, ...]
+    unknown: tuple[str, ...] = ()  # the words no vocabulary knows
+    words: int = 0  # how many words the reply has
 
 
 def decide(
@@ -144,6 +148,9 @@ def decide(
         label, reason = Label.NONE, _reason("says all is well", well, surfaces)
     else:
         label, reason = Label.UNCLEAR, "nothing recognised: needs a person"
+        said = [t for t in norms if len(t) >= 3 and t.isalpha() and t not in lexicon.filler]
+        if len(said) >= STATEMENT_WORDS:
+            urgent.append("a statement it cannot place")
     if label == Label.UNCLEAR:
         review = Review.URGENT if urgent else Review.ROUTINE
         if urgent:
@@ -166,7 +173,8 @@ def decide(
         **extra,
     }
     result = TriageResult(label=label, symptoms=tuple(codes), evidence=evidence, review=review)
-    return Reading(result, tuple(urgent))
+    words = sum(1 for token in norms if token[:1].isalpha())
+    return Reading(result, tuple(urgent), coverage.unknown, words)
 
 
 def _reason(what: str, findings: Sequence[Finding], surfaces: Sequence[str]) -> str:

@@ -90,6 +90,7 @@ class Lexicon:
     body: PatternSet
     chatter: frozenset[str]
     pairs: Mapping[str, tuple[str, str]]
+    unexplained: Mapping[str, str]
     matcher: Matcher
 
 
@@ -301,6 +302,7 @@ def load_lexicon(languages: tuple[str, ...] = ("en", "cy", "pl")) -> Lexicon:
         body=body,
         chatter=frozenset(fold(w) for w in merged.words.get("CHATTER", [])),
         pairs=_pairs(structure.get("pairs"), merged.severity, {kind for kind, _ in merged.body}),
+        unexplained=_unexplained(structure.get("unexplained"), merged.severity),
         matcher=matcher,
     )
 
@@ -316,12 +318,32 @@ def _pairs(value: Any, severity: Mapping[str, str], kinds: set[str]) -> dict[str
 
 
 @lru_cache(maxsize=1)
+def read_with_english() -> frozenset[str]:
+    """The languages whose words are read in every reply (the rest only when found)."""
+    return frozenset(_strings(_read(COMMON_FILE).get("read_with_english"), "read_with_english"))
+
+
+@lru_cache(maxsize=32)
+def own_words(language: str) -> frozenset[str]:
+    """The words a language file adds to English: a reply holding them may be in it."""
+    return load_lexicon(("en", language)).vocabulary - load_lexicon(("en",)).vocabulary
+
+
+@lru_cache(maxsize=1)
 def lexicon_languages() -> tuple[str, ...]:
     """Every language the lexicon has a file for, English first."""
     folder = resources.files("messages.triage.lexicon")
     names = sorted(p.name[: -len(".yaml")] for p in folder.iterdir() if p.name.endswith(".yaml"))
     codes = [n for n in names if n != COMMON_FILE[: -len(".yaml")] and n != "en"]
     return ("en", *codes)
+
+
+def _unexplained(value: Any, severity: Mapping[str, str]) -> dict[str, str]:
+    found = {str(k): str(v) for k, v in _mapping(value, "structure.unexplained").items()}
+    unknown = set(found.values()) - set(severity)
+    if unknown:
+        raise LexiconError(f"structure.unexplained names unknown symptoms {sorted(unknown)}")
+    return found
 
 
 def normalise_languages(languages: Sequence[str]) -> tuple[str, ...]:

@@ -58,7 +58,7 @@ def other_people(
         if h.tag == "third_person" or not any(t.start <= h.start < t.end for t in third)
     ]
     for finding in findings:
-        if finding.kind not in ("symptom", "needs_person"):
+        if finding.kind not in ("symptom", "needs_person", "body"):
             continue
         clause = _clause(norms, stops, finding.hit.start, finding.hit.end, lexicon)
         people = {h.tag for h in subject_hits if h.start in clause}

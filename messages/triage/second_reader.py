@@ -1,0 +1,163 @@
+"""The second reader: a statistical model that reads what no lexicon line lists. It can raise a
+label, never lower it.
+
+Two logistic regressions over the same features, trained by ``messages.triage.training`` from
+the labelled files in the repository (the development set and ``corpus/train``) and exported as
+weights to ``model/second_reader.json``, a small text file (no pickle, nothing downloaded):
+
+- P(red): the reply reads like an MSCC symptom (red against everything else);
+- P(alert): it reads like a red or amber symptom (red or amber against none and unclear).
+
+The features are the reply's words and word pairs, and the letter sequences of 3 to 5 inside each
+word (with its edges), on lower-case text without accents. Letter sequences carry misspellings,
+inflections and other languages ("nogach", "coesau'n", "slabe") that no word list holds.
+
+Inference is plain Python: the weights of the features present, summed, scaled by the square root
+of how many there are, through the logistic function. No scikit-learn, numpy or scipy at run time.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+from messages.triage.normalise import BOUNDARY, QUESTION, tokenise
+
+MODEL_FILE = "second_reader.json"
+CHAR_SIZES = (3, 4, 5)
+_KEEP = (QUESTION,)
+
+
+def features(text: str, emoji: Mapping[str, str]) -> list[str]:
+    """The distinct features of a reply, in a stable order (``w:`` words, ``b:`` word pairs,
+    ``c:`` letter sequences)."""
+    tokens = [t for t in tokenise(text, emoji)[0] if t[0].isalnum() or t in _KEEP]
+    seen: dict[str, None] = {}
+    previous = BOUNDARY
+    for token in tokens:
+        seen["w:" + token] = None
+        seen["b:" + previous + " " + token] = None
+        previous = token
+        if not token[0].isalpha():
+            continue
+        padded = f"<{token}>"
+        for size in CHAR_SIZES:
+            for start in range(len(padded) - size + 1):
+                seen["c:" + padded[start : start + size]] = None
+    if tokens:
+        seen["b:" + previous + " " + BOUNDARY] = None
+    return list(seen)
+
+
+@dataclass(frozen=True)
+class Opinion:
+    """What the second reader makes of one reply."""
+
+    p_red: float
+    p_alert: float
+    red_because: tuple[str, ...]  # the features that pushed P(red) up most
+    alert_because: tuple[str, ...]
+
+    def to_evidence(self) -> dict[str, Any]:
+        return {
+            "p_red": round(self.p_red, 3),
+            "p_alert": round(self.p_alert, 3),
+            "red_because": list(self.red_because),
+            "alert_because": list(self.alert_because),
+        }
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Chosen by cross-validation on the training rows (see ``training.py``)."""
+
+    red: float  # P(red) at or above which a reply the rules read as amber or unclear is red
+    urgent: float  # P(alert) at or above which a routine `unclear` goes to urgent review
+    # P(alert) at or above which a reply the rules showed to be `none` goes to urgent review;
+    # the second reader never makes a shown `none` red: every word of it was accounted for
+    none_urgent: float
+
+
+class SecondReader:
+    def __init__(self, model: Mapping[str, Any]) -> None:
+        self.version = str(model["version"])
+        self.intercepts: tuple[float, float] = tuple(model["intercepts"])  # type: ignore[assignment]
+        self.weights: dict[str, tuple[float, float]] = {
+            feature: (float(pair[0]), float(pair[1])) for feature, pair in model["weights"].items()
+        }
+        chosen = model["thresholds"]
+        self.thresholds = Thresholds(
+            red=float(chosen["red"]),
+            urgent=float(chosen["urgent"]),
+            none_urgent=float(chosen["none_urgent"]),
+        )
+        self.trained_on: dict[str, Any] = dict(model.get("trained_on", {}))
+
+    def read(self, text: str, emoji: Mapping[str, str], *, explain: int = 4) -> Opinion:
+        present = features(text, emoji)
+        if not present:
+            return Opinion(_logistic(self.intercepts[0]), _logistic(self.intercepts[1]), (), ())
+        weights = self.weights
+        red = alert = 0.0
+        hits: list[tuple[str, tuple[float, float]]] = []
+        for feature in present:
+            pair = weights.get(feature)
+            if pair is not None:
+                red += pair[0]
+                alert += pair[1]
+                hits.append((feature, pair))
+        scale = 1.0 / math.sqrt(len(present))
+        return Opinion(
+            _logistic(self.intercepts[0] + red * scale),
+            _logistic(self.intercepts[1] + alert * scale),
+            _top(hits, 0, explain),
+            _top(hits, 1, explain),
+        )
+
+
+def _top(hits: Iterable[tuple[str, tuple[float, float]]], which: int, n: int) -> tuple[str, ...]:
+    positive = sorted((h for h in hits if h[1][which] > 0), key=lambda h: -h[1][which])
+    return tuple(_shown(feature) for feature, _ in positive[:n])
+
+
+def _shown(feature: str) -> str:
+    kind, _, value = feature.partition(":")
+    if kind == "c":
+        return "'" + value.replace("<", "_").replace(">", "_") + "' (letters)"
+    return f"'{value}'"
+
+
+def _logistic(x: float) -> float:
+    if x >= 0:
+        return 1.0 / (1.0 + math.exp(-x))
+    e = math.exp(x)
+    return e / (1.0 + e)
+
+
+def scores(present: Sequence[str], model: SecondReader) -> tuple[float, float]:
+    """P(red), P(alert) for features already computed (training uses this to check the export)."""
+    red = alert = 0.0
+    for feature in present:
+        pair = model.weights.get(feature)
+        if pair is not None:
+            red += pair[0]
+            alert += pair[1]
+    scale = 1.0 / math.sqrt(len(present)) if present else 0.0
+    return (
+        _logistic(model.intercepts[0] + red * scale),
+        _logistic(model.intercepts[1] + alert * scale),
+    )
+
+
+@lru_cache(maxsize=1)
+def load_second_reader() -> SecondReader | None:
+    """The committed model, or None when none has been trained yet."""
+    source = resources.files("messages.triage").joinpath("model", MODEL_FILE)
+    if not source.is_file():
+        return None
+    return SecondReader(json.loads(source.read_text("utf-8")))
