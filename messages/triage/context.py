@@ -116,7 +116,7 @@ class _Reach:
             if reached:
                 if token not in self.lexicon.connectors:
                     break
-            elif token == COMMA or (self.breakers and token in self.lexicon.scope_breakers):
+            elif self.breakers and (token == COMMA or token in self.lexicon.scope_breakers):
                 break
             else:
                 filler += 1
@@ -168,8 +168,16 @@ def _part_of_a_finding(cue: Hit, findings: Sequence[Finding]) -> bool:
             if _overlaps(cue, finding):
                 return True
         elif finding.hit.start <= cue.start and cue.end <= finding.hit.end:
-            return True
+            # a denial that opens an all-well phrase goes on along a list after it:
+            # "no new pain, tingling or weakness", "bez nowych bolow, mrowien czy chwiejnosci"
+            opens = finding.kind == "all_well" and cue.start == finding.hit.start
+            if not opens:
+                return True
     return False
+
+
+def _contains(finding: Finding, cue: Hit) -> bool:
+    return finding.hit.start <= cue.start and cue.end <= finding.hit.end
 
 
 def _overlaps(cue: Hit, finding: Finding) -> bool:
@@ -206,13 +214,16 @@ def apply_context(
         kind = cue.kind
         words = quote(surfaces, cue.hit)
         targets: list[Finding] = []
-        reach.breakers = kind.type not in ("hypothetical", "experiencer")
+        # a new subject or a comma ends a denial; a hedge or a hypothetical reaches over them
+        reach.breakers = kind.type in ("negated", "resolved")
         if kind.direction in ("forward", "both"):
             targets += reach.forward(cue.hit, kind.scope)
         if kind.direction in ("backward", "both"):
             targets += reach.backward(cue.hit, kind.scope)
         recorded = RECORDED_AS.get(kind.type, kind.type)
         for finding in targets:
+            if _contains(finding, cue.hit):
+                continue  # the all-well phrase the denial opens is not denied by it
             if kind.type == "negated" and finding.modifiers.get("negated_inside", words) != words:
                 # "not that my legs aren't weak": two denials make no denial
                 finding.modifiers["double_negated"] = words

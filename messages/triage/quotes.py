@@ -46,8 +46,38 @@ def _runs(reply: list[str], ours: list[str], least: int) -> list[tuple[int, int]
     return [(a, a + size) for a, _, size in matcher.get_matching_blocks() if size >= least]
 
 
+_QUOTED_LINE = re.compile(r"^[ \t]*>[^\n]*(?:\n|$)", re.M)
+
+
+def _quoted_lines(text: str) -> Stripped:
+    """Lines that start with ">" quote the message being answered (e-mail and SMS apps do it)."""
+    removed: list[str] = []
+
+    def cut(match: re.Match[str]) -> str:
+        line = match.group()
+        # "> Any new pain? No, nothing like that": the quote ends at its question mark
+        ask = line.find("?")
+        if 0 <= ask < len(line.rstrip()) - 1 and _WORD.search(line[ask + 1 :]):
+            removed.append(line[: ask + 1].strip().lstrip(">").strip())
+            return " . " + line[ask + 1 :]
+        removed.append(line.strip().lstrip(">").strip())
+        return " . "
+
+    rest = _QUOTED_LINE.sub(cut, text)
+    if not removed:
+        return Stripped(text, ())
+    if not _WORD.search(rest):
+        return Stripped(text, ())  # nothing but a quote: read it, a person will see it anyway
+    return Stripped(rest, tuple(r for r in removed if r))
+
+
 def strip_quotes(text: str, sent: Sequence[str] = (), *, generic: bool = True) -> Stripped:
-    """The reply without any long quotation of ``sent`` (or, if none, of our templates)."""
+    """The reply without quoted lines and any long quotation of ``sent`` (or, if none, of our
+    templates)."""
+    lines = _quoted_lines(text)
+    if lines.removed:
+        rest = strip_quotes(lines.text, sent, generic=generic)
+        return Stripped(rest.text, lines.removed + rest.removed)
     words = _words(text)
     if len(words) < MIN_RUN:
         return Stripped(text, ())
