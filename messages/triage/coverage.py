@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from messages.triage.context import Cue, Finding, quote
 from messages.triage.loader import Lexicon
-from messages.triage.normalise import fold
+from messages.triage.normalise import fold, wordlike
 from messages.triage.patterns import Hit
 
 _SHORTEST_UNKNOWN = 3  # "ma", "xx", "da": too short to be sure of, and read as chatter
@@ -81,12 +81,14 @@ def account(
         words = quote(surfaces, hit)
         if id(hit) not in paired and words not in body:
             body.append(words)
-    quiet = lexicon.filler | lexicon.acknowledgements | lexicon.chatter | lexicon.vocabulary
+    quiet = lexicon.quiet
     unknown: list[str] = []
     for i, token in enumerate(norms):
         if i in accounted or i in in_body or len(token) < _SHORTEST_UNKNOWN:
             continue
-        if not token.isalpha() or token in quiet or _known(token, known) or token in names:
+        if not wordlike(token) or token in quiet or _known(token, known) or token in names:
+            continue
+        if _quiet_in_arabic(token, quiet):
             continue
         if surfaces[i] not in unknown:
             unknown.append(surfaces[i])
@@ -199,6 +201,20 @@ _BRITISH = (
 def names_in(text: str) -> frozenset[str]:
     """Capitalised words inside a sentence, taken for names ("back from Tenerife", "our Gemma")."""
     return frozenset(fold(m.group(1)) for m in _NAME.finditer(text))
+
+
+_ARABIC_PREFIXES = ("وال", "بال", "لل", "ال", "و", "ب", "ل", "ف")
+
+
+def _quiet_in_arabic(token: str, quiet: frozenset[str]) -> bool:
+    """Arabic joins "and", "with", "the" to the word: "والدكتور" is "and the doctor"."""
+    if not ("\u0600" <= token[0] <= "\u06ff"):
+        return False
+    for prefix in _ARABIC_PREFIXES:
+        rest = token[len(prefix) :]
+        if token.startswith(prefix) and len(rest) >= 2 and (rest in quiet or "ال" + rest in quiet):
+            return True
+    return False
 
 
 def _known(token: str, known: frozenset[str]) -> bool:

@@ -134,12 +134,14 @@ def _triage(
     prepared = base
     routed_to: str | None = None
     if reading.unknown and plan.routed:
+        # the languages whose words the reply holds, most first; the one that leaves the fewest
+        # words unread is the one it is read in (romanised Urdu and Punjabi share many words)
         unknown = set(reading.unknown)
-        hits, code, other = max(
-            ((len(unknown & words), code, p) for code, p, words in plan.routed),
-            key=lambda x: x[0],
-        )
-        if hits:
+        ranked = sorted(
+            ((len(unknown & words), code, p) for code, p, words in plan.routed if unknown & words),
+            key=lambda x: -x[0],
+        )[:ROUTED_TRIES]
+        for _, code, other in ranked:
             second = read(stripped.text, other, truncated=truncated)
             if len(second.unknown) < len(reading.unknown):
                 reading, prepared, routed_to = second, other, code
@@ -163,6 +165,7 @@ def _triage(
     return result
 
 
+ROUTED_TRIES = 3  # languages tried, most words found first
 # the share of a reply's words no vocabulary knows from which a detected language counts
 UNSERVED_SHARE = 0.4
 

@@ -148,7 +148,7 @@ def decide(
         label, reason = Label.NONE, _reason("says all is well", well, surfaces)
     else:
         label, reason = Label.UNCLEAR, "nothing recognised: needs a person"
-        said = [t for t in norms if len(t) >= 3 and t.isalpha() and t not in lexicon.filler]
+        said = [t for t in norms if len(t) >= 3 and t[:1].isalpha() and t not in lexicon.filler]
         if len(said) >= STATEMENT_WORDS:
             urgent.append("a statement it cannot place")
     if label == Label.UNCLEAR:

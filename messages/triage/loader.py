@@ -89,6 +89,7 @@ class Lexicon:
     needs_person: PatternSet
     body: PatternSet
     chatter: frozenset[str]
+    quiet: frozenset[str]  # every word the lexicon knows: never "unknown"
     pairs: Mapping[str, tuple[str, str]]
     unexplained: Mapping[str, str]
     matcher: Matcher
@@ -144,6 +145,7 @@ class _Merged:
         self.all_well: list[str] = []
         self.needs_person: list[tuple[str, str]] = []
         self.body: list[tuple[str, str]] = []
+        self.unread_cues: set[str] = set()
 
     def add(self, name: str, data: Mapping[str, Any]) -> None:
         for key, entries in _mapping(data.get("words"), f"{name} words").items():
@@ -185,6 +187,8 @@ class _Merged:
         for tag in ROLE_TAGS:
             self.roles += [(tag, p) for p in _strings(people.get(tag), f"{name} people.{tag}")]
         self.all_well += _strings(data.get("all_well"), f"{name} all_well")
+        # English cue words that are this language's everyday words (Portuguese "no": in the)
+        self.unread_cues |= set(_strings(data.get("unread_english_cues"), f"{name} unread"))
         for kind, patterns in _mapping(data.get("body"), f"{name} body").items():
             self.body += [(str(kind), p) for p in _strings(patterns, f"{name} body.{kind}")]
         for tag, patterns in _mapping(data.get("needs_person"), f"{name} needs_person").items():
@@ -220,7 +224,7 @@ def load_lexicon(languages: tuple[str, ...] = ("en", "cy", "pl")) -> Lexicon:
         tagged_cues: list[tuple[str, str]] = []
         for i, (kind, cues) in enumerate(merged.cues):
             cue_kinds[f"c{i}"] = kind
-            tagged_cues += [(f"c{i}", cue) for cue in cues]
+            tagged_cues += [(f"c{i}", cue) for cue in cues if cue not in merged.unread_cues]
         compiled_cues = builder.build(tagged_cues)
         not_if = builder.build(merged.not_if)
         qualifiers = builder.build(merged.qualifiers)
@@ -301,6 +305,12 @@ def load_lexicon(languages: tuple[str, ...] = ("en", "cy", "pl")) -> Lexicon:
         needs_person=needs_person,
         body=body,
         chatter=frozenset(fold(w) for w in merged.words.get("CHATTER", [])),
+        quiet=frozenset(
+            {fold(w) for w in merged.words.get("CHATTER", [])}
+            | {fold(w) for w in merged.words.get("FILLER", [])}
+            | {fold(w) for w in merged.words.get("ACK", [])}
+            | vocabulary
+        ),
         pairs=_pairs(structure.get("pairs"), merged.severity, {kind for kind, _ in merged.body}),
         unexplained=_unexplained(structure.get("unexplained"), merged.severity),
         matcher=matcher,

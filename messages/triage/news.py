@@ -25,7 +25,10 @@ def _content(
     return [
         norms[i]
         for i in positions
-        if i not in covered and len(norms[i]) >= 3 and norms[i].isalpha() and norms[i] not in quiet
+        if i not in covered
+        and len(norms[i]) >= 3
+        and norms[i][:1].isalpha()
+        and norms[i] not in quiet
     ]
 
 
