@@ -204,37 +204,105 @@ def _literal_words(patterns: Iterable[str]) -> set[str]:
     return words
 
 
+@dataclass(frozen=True)
+class _Part:
+    """One language file's patterns, compiled once per process and shared by every lexicon that
+    reads the language: English is compiled once, not once per language read with it."""
+
+    symptoms: Mapping[str, PatternSet]
+    cues: PatternSet
+    cue_kinds: Mapping[str, CueKind]
+    not_if: PatternSet
+    qualifiers: PatternSet
+    subjects: PatternSet
+    roles: PatternSet
+    all_well: PatternSet
+    needs_person: PatternSet
+    body: PatternSet
+
+
+@lru_cache(maxsize=1)
+def _common() -> dict[str, Any]:
+    return _read(COMMON_FILE)
+
+
+@lru_cache(maxsize=64)
+def _file(language: str) -> dict[str, Any]:
+    return _read(f"{language}.yaml")
+
+
+@lru_cache(maxsize=32)
+def _part(language: str) -> _Part:
+    """A file's patterns, compiled against the word lists of common.yaml, English and itself
+    (so "@LIMB" is English's limbs in every language, and "@PL_LEG" Polish legs)."""
+    name = f"{language}.yaml"
+    own = _Merged()
+    if language != "en":  # other languages name English's symptoms without their severity
+        english = _Merged()
+        english.add("en.yaml", _file("en"))
+        own.severity.update(english.severity)
+    own.add(name, _file(language))
+    words = _Merged()
+    words.add(COMMON_FILE, _common())
+    words.add("en.yaml", _file("en"))
+    if language != "en":
+        words.add(name, _file(language))
+    structure = _mapping(_common().get("structure"), "structure")
+    builder = PatternBuilder(words.words, fold, _strings(structure.get("gap_stoppers"), "stop"))
+    try:
+        cue_kinds: dict[str, CueKind] = {}
+        tagged_cues: list[tuple[str, str]] = []
+        for i, (kind, cues) in enumerate(own.cues):
+            tag = f"{language}:c{i}"
+            cue_kinds[tag] = kind
+            tagged_cues += [(tag, cue) for cue in cues]
+        return _Part(
+            symptoms={
+                code: builder.build((code, p) for p in patterns)
+                for code, patterns in own.symptoms.items()
+            },
+            cues=builder.build(tagged_cues),
+            cue_kinds=cue_kinds,
+            not_if=builder.build(own.not_if),
+            qualifiers=builder.build(own.qualifiers),
+            subjects=builder.build(own.subjects),
+            roles=builder.build(own.roles),
+            all_well=builder.build(("all_well", p) for p in own.all_well),
+            needs_person=builder.build(own.needs_person),
+            body=builder.build(own.body),
+        )
+    except PatternError as exc:
+        raise LexiconError(f"{name}: {exc}") from exc
+
+
 @lru_cache(maxsize=16)
 def load_lexicon(languages: tuple[str, ...] = ("en", "cy", "pl")) -> Lexicon:
     """The compiled lexicon for these languages (cached: each set is compiled once per process)."""
-    common = _read(COMMON_FILE)
+    common = _common()
     merged = _Merged()
     merged.add(COMMON_FILE, common)
     for language in languages:
-        merged.add(f"{language}.yaml", _read(f"{language}.yaml"))
-
+        merged.add(f"{language}.yaml", _file(language))
     structure = _mapping(common.get("structure"), "structure")
-    builder = PatternBuilder(merged.words, fold, _strings(structure.get("gap_stoppers"), "stop"))
-    try:
-        symptoms = {
-            code: builder.build((code, p) for p in patterns)
-            for code, patterns in merged.symptoms.items()
-        }
-        cue_kinds: dict[str, CueKind] = {}
-        tagged_cues: list[tuple[str, str]] = []
-        for i, (kind, cues) in enumerate(merged.cues):
-            cue_kinds[f"c{i}"] = kind
-            tagged_cues += [(f"c{i}", cue) for cue in cues if cue not in merged.unread_cues]
-        compiled_cues = builder.build(tagged_cues)
-        not_if = builder.build(merged.not_if)
-        qualifiers = builder.build(merged.qualifiers)
-        subjects = builder.build(merged.subjects)
-        roles = builder.build(merged.roles)
-        all_well = builder.build(("all_well", p) for p in merged.all_well)
-        needs_person = builder.build(merged.needs_person)
-        body = builder.build(merged.body)
-    except PatternError as exc:
-        raise LexiconError(str(exc)) from exc
+    parts = [_part(language) for language in languages]
+    drop = frozenset(merged.unread_cues)
+
+    def joined(sets: list[PatternSet], skip: frozenset[str] = frozenset()) -> PatternSet:
+        return PatternSet.joined(sets, skip)
+
+    symptoms = {
+        code: joined([p.symptoms[code] for p in parts if code in p.symptoms])
+        for code in merged.symptoms
+    }
+    cue_kinds = {tag: kind for p in parts for tag, kind in p.cue_kinds.items()}
+    compiled_cues = joined([p.cues for p in parts], drop)
+    not_if = joined([p.not_if for p in parts])
+    qualifiers = joined([p.qualifiers for p in parts])
+    subjects = joined([p.subjects for p in parts])
+    roles = joined([p.roles for p in parts])
+    all_well = joined([p.all_well for p in parts])
+    needs_person = joined([p.needs_person for p in parts])
+    body = joined([p.body for p in parts])
 
     unknown = merged.qualifier_bases - set(merged.severity)
     unknown |= {c for codes in merged.yields_to.values() for c in codes} - set(merged.severity)

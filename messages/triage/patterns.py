@@ -371,6 +371,14 @@ class PatternSet:
     def __init__(self, compiled: list[tuple[str, str, _Piece]]) -> None:
         self.units = [_Unit([entry]) for entry in compiled]
 
+    @classmethod
+    def joined(cls, sets: Iterable[PatternSet], skip: frozenset[str] = frozenset()) -> PatternSet:
+        """The patterns of several sets, sharing their compiled regexes; ``skip`` leaves out
+        the patterns with these texts."""
+        union = cls([])
+        union.units = [unit for s in sets for unit in s.units if unit.entries[0][1] not in skip]
+        return union
+
     def __len__(self) -> int:
         return len(self.units)
 
