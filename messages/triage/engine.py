@@ -151,11 +151,12 @@ def _triage(
     if stripped.removed:
         result = _with_quotes(result, stripped.removed, prepared)
     served = True
-    if reading.unknown or has_other_script(stripped.text):
-        guess = identify(stripped.text)
+    share = len(reading.unknown) / max(reading.words, 1)
+    # asked only when it could matter: a reply most of whose words nobody could read
+    if share >= UNSERVED_SHARE or (reading.unknown and has_other_script(stripped.text)):
+        guess = identify(stripped.text[:LANGUAGE_CHARS])
         result = replace(result, evidence={**result.evidence, "language": guess.to_evidence()})
-        share = len(reading.unknown) / max(reading.words, 1)
-        if guess.code not in (None, "en", *plan.served) and share >= UNSERVED_SHARE:
+        if guess.code not in (None, "en", *plan.served):
             served = False
             result = _unserved(result, guess)
     if second_reader and prepared.reader is not None:
@@ -166,6 +167,7 @@ def _triage(
 
 
 ROUTED_TRIES = 3  # languages tried, most words found first
+LANGUAGE_CHARS = 300  # the detector reads the start of a long reply: enough to tell
 # the share of a reply's words no vocabulary knows from which a detected language counts
 UNSERVED_SHARE = 0.4
 
@@ -197,6 +199,7 @@ def second_reading(
     if result.label == Label.NONE:
         if opinion.p_alert < chosen.none_urgent:
             return replace(result, evidence=evidence)
+        evidence = {**evidence, "second_reader": opinion.to_evidence(explained=True)}
         evidence["reader"] = "second reader"
         evidence["reason"] = (
             f"second reader: reads like a red or amber symptom (P(alert) {opinion.p_alert:.2f}, "
@@ -204,6 +207,7 @@ def second_reading(
         )
         return TriageResult(Label.UNCLEAR, result.symptoms, evidence, Review.URGENT)
     if opinion.p_red >= chosen.red and served:
+        evidence = {**evidence, "second_reader": opinion.to_evidence(explained=True)}
         evidence["reader"] = "second reader"
         evidence["reason"] = (
             f"second reader: reads like an MSCC symptom (P(red) {opinion.p_red:.2f}, "
@@ -212,6 +216,7 @@ def second_reading(
         return TriageResult(Label.RED, result.symptoms, evidence)
     routine = result.label == Label.UNCLEAR and result.review == Review.ROUTINE
     if routine and opinion.p_alert >= chosen.urgent:
+        evidence = {**evidence, "second_reader": opinion.to_evidence(explained=True)}
         evidence["reader"] = "second reader"
         evidence["reason"] = (
             f"second reader: reads like a red or amber symptom (P(alert) {opinion.p_alert:.2f}, "

@@ -87,6 +87,10 @@ def strip_quotes(text: str, sent: Sequence[str] = (), *, generic: bool = True) -
     if sent:
         sources, least = ([w for w, _, _ in _words(s)] for s in sent if s), MIN_RUN
     elif generic:
+        # most replies share no run of words with our templates: check that first, cheaply
+        grams = template_grams()
+        if not any(tuple(tokens[i : i + _GRAM]) in grams for i in range(len(tokens) - _GRAM + 1)):
+            return Stripped(text, ())
         sources, least = template_sentences(), MIN_GENERIC_RUN
     else:
         return Stripped(text, ())
@@ -121,6 +125,19 @@ def _merged(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
         else:
             out.append((start, end))
     return out
+
+
+_GRAM = 4
+
+
+@lru_cache(maxsize=1)
+def template_grams() -> frozenset[tuple[str, ...]]:
+    """Every run of four words in our templates: a long quotation holds one."""
+    return frozenset(
+        tuple(words[i : i + _GRAM])
+        for words in template_sentences()
+        for i in range(len(words) - _GRAM + 1)
+    )
 
 
 @lru_cache(maxsize=1)

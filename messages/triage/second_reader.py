@@ -37,39 +37,58 @@ def features(text: str, emoji: Mapping[str, str]) -> list[str]:
     """The distinct features of a reply, in a stable order (``w:`` words, ``b:`` word pairs,
     ``c:`` letter sequences)."""
     tokens = [t for t in tokenise(text, emoji)[0] if t[0].isalnum() or t in _KEEP]
-    seen: dict[str, None] = {}
+    found: list[str] = []
     previous = BOUNDARY
     for token in tokens:
-        seen["w:" + token] = None
-        seen["b:" + previous + " " + token] = None
+        found.append("w:" + token)
+        found.append("b:" + previous + " " + token)
         previous = token
         if not token[0].isalpha():
             continue
         padded = f"<{token}>"
+        last = len(padded)
         for size in CHAR_SIZES:
-            for start in range(len(padded) - size + 1):
-                seen["c:" + padded[start : start + size]] = None
+            found.extend(["c:" + padded[i : i + size] for i in range(last - size + 1)])
     if tokens:
-        seen["b:" + previous + " " + BOUNDARY] = None
-    return list(seen)
+        found.append("b:" + previous + " " + BOUNDARY)
+    return list(dict.fromkeys(found))
 
 
-@dataclass(frozen=True)
 class Opinion:
-    """What the second reader makes of one reply."""
+    """What the second reader makes of one reply. Why (the features that pushed each
+    probability up most) is worked out only when asked, as it is only shown when it raises."""
 
-    p_red: float
-    p_alert: float
-    red_because: tuple[str, ...]  # the features that pushed P(red) up most
-    alert_because: tuple[str, ...]
+    def __init__(
+        self, p_red: float, p_alert: float, present: Sequence[str], model: SecondReader, n: int
+    ) -> None:
+        self.p_red = p_red
+        self.p_alert = p_alert
+        self._present = present
+        self._model = model
+        self._n = n
 
-    def to_evidence(self) -> dict[str, Any]:
-        return {
+    def _because(self, which: int) -> tuple[str, ...]:
+        weights = self._model.weights
+        hits = [(f, weights[f]) for f in self._present if f in weights]
+        return _top(hits, which, self._n)
+
+    @property
+    def red_because(self) -> tuple[str, ...]:
+        return self._because(0)
+
+    @property
+    def alert_because(self) -> tuple[str, ...]:
+        return self._because(1)
+
+    def to_evidence(self, *, explained: bool = False) -> dict[str, Any]:
+        evidence: dict[str, Any] = {
             "p_red": round(self.p_red, 3),
             "p_alert": round(self.p_alert, 3),
-            "red_because": list(self.red_because),
-            "alert_because": list(self.alert_because),
         }
+        if explained:
+            evidence["red_because"] = list(self.red_because)
+            evidence["alert_because"] = list(self.alert_because)
+        return evidence
 
 
 @dataclass(frozen=True)
@@ -100,24 +119,8 @@ class SecondReader:
 
     def read(self, text: str, emoji: Mapping[str, str], *, explain: int = 4) -> Opinion:
         present = features(text, emoji)
-        if not present:
-            return Opinion(_logistic(self.intercepts[0]), _logistic(self.intercepts[1]), (), ())
-        weights = self.weights
-        red = alert = 0.0
-        hits: list[tuple[str, tuple[float, float]]] = []
-        for feature in present:
-            pair = weights.get(feature)
-            if pair is not None:
-                red += pair[0]
-                alert += pair[1]
-                hits.append((feature, pair))
-        scale = 1.0 / math.sqrt(len(present))
-        return Opinion(
-            _logistic(self.intercepts[0] + red * scale),
-            _logistic(self.intercepts[1] + alert * scale),
-            _top(hits, 0, explain),
-            _top(hits, 1, explain),
-        )
+        p_red, p_alert = scores(present, self)
+        return Opinion(p_red, p_alert, present, self, explain)
 
 
 def _top(hits: Iterable[tuple[str, tuple[float, float]]], which: int, n: int) -> tuple[str, ...]:
