@@ -221,9 +221,12 @@ def apply_context(
         if kind.direction in ("backward", "both"):
             targets += reach.backward(cue.hit, kind.scope)
         recorded = RECORDED_AS.get(kind.type, kind.type)
+        opens = any(f.kind == "all_well" and f.hit.start == cue.hit.start for f in findings)
         for finding in targets:
             if _contains(finding, cue.hit):
                 continue  # the all-well phrase the denial opens is not denied by it
+            if opens and finding.kind in ("all_well", "needs_person"):
+                continue  # "none of the above, thanks": the thanks are not denied
             if kind.type == "negated" and finding.modifiers.get("negated_inside", words) != words:
                 # "not that my legs aren't weak": two denials make no denial
                 finding.modifiers["double_negated"] = words

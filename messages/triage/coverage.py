@@ -218,12 +218,16 @@ def _quiet_in_arabic(token: str, quiet: frozenset[str]) -> bool:
 
 
 def _known(token: str, known: frozenset[str]) -> bool:
-    """Known English, in British spelling too ("colour", "realise", "centre", "travelled")."""
-    if token in known:
-        return True
-    for british, american in _BRITISH:
-        if token.endswith(british) and token[: -len(british)] + american in known:
+    """Known English, in British spelling too ("colour", "realise", "centre", "travelled"),
+    and plural or possessive ("watercolours", "courgette's")."""
+    stems = [token]
+    for ending in ("'s", "es", "s"):
+        if token.endswith(ending) and len(token) > len(ending) + 2:
+            stems.append(token[: -len(ending)])
+    for stem in stems:
+        if stem in known:
             return True
-    if token.endswith("s") and (token[:-1] in known or token[:-2] in known):
-        return True
-    return token.endswith("'s") and token[:-2] in known
+        for british, american in _BRITISH:
+            if stem.endswith(british) and stem[: -len(british)] + american in known:
+                return True
+    return False

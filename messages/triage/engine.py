@@ -298,6 +298,7 @@ def read(text: str, prepared: Prepared, *, truncated: bool) -> Reading:
         surfaces,
         lexicon,
         coverage,
+        mentions=mentions,
         sender_well=any(h.tag in ("self_well", "relative_well") for h in found["roles"]),
         explained={i for c in cues for i in range(c.hit.start, c.hit.end)},
         question=QUESTION in norms,

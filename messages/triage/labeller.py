@@ -76,6 +76,7 @@ def decide(
     lexicon: Lexicon,
     coverage: Coverage,
     *,
+    mentions: Sequence[Finding] = (),
     sender_well: bool,
     explained: set[int],
     question: bool,
@@ -92,6 +93,13 @@ def decide(
     needs += [f for f in findings if f.kind == "all_well" and "negated" in f.modifiers]
     well = [f for f in findings if f.kind == "all_well" and is_current(f)]
     well += [f for f in symptoms if "negated" in f.modifiers or "resolved" in f.modifiers]
+    # a mention of the body denied or resolved ("no probs with legs or back") is shown all-well
+    well += [
+        f
+        for f in mentions
+        if ("negated" in f.modifiers or "resolved" in f.modifiers)
+        and "uncertain" not in f.modifiers
+    ]
     well += [
         f
         for f in findings
