@@ -202,13 +202,15 @@ def apply_context(
         if cue.kind.type == "terminate":
             reach.stops.update(range(cue.hit.start, cue.hit.end))
     modifying = [c for c in cues if c.kind.type in MODIFYING]
+    verbal = lexicon.verbal_negations | {"aren't", "isn't", "weren't", "wasn't"}
     for cue in modifying:  # a cue inside a finding's own gap: "legs are not weak"
         recorded = RECORDED_AS.get(cue.kind.type, cue.kind.type)
         for finding in findings:
             if _inside_gap(cue.hit, finding):
                 words = quote(surfaces, cue.hit)
                 finding.modifiers.setdefault(recorded, words)
-                if cue.kind.type == "negated":
+                if cue.kind.type == "negated" and words in verbal:
+                    # a verb denied inside the phrase ("arms aren't weaker"), not a list's "nor"
                     finding.modifiers["negated_inside"] = words
     for cue in modifying:
         kind = cue.kind
@@ -227,6 +229,8 @@ def apply_context(
                 continue  # the all-well phrase the denial opens is not denied by it
             if opens and finding.kind in ("all_well", "needs_person"):
                 continue  # "none of the above, thanks": the thanks are not denied
+            if finding.kind == "body" and kind.type == "negated" and words in verbal:
+                continue  # "not right down below": the "not" is the feeling's, not the body's
             if kind.type == "negated" and finding.modifiers.get("negated_inside", words) != words:
                 # "not that my legs aren't weak": two denials make no denial
                 finding.modifiers["double_negated"] = words

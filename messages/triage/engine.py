@@ -169,7 +169,7 @@ def _triage(
 ROUTED_TRIES = 3  # languages tried, most words found first
 LANGUAGE_CHARS = 300  # the detector reads the start of a long reply: enough to tell
 # the share of a reply's words no vocabulary knows from which a detected language counts
-UNSERVED_SHARE = 0.4
+UNSERVED_SHARE = 0.2
 
 
 def _unserved(result: TriageResult, guess: LanguageGuess) -> TriageResult:

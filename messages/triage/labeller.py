@@ -24,7 +24,7 @@ from schema.vocabulary import Label, Review
 
 _NOT_CURRENT = ("negated", "resolved", "other_person", "hypothetical")
 # reasons for a person that are urgent in themselves ("called an ambulance", "can't cope")
-URGENT_NEEDS = frozenset({"urgent", "body_other"})
+URGENT_NEEDS = frozenset({"urgent", "body_other", "hedge"})
 # a reply of this many words in which nothing is recognised says something nobody has placed
 STATEMENT_WORDS = 4
 

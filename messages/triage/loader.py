@@ -75,6 +75,7 @@ class Lexicon:
     filler: frozenset[str]
     contrast_before: frozenset[str]
     scope_breakers: frozenset[str]
+    verbal_negations: frozenset[str]
     severity: Mapping[str, str]
     yields_to: Mapping[str, frozenset[str]]
     symptoms: Mapping[str, PatternSet]
@@ -359,6 +360,9 @@ def load_lexicon(languages: tuple[str, ...] = ("en", "cy", "pl")) -> Lexicon:
         contrast_before=frozenset(fold(w) for w in _strings(structure.get("contrast_before"), "b")),
         contrast_after=frozenset(fold(w) for w in _strings(structure.get("contrast_after"), "c")),
         scope_breakers=frozenset(fold(w) for w in _strings(structure.get("scope_breakers"), "b")),
+        verbal_negations=frozenset(
+            fold(w) for w in _strings(structure.get("verbal_negations"), "verbal_negations")
+        ),
         severity=merged.severity,
         yields_to={code: frozenset(codes) for code, codes in merged.yields_to.items()},
         symptoms=symptoms,
