@@ -47,7 +47,7 @@ BODIES = (
     "Estou com as pernas dormentes desde ontem",
     "main theek hoon, koi nayi takleef nahi",
     "Waan fiicanahay, mahadsanid",
-    "Bacaklarım dünden beri uyuşuk",
+    "Bacaklarım dünden beri uyuşuk",  # noqa: RUF001 (Turkish dotless i)
     "Je me sens bien, merci beaucoup",
 )
 CHAT = (

@@ -24,7 +24,7 @@ def test_the_lexicon_reads_the_commonest_uk_community_languages() -> None:
         ("Estou bem, obrigado", Label.NONE),
         ("Não consigo fazer xixi desde hoje de manhã", Label.RED),
         ("İyiyim, teşekkürler", Label.NONE),
-        ("Bacaklarım dünden beri uyuşuk", Label.RED),
+        ("Bacaklarım dünden beri uyuşuk", Label.RED),  # noqa: RUF001 (Turkish dotless i)
         ("Viskas gerai, ačiū", Label.NONE),
         ("Kojos nutirpusios nuo vakar", Label.RED),
         ("Waan fiicanahay, mahadsanid", Label.NONE),
