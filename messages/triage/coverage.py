@@ -64,9 +64,11 @@ def account(
         hit = mention.hit
         span = range(hit.start, hit.end)
         in_body.update(span)
-        denied = {"negated", "resolved", "other_person"} & mention.modifiers.keys()
-        if denied and "uncertain" not in mention.modifiers:
-            continue  # "neither numb nor weak"
+        # only a denial shows a mention of the body all-well ("neither numb nor weak"): "my legs
+        # have gone" is no resolution, and a hedge ("sort of") is no denial
+        denied = {"negated", "other_person"} & mention.modifiers.keys()
+        if denied and not {"uncertain", "hedge"} & mention.modifiers.keys():
+            continue
         if any(i not in accounted for i in span):
             unexplained.append(hit)
     pairs = _pairs(norms, unexplained, lexicon)

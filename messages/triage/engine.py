@@ -133,7 +133,7 @@ def _triage(
     reading = read(stripped.text, base, truncated=truncated)
     prepared = base
     routed_to: str | None = None
-    if reading.unknown and plan.routed:
+    if reading.unknown and plan.routed and reading.result.label not in (Label.RED, Label.AMBER):
         # the languages whose words the reply holds, most first; the one that leaves the fewest
         # words unread is the one it is read in (romanised Urdu and Punjabi share many words)
         unknown = set(reading.unknown)
@@ -141,10 +141,12 @@ def _triage(
             ((len(unknown & words), code, p) for code, p, words in plan.routed if unknown & words),
             key=lambda x: -x[0],
         )[:ROUTED_TRIES]
+        best = (len(reading.unknown), -reading.placed)
         for _, code, other in ranked:
             second = read(stripped.text, other, truncated=truncated)
-            if len(second.unknown) < len(reading.unknown):
+            if (len(second.unknown), -second.placed) < best:
                 reading, prepared, routed_to = second, other, code
+                best = (len(second.unknown), -second.placed)
     result = reading.result
     if routed_to is not None:
         result = replace(result, evidence={**result.evidence, "read_as": routed_to})
@@ -233,6 +235,8 @@ def _with_quotes(
     evidence: dict[str, Any] = {**result.evidence, "quoted_ours": list(removed)}
     if result.label != Label.UNCLEAR or result.review == Review.URGENT:
         return replace(result, evidence=evidence)
+    if result.evidence.get("needs_person"):
+        return replace(result, evidence=evidence)  # a question of its own: read as asked
     # a quotation of our symptom list, with words of the patient's own that are not all-well
     # ("I have: numbness, weakness or trouble using arms or legs"), is read by a person at once
     quoted = read(" . ".join(removed), prepared, truncated=False).result

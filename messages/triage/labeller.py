@@ -67,6 +67,7 @@ class Reading:
     urgent_reasons: tuple[str, ...]
     unknown: tuple[str, ...] = ()  # the words no vocabulary knows
     words: int = 0  # how many words the reply has
+    placed: int = 0  # how many words its findings and cues account for
 
 
 def decide(
@@ -97,8 +98,7 @@ def decide(
     well += [
         f
         for f in mentions
-        if ("negated" in f.modifiers or "resolved" in f.modifiers)
-        and "uncertain" not in f.modifiers
+        if "negated" in f.modifiers and not {"uncertain", "hedge"} & f.modifiers.keys()
     ]
     well += [
         f
@@ -182,7 +182,7 @@ def decide(
     }
     result = TriageResult(label=label, symptoms=tuple(codes), evidence=evidence, review=review)
     words = sum(1 for token in norms if token[:1].isalpha())
-    return Reading(result, tuple(urgent), coverage.unknown, words)
+    return Reading(result, tuple(urgent), coverage.unknown, words, len(coverage.accounted))
 
 
 def _reason(what: str, findings: Sequence[Finding], surfaces: Sequence[str]) -> str:

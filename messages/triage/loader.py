@@ -408,7 +408,8 @@ def read_with_english() -> frozenset[str]:
 @lru_cache(maxsize=32)
 def own_words(language: str) -> frozenset[str]:
     """The words a language file adds to English: a reply holding them may be in it."""
-    return load_lexicon(("en", language)).vocabulary - load_lexicon(("en",)).vocabulary
+    english = load_lexicon(("en",))
+    return (load_lexicon(("en", language)).quiet - english.quiet) - english.vocabulary
 
 
 @lru_cache(maxsize=1)

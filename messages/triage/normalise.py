@@ -30,11 +30,8 @@ _TOKEN = re.compile(
     r"|\s-+\s|^-+\s"  # a spaced dash separates clauses
     r"|[,&+/]"
 )
-CLITICS = (
-    "'s",
-    "'n",
-    "'r",
-)  # it's -> it 's ; Welsh nghoesau'n -> nghoesau 'n, teimlo'r -> teimlo 'r
+# it's -> it 's ; Welsh nghoesau'n -> nghoesau 'n, teimlo'r -> teimlo 'r, wedi'i -> wedi 'i
+CLITICS = ("'s", "'n", "'r", "'i")
 _REPEATS = re.compile(r"(\w)\1{2,}")
 
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -33,44 +33,69 @@ CHAR_SIZES = (3, 4, 5)
 _KEEP = (QUESTION,)
 
 
-def features(text: str, emoji: Mapping[str, str]) -> list[str]:
-    """The distinct features of a reply, in a stable order (``w:`` words, ``b:`` word pairs,
-    ``c:`` letter sequences)."""
-    tokens = [t for t in tokenise(text, emoji)[0] if t[0].isalnum() or t in _KEEP]
-    found: list[str] = []
-    previous = BOUNDARY
-    for token in tokens:
-        found.append("w:" + token)
-        found.append("b:" + previous + " " + token)
-        previous = token
-        if not token[0].isalpha():
-            continue
+def _tokens(text: str, emoji: Mapping[str, str]) -> list[str]:
+    return [t for t in tokenise(text, emoji)[0] if t[0].isalnum() or t in _KEEP]
+
+
+def _word_features(token: str) -> list[str]:
+    found = ["w:" + token]
+    if token[0].isalpha():
         padded = f"<{token}>"
         last = len(padded)
         for size in CHAR_SIZES:
             found.extend(["c:" + padded[i : i + size] for i in range(last - size + 1)])
+    return found
+
+
+def features(text: str, emoji: Mapping[str, str]) -> list[str]:
+    """The distinct features of a reply, in a stable order (``w:`` words, ``b:`` word pairs,
+    ``c:`` letter sequences)."""
+    tokens = _tokens(text, emoji)
+    found: list[str] = []
+    previous = BOUNDARY
+    for token in tokens:
+        found.extend(_word_features(token))
+        found.append("b:" + previous + " " + token)
+        previous = token
     if tokens:
         found.append("b:" + previous + " " + BOUNDARY)
     return list(dict.fromkeys(found))
 
 
+def _word_scores(
+    tokens: Sequence[str], weights: Mapping[str, tuple[float, float]], which: int
+) -> list[tuple[str, float]]:
+    """How much each word of the reply pushes one probability up: its own weight, its letter
+    sequences' and half of each word pair it is in (for the clinician, words, not letters)."""
+    scores: dict[str, float] = {}
+    previous = BOUNDARY
+    padded = [*tokens, BOUNDARY]
+    for i, token in enumerate(tokens):
+        score = sum(weights[f][which] for f in set(_word_features(token)) if f in weights)
+        for pair in ("b:" + previous + " " + token, "b:" + token + " " + padded[i + 1]):
+            if pair in weights:
+                score += weights[pair][which] / 2
+        scores[token] = max(scores.get(token, score), score)
+        previous = token
+    return sorted(((t, v) for t, v in scores.items() if v > 0), key=lambda x: -x[1])
+
+
 class Opinion:
-    """What the second reader makes of one reply. Why (the features that pushed each
-    probability up most) is worked out only when asked, as it is only shown when it raises."""
+    """What the second reader makes of one reply. Why (the words that pushed each probability
+    up most) is worked out only when asked, as it is only shown when it raises."""
 
     def __init__(
-        self, p_red: float, p_alert: float, present: Sequence[str], model: SecondReader, n: int
+        self, p_red: float, p_alert: float, tokens: Sequence[str], model: SecondReader, n: int
     ) -> None:
         self.p_red = p_red
         self.p_alert = p_alert
-        self._present = present
+        self._tokens = tokens
         self._model = model
         self._n = n
 
     def _because(self, which: int) -> tuple[str, ...]:
-        weights = self._model.weights
-        hits = [(f, weights[f]) for f in self._present if f in weights]
-        return _top(hits, which, self._n)
+        ranked = _word_scores(self._tokens, self._model.weights, which)
+        return tuple(f"'{token}'" for token, _ in ranked[: self._n])
 
     @property
     def red_because(self) -> tuple[str, ...]:
@@ -118,21 +143,10 @@ class SecondReader:
         self.trained_on: dict[str, Any] = dict(model.get("trained_on", {}))
 
     def read(self, text: str, emoji: Mapping[str, str], *, explain: int = 4) -> Opinion:
+        tokens = _tokens(text, emoji)
         present = features(text, emoji)
         p_red, p_alert = scores(present, self)
-        return Opinion(p_red, p_alert, present, self, explain)
-
-
-def _top(hits: Iterable[tuple[str, tuple[float, float]]], which: int, n: int) -> tuple[str, ...]:
-    positive = sorted((h for h in hits if h[1][which] > 0), key=lambda h: -h[1][which])
-    return tuple(_shown(feature) for feature, _ in positive[:n])
-
-
-def _shown(feature: str) -> str:
-    kind, _, value = feature.partition(":")
-    if kind == "c":
-        return "'" + value.replace("<", "_").replace(">", "_") + "' (letters)"
-    return f"'{value}'"
+        return Opinion(p_red, p_alert, tokens, self, explain)
 
 
 def _logistic(x: float) -> float:
