@@ -1,4 +1,5 @@
-"""triage(): read one reply and label it. Never raises: a reply it cannot read goes to a person.
+"""triage(): read one reply and label it (messages/triage/LABELS.md). Never raises: a reply it
+cannot read goes to a person.
 
 The steps: keywords; our own quoted text stripped; the rule reader (lexicon, context, whose
 symptom, coverage); the second reader, which may raise the label and never lowers it; the
@@ -65,6 +66,9 @@ class Plan:
 
 @lru_cache(maxsize=16)
 def _plan(served: tuple[str, ...]) -> Plan:
+    # the detector is loaded with the first plan, so a worker that warms triage up before it
+    # forks (worker/app.py: triage("warming up", languages)) shares it with its children
+    preload_detector()
     together = read_with_english()
     base = _prepared(tuple(c for c in served if c == "en" or c in together))
     routed = tuple(
@@ -80,7 +84,6 @@ def preload(languages: Sequence[str] = DEFAULT_LANGUAGES) -> None:
     the second reader and the language detector. The worker calls it before forking, so its
     children share the memory and no reply pays for the loading."""
     _plan(normalise_languages(languages))
-    preload_detector()
     triage("warming up", languages)
 
 
@@ -265,6 +268,7 @@ def read(text: str, prepared: Prepared, *, truncated: bool) -> Reading:
     findings += [Finding("qualifier", h) for h in _outermost(found["qualifiers"])]
     findings += [Finding("all_well", h) for h in _outermost(found["all_well"])]
     findings += [Finding("needs_person", h) for h in _outermost(found["needs_person"])]
+    findings += [Finding("neutral", h) for h in _outermost(found["neutral"])]
     findings = _drop_contained(findings)
     _denied_by_all_well(findings, surfaces)
     joints = {(h.start, h.end) for h in found["body"] if h.tag == "joint"}

@@ -148,6 +148,12 @@ def decide(
             reason += "; asks a question"
         if truncated:
             reason += "; too long to read in full"
+    elif not well and any(f.kind == "neutral" for f in findings):
+        label, reason = Label.UNCLEAR, "says things are as they were, not what they are"
+        urgent.append(
+            "a continuing state it cannot name: "
+            + "; ".join(quote(surfaces, f.hit) for f in findings if f.kind == "neutral")
+        )
     elif well and not coverage.shown:
         label, reason = Label.UNCLEAR, "all well is not shown"
     elif well and news is not None:

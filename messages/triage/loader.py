@@ -89,6 +89,7 @@ class Lexicon:
     all_well: PatternSet
     needs_person: PatternSet
     body: PatternSet
+    neutral: PatternSet
     chatter: frozenset[str]
     quiet: frozenset[str]  # every word the lexicon knows: never "unknown"
     pairs: Mapping[str, tuple[str, str]]
@@ -146,6 +147,7 @@ class _Merged:
         self.all_well: list[str] = []
         self.needs_person: list[tuple[str, str]] = []
         self.body: list[tuple[str, str]] = []
+        self.neutral: list[str] = []
         self.unread_cues: set[str] = set()
 
     def add(self, name: str, data: Mapping[str, Any]) -> None:
@@ -188,10 +190,12 @@ class _Merged:
         for tag in ROLE_TAGS:
             self.roles += [(tag, p) for p in _strings(people.get(tag), f"{name} people.{tag}")]
         self.all_well += _strings(data.get("all_well"), f"{name} all_well")
+        self.neutral += _strings(data.get("neutral"), f"{name} neutral")
         # English cue words that are this language's everyday words (Portuguese "no": in the)
         self.unread_cues |= set(_strings(data.get("unread_english_cues"), f"{name} unread"))
-        for kind, patterns in _mapping(data.get("body"), f"{name} body").items():
-            self.body += [(str(kind), p) for p in _strings(patterns, f"{name} body.{kind}")]
+        for body_kind, patterns in _mapping(data.get("body"), f"{name} body").items():
+            where = f"{name} body.{body_kind}"
+            self.body += [(str(body_kind), p) for p in _strings(patterns, where)]
         for tag, patterns in _mapping(data.get("needs_person"), f"{name} needs_person").items():
             self.needs_person += [(str(tag), p) for p in _strings(patterns, name)]
 
@@ -220,6 +224,7 @@ class _Part:
     all_well: PatternSet
     needs_person: PatternSet
     body: PatternSet
+    neutral: PatternSet
 
 
 @lru_cache(maxsize=1)
@@ -271,6 +276,7 @@ def _part(language: str) -> _Part:
             all_well=builder.build(("all_well", p) for p in own.all_well),
             needs_person=builder.build(own.needs_person),
             body=builder.build(own.body),
+            neutral=builder.build(("neutral", p) for p in own.neutral),
         )
     except PatternError as exc:
         raise LexiconError(f"{name}: {exc}") from exc
@@ -304,6 +310,7 @@ def load_lexicon(languages: tuple[str, ...] = ("en", "cy", "pl")) -> Lexicon:
     all_well = joined([p.all_well for p in parts])
     needs_person = joined([p.needs_person for p in parts])
     body = joined([p.body for p in parts])
+    neutral = joined([p.neutral for p in parts])
 
     unknown = merged.qualifier_bases - set(merged.severity)
     unknown |= {c for codes in merged.yields_to.values() for c in codes} - set(merged.severity)
@@ -313,7 +320,7 @@ def load_lexicon(languages: tuple[str, ...] = ("en", "cy", "pl")) -> Lexicon:
     every_pattern += [p for _, ps in merged.cues for p in ps]
     every_pattern += [p for _, p in merged.not_if + merged.qualifiers + merged.needs_person]
     every_pattern += [p for _, p in merged.subjects + merged.roles] + merged.all_well
-    every_pattern += [p for _, p in merged.body]
+    every_pattern += [p for _, p in merged.body] + merged.neutral
     every_pattern += [e for entries in merged.words.values() for e in entries]
     vocabulary = _literal_words(every_pattern)
     vocabulary |= {w for words in merged.spellings.values() for w in words}
@@ -341,6 +348,7 @@ def load_lexicon(languages: tuple[str, ...] = ("en", "cy", "pl")) -> Lexicon:
             "all_well": all_well,
             "needs_person": needs_person,
             "body": body,
+            "neutral": neutral,
         }
     )
     return Lexicon(
@@ -376,6 +384,7 @@ def load_lexicon(languages: tuple[str, ...] = ("en", "cy", "pl")) -> Lexicon:
         all_well=all_well,
         needs_person=needs_person,
         body=body,
+        neutral=neutral,
         chatter=frozenset(fold(w) for w in merged.words.get("CHATTER", [])),
         quiet=frozenset(
             {fold(w) for w in merged.words.get("CHATTER", [])}

@@ -130,7 +130,8 @@ class Thresholds:
 class SecondReader:
     def __init__(self, model: Mapping[str, Any]) -> None:
         self.version = str(model["version"])
-        self.intercepts: tuple[float, float] = tuple(model["intercepts"])  # type: ignore[assignment]
+        red, alert = model["intercepts"]
+        self.intercepts: tuple[float, float] = (float(red), float(alert))
         self.weights: dict[str, tuple[float, float]] = {
             feature: (float(pair[0]), float(pair[1])) for feature, pair in model["weights"].items()
         }
