@@ -143,7 +143,9 @@ def _triage(
         ranked = sorted(
             ((len(unknown & words), code, p) for code, p, words in plan.routed if unknown & words),
             key=lambda x: -x[0],
-        )[:ROUTED_TRIES]
+        )
+        # the languages holding the most of its words, and any within one word of them
+        ranked = [r for r in ranked if r[0] >= ranked[0][0] - 1][:ROUTED_TRIES] if ranked else []
         best = (len(reading.unknown), -reading.placed)
         for _, code, other in ranked:
             second = read(stripped.text, other, truncated=truncated)

@@ -440,6 +440,11 @@ def _unexplained(value: Any, severity: Mapping[str, str]) -> dict[str, str]:
 
 def normalise_languages(languages: Sequence[str]) -> tuple[str, ...]:
     """Known language codes in a stable order; English is always read (SMS mixes it in)."""
+    return _normalised(tuple(languages))
+
+
+@lru_cache(maxsize=64)
+def _normalised(languages: tuple[str, ...]) -> tuple[str, ...]:
     known = lexicon_languages()
     wanted = {str(code).lower().split("-")[0] for code in languages}
     return tuple(code for code in known if code in wanted or code == "en")

@@ -50,7 +50,10 @@ def _word_features(token: str) -> list[str]:
 def features(text: str, emoji: Mapping[str, str]) -> list[str]:
     """The distinct features of a reply, in a stable order (``w:`` words, ``b:`` word pairs,
     ``c:`` letter sequences)."""
-    tokens = _tokens(text, emoji)
+    return features_of(_tokens(text, emoji))
+
+
+def features_of(tokens: Sequence[str]) -> list[str]:
     found: list[str] = []
     previous = BOUNDARY
     for token in tokens:
@@ -145,7 +148,7 @@ class SecondReader:
 
     def read(self, text: str, emoji: Mapping[str, str], *, explain: int = 4) -> Opinion:
         tokens = _tokens(text, emoji)
-        present = features(text, emoji)
+        present = features_of(tokens)
         p_red, p_alert = scores(present, self)
         return Opinion(p_red, p_alert, tokens, self, explain)
 
