@@ -64,8 +64,9 @@ class Plan:
     routed: tuple[tuple[str, Prepared, frozenset[str]], ...]
 
 
-@lru_cache(maxsize=16)
 def _plan(served: tuple[str, ...]) -> Plan:
+    """Built on every call from cached parts (a few dictionary look-ups), so clearing
+    ``_prepared`` or ``load_lexicon`` takes effect at once."""
     # the detector is loaded with the first plan, so a worker that warms triage up before it
     # forks (worker/app.py: triage("warming up", languages)) shares it with its children
     preload_detector()

@@ -170,7 +170,8 @@ class _Merged:
             yields = _strings(spec.get("yields_to"), f"{where}.yields_to")
             self.yields_to.setdefault(code, set()).update(yields)
             self.not_if += [(code, p) for p in _strings(spec.get("not_if"), f"{where}.not_if")]
-        qualifiers = _mapping(data.get("qualifiers"), f"{name} qualifiers")
+        # a copy: the file data is cached and shared, and applies_to is taken out of it
+        qualifiers = dict(_mapping(data.get("qualifiers"), f"{name} qualifiers"))
         self.qualifier_bases |= set(_strings(qualifiers.pop("applies_to", None), name))
         for code, patterns in qualifiers.items():
             self.qualifiers += [(code, p) for p in _strings(patterns, f"{name} qualifiers.{code}")]
