@@ -158,6 +158,9 @@ def decide(
         label, reason = Label.UNCLEAR, "all well is not shown"
     elif well and news is not None:
         label, reason = Label.UNCLEAR, f"needs a person: {news}"
+        if not news.startswith("an acknowledgement"):
+            # "fine, but ...": what the patient sets against their wellness may be a symptom
+            urgent.append("news set against an all-well")
     elif well:
         label, reason = Label.NONE, _reason("says all is well", well, surfaces)
     else:
