@@ -67,6 +67,8 @@ def account(
         # only a denial shows a mention of the body all-well ("neither numb nor weak"): "my legs
         # have gone" is no resolution, and a hedge ("sort of") is no denial
         denied = {"negated", "other_person"} & mention.modifiers.keys()
+        if resolved_by_a_fix(mention):
+            denied.add("resolved")
         if denied and not {"uncertain", "hedge"} & mention.modifiers.keys():
             continue
         if any(i not in accounted for i in span):
@@ -148,6 +150,13 @@ def _alone(
         if others and not explained:
             found.append((code, hit))
     return found
+
+
+def resolved_by_a_fix(mention: Finding) -> bool:
+    """Resolved by a fix ("the GP sorted my back out"), not by a bare "gone" ("my legs have
+    gone" is weakness)."""
+    cue = mention.modifiers.get("resolved", "")
+    return bool(cue) and "gone" not in cue and "went" not in cue
 
 
 def _pairs(

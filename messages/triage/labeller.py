@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from messages.triage.context import Finding, quote
-from messages.triage.coverage import Coverage
+from messages.triage.coverage import Coverage, resolved_by_a_fix
 from messages.triage.loader import Lexicon
 from messages.triage.news import unread_news
 from messages.triage.result import TriageResult
@@ -98,7 +98,8 @@ def decide(
     well += [
         f
         for f in mentions
-        if "negated" in f.modifiers and not {"uncertain", "hedge"} & f.modifiers.keys()
+        if ("negated" in f.modifiers or resolved_by_a_fix(f))
+        and not {"uncertain", "hedge"} & f.modifiers.keys()
     ]
     well += [
         f
