@@ -78,22 +78,23 @@ def strip_quotes(text: str, sent: Sequence[str] = (), *, generic: bool = True) -
     if lines.removed:
         rest = strip_quotes(lines.text, sent, generic=generic)
         return Stripped(rest.text, lines.removed + rest.removed)
-    words = _words(text)
-    if len(words) < MIN_RUN:
+    if not sent and not generic:
         return Stripped(text, ())
-    tokens = [w for w, _, _ in words]
-    spans: list[tuple[int, int]] = []
+    # most replies share no run of words with our texts: check that first, on one folding
+    quick = _WORD.findall(fold(text))
+    if len(quick) < MIN_RUN:
+        return Stripped(text, ())
     sources: Iterable[list[str]]
     if sent:
         sources, least = ([w for w, _, _ in _words(s)] for s in sent if s), MIN_RUN
-    elif generic:
-        # most replies share no run of words with our templates: check that first, cheaply
+    else:
         grams = template_grams()
-        if not any(tuple(tokens[i : i + _GRAM]) in grams for i in range(len(tokens) - _GRAM + 1)):
+        if not any(tuple(quick[i : i + _GRAM]) in grams for i in range(len(quick) - _GRAM + 1)):
             return Stripped(text, ())
         sources, least = template_sentences(), MIN_GENERIC_RUN
-    else:
-        return Stripped(text, ())
+    words = _words(text)
+    tokens = [w for w, _, _ in words]
+    spans: list[tuple[int, int]] = []
     vocabulary = set(tokens)
     for source in sources:
         if len(source) < least or len(vocabulary.intersection(source)) < least // 2:
