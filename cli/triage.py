@@ -12,8 +12,7 @@ import typer
 
 from messages.triage import triage
 from messages.triage.evaluate import evaluate, format_report, read_labelled
-
-_LANGUAGES = ["en", "cy", "pl"]
+from messages.triage.loader import lexicon_languages
 
 
 def triage_command(
@@ -30,11 +29,15 @@ def triage_command(
     ] = None,
     language: Annotated[
         list[str] | None,
-        typer.Option("--language", "-l", help="Languages the trust serves (repeat); default all."),
+        typer.Option(
+            "--language",
+            "-l",
+            help="Languages the trust serves (repeat); default every language the lexicon has.",
+        ),
     ] = None,
 ) -> None:
-    """Triage replies: one JSON object per reply, in order (label, symptoms, evidence)."""
-    languages = tuple(language or _LANGUAGES)
+    """Triage replies: one JSON object per reply, in order (label, review, symptoms, evidence)."""
+    languages = tuple(language or lexicon_languages())
     if eval_path is not None:
         try:
             rows = read_labelled(eval_path)

@@ -4,7 +4,7 @@ from messages.triage import triage, TriageResult
 result = triage("cant feel ma legs")   # result.label == "red"
 """
 
-from messages.triage.engine import triage
+from messages.triage.engine import preload, triage
 from messages.triage.result import TriageResult
 
-__all__ = ["TriageResult", "triage"]
+__all__ = ["TriageResult", "preload", "triage"]

@@ -17,14 +17,16 @@ from messages.triage.loader import CueKind, Lexicon
 from messages.triage.normalise import COMMA
 from messages.triage.patterns import Hit
 
-MODIFYING = ("negated", "resolved", "uncertain", "hedge")
+MODIFYING = ("negated", "resolved", "uncertain", "hedge", "hypothetical", "experiencer")
+# the modifier each cue type records on a finding
+RECORDED_AS = {"experiencer": "other_person"}
 
 
 @dataclass
 class Finding:
     """A matched phrase (symptom, all-well phrase, reason for a person) and what modifies it."""
 
-    kind: str  # "symptom", "qualifier", "all_well" or "needs_person"
+    kind: str  # "symptom", "qualifier", "all_well", "needs_person" or "body" (a mention)
     hit: Hit
     literal: frozenset[int] = frozenset()
     modifiers: dict[str, str] = field(default_factory=dict)  # cue type -> cue words
@@ -66,6 +68,7 @@ class _Reach:
             for i in range(finding.hit.start, min(finding.hit.end, len(norms))):
                 self.covering[i].append(finding)
         self.stops: set[int] = set()
+        self.breakers = True  # a new subject ends a negation; not a hypothetical ("if you get")
 
     def _blocked(self, i: int) -> bool:
         return self.norms[i] in self.lexicon.boundaries or i in self.stops
@@ -75,8 +78,13 @@ class _Reach:
         return any(word in self.lexicon.contrast_after for word in after)
 
     def _chains(self, first: Finding, finding: Finding) -> bool:
-        """A list goes on only with the same kind of finding, led by a listable symptom word."""
-        return finding.kind == first.kind and self.norms[finding.hit.start] in self.lexicon.listable
+        """A list goes on only with the same kind of finding, led by a listable symptom word;
+        or with a mention of the body joined by a word, not a comma ("neither numb nor weak",
+        "no weakness in my legs or arms")."""
+        if finding.kind == "body":
+            return self.norms[finding.hit.start - 1] in self.lexicon.connectors - {",", "/"}
+        same = finding.kind == first.kind or first.kind == "body"
+        return same and self.norms[finding.hit.start] in self.lexicon.listable
 
     def _starting_within(
         self, cue: Hit, start: int, end: int, seen: list[Finding]
@@ -95,8 +103,8 @@ class _Reach:
         while i < len(self.norms) and not self._blocked(i):
             here = [f for f in self.covering[i] if f not in reached and not _overlaps(cue, f)]
             if here:
-                chained = [f for f in here if f.hit.start == i]
-                if reached and not all(self._chains(reached[0], f) for f in chained):
+                chained = _leaders([f for f in here if f.hit.start == i])
+                if reached and not all(self._chains(_leaders(reached)[0], f) for f in chained):
                     break
                 if reached and any(self._contrasted(f) for f in chained):
                     break  # "no back pain, weakness in my legs though"
@@ -108,7 +116,7 @@ class _Reach:
             if reached:
                 if token not in self.lexicon.connectors:
                     break
-            elif token == COMMA or token in self.lexicon.scope_breakers:
+            elif self.breakers and (token == COMMA or token in self.lexicon.scope_breakers):
                 break
             else:
                 filler += 1
@@ -124,7 +132,9 @@ class _Reach:
         while i >= 0 and not self._blocked(i):
             here = [f for f in self.covering[i] if f not in reached and not _overlaps(cue, f)]
             if here:
-                if reached and not all(self._chains(reached[0], f) for f in here):
+                if reached and not all(
+                    self._chains(_leaders(reached)[0], f) for f in _leaders(here)
+                ):
                     break
                 start = min(f.hit.start for f in here)
                 reached += here + self._starting_within(cue, start, i + 1, reached + here)
@@ -144,6 +154,12 @@ class _Reach:
         return reached
 
 
+def _leaders(findings: list[Finding]) -> list[Finding]:
+    """The findings that decide whether a list goes on: a mention of the body that shares its
+    words with a symptom follows the symptom."""
+    return [f for f in findings if f.kind != "body"] or findings
+
+
 def _part_of_a_finding(cue: Hit, findings: Sequence[Finding]) -> bool:
     """A cue that is part of a symptom's own words modifies nothing ("not able to walk"), nor does
     one inside an all-well phrase or a reason for a person ("no problems", "not feeling great")."""
@@ -152,8 +168,16 @@ def _part_of_a_finding(cue: Hit, findings: Sequence[Finding]) -> bool:
             if _overlaps(cue, finding):
                 return True
         elif finding.hit.start <= cue.start and cue.end <= finding.hit.end:
-            return True
+            # a denial that opens an all-well phrase goes on along a list after it:
+            # "no new pain, tingling or weakness", "bez nowych bolow, mrowien czy chwiejnosci"
+            opens = finding.kind == "all_well" and cue.start == finding.hit.start
+            if not opens:
+                return True
     return False
+
+
+def _contains(finding: Finding, cue: Hit) -> bool:
+    return finding.hit.start <= cue.start and cue.end <= finding.hit.end
 
 
 def _overlaps(cue: Hit, finding: Finding) -> bool:
@@ -177,18 +201,40 @@ def apply_context(
     for cue in cues:
         if cue.kind.type == "terminate":
             reach.stops.update(range(cue.hit.start, cue.hit.end))
-    for cue in cues:
+    modifying = [c for c in cues if c.kind.type in MODIFYING]
+    verbal = lexicon.verbal_negations | {"aren't", "isn't", "weren't", "wasn't"}
+    for cue in modifying:  # a cue inside a finding's own gap: "legs are not weak"
+        recorded = RECORDED_AS.get(cue.kind.type, cue.kind.type)
+        for finding in findings:
+            if _inside_gap(cue.hit, finding):
+                words = quote(surfaces, cue.hit)
+                finding.modifiers.setdefault(recorded, words)
+                if cue.kind.type == "negated" and words in verbal:
+                    # a verb denied inside the phrase ("arms aren't weaker"), not a list's "nor"
+                    finding.modifiers["negated_inside"] = words
+    for cue in modifying:
         kind = cue.kind
-        if kind.type not in MODIFYING:
-            continue
         words = quote(surfaces, cue.hit)
-        targets = [f for f in findings if _inside_gap(cue.hit, f)]
+        targets: list[Finding] = []
+        # a new subject or a comma ends a denial; a hedge or a hypothetical reaches over them
+        reach.breakers = kind.type in ("negated", "resolved")
         if kind.direction in ("forward", "both"):
             targets += reach.forward(cue.hit, kind.scope)
         if kind.direction in ("backward", "both"):
             targets += reach.backward(cue.hit, kind.scope)
+        recorded = RECORDED_AS.get(kind.type, kind.type)
+        opens = any(f.kind == "all_well" and f.hit.start == cue.hit.start for f in findings)
         for finding in targets:
-            finding.modifiers.setdefault(kind.type, words)
+            if _contains(finding, cue.hit):
+                continue  # the all-well phrase the denial opens is not denied by it
+            if opens and finding.kind in ("all_well", "needs_person"):
+                continue  # "none of the above, thanks": the thanks are not denied
+            if finding.kind == "body" and kind.type == "negated" and words in verbal:
+                continue  # "not right down below": the "not" is the feeling's, not the body's
+            if kind.type == "negated" and finding.modifiers.get("negated_inside", words) != words:
+                # "not that my legs aren't weak": two denials make no denial
+                finding.modifiers["double_negated"] = words
+            finding.modifiers.setdefault(recorded, words)
 
 
 def quote(surfaces: Sequence[str], hit: Hit) -> str:

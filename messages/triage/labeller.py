@@ -1,16 +1,32 @@
-"""Decide the label from the findings and write the evidence a clinician reads."""
+"""Decide the label, the review urgency and the evidence a clinician reads (LABELS.md).
+
+- any current red symptom: `red`; else any current amber symptom: `amber`;
+- else `none` only when it is shown: positive evidence (an all-well phrase, an acknowledgement, a
+  denied or resolved symptom) and every word accounted for (``coverage.py``), no news after it;
+- else `unclear`, with ``review``: `urgent` when the reply mentions the body in words the reader
+  cannot place, hedges about a symptom, holds a red symptom it set aside as hypothetical or
+  someone else's, has words no vocabulary knows, or is too long; `routine` for questions,
+  requests, news and symptoms clearly outside the spine.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from messages.triage.context import Finding, quote
+from messages.triage.coverage import Coverage, resolved_by_a_fix
 from messages.triage.loader import Lexicon
 from messages.triage.news import unread_news
 from messages.triage.result import TriageResult
+from schema.vocabulary import Label, Review
 
-_NOT_CURRENT = ("negated", "resolved", "other_person")
+_NOT_CURRENT = ("negated", "resolved", "other_person", "hypothetical")
+# reasons for a person that are urgent in themselves ("called an ambulance", "can't cope")
+URGENT_NEEDS = frozenset({"urgent", "body_other", "hedge"})
+# a reply of this many words in which nothing is recognised says something nobody has placed
+STATEMENT_WORDS = 4
 
 
 def is_current(finding: Finding) -> bool:
@@ -18,9 +34,13 @@ def is_current(finding: Finding) -> bool:
 
 
 def _settle(finding: Finding) -> None:
+    modifiers = finding.modifiers
     # only a resolution the patient is sure of counts: "I don't think the tingling has gone"
-    if "resolved" in finding.modifiers and "uncertain" in finding.modifiers:
-        del finding.modifiers["resolved"]
+    if "resolved" in modifiers and "uncertain" in modifiers:
+        del modifiers["resolved"]
+    # a hedged or doubled denial is no denial: "I wouldn't say my arms aren't weaker"
+    if "negated" in modifiers and ("uncertain" in modifiers or "double_negated" in modifiers):
+        modifiers.setdefault("uncertain", modifiers.pop("negated"))
 
 
 def _describe(finding: Finding, surfaces: Sequence[str], lexicon: Lexicon) -> dict[str, Any]:
@@ -39,18 +59,31 @@ def _describe(finding: Finding, surfaces: Sequence[str], lexicon: Lexicon) -> di
     return entry
 
 
+@dataclass(frozen=True)
+class Reading:
+    """What the rule reader found, before any second reader or language check."""
+
+    result: TriageResult
+    urgent_reasons: tuple[str, ...]
+    unknown: tuple[str, ...] = ()  # the words no vocabulary knows
+    words: int = 0  # how many words the reply has
+    placed: int = 0  # how many words its findings and cues account for
+
+
 def decide(
     findings: Sequence[Finding],
     norms: Sequence[str],
     surfaces: Sequence[str],
     lexicon: Lexicon,
+    coverage: Coverage,
     *,
+    mentions: Sequence[Finding] = (),
     sender_well: bool,
     explained: set[int],
     question: bool,
     truncated: bool,
     extra: Mapping[str, Any],
-) -> TriageResult:
+) -> Reading:
     for finding in findings:
         _settle(finding)
     symptoms = [f for f in findings if f.kind == "symptom"]
@@ -61,10 +94,23 @@ def decide(
     needs += [f for f in findings if f.kind == "all_well" and "negated" in f.modifiers]
     well = [f for f in findings if f.kind == "all_well" and is_current(f)]
     well += [f for f in symptoms if "negated" in f.modifiers or "resolved" in f.modifiers]
+    # a mention of the body denied or resolved ("no probs with legs or back") is shown all-well
+    well += [
+        f
+        for f in mentions
+        if ("negated" in f.modifiers or resolved_by_a_fix(f))
+        and not {"uncertain", "hedge"} & f.modifiers.keys()
+    ]
     well += [
         f
         for f in findings
         if f.kind == "needs_person" and f.tag == "other_symptom" and "negated" in f.modifiers
+    ]
+    set_aside = [
+        f
+        for f in symptoms
+        if lexicon.severity[f.tag] == "red"
+        and ("hypothetical" in f.modifiers or "other_person" in f.modifiers)
     ]
 
     news = unread_news(norms, findings, well, sender_well, explained, lexicon) if well else None
@@ -75,37 +121,78 @@ def decide(
             if f.kind == "qualifier" and is_current(f) and f.tag not in codes:
                 codes.append(f.tag)
 
+    urgent: list[str] = []
+    if coverage.body:
+        urgent.append("mentions the body in words it cannot place: " + "; ".join(coverage.body[:5]))
+    if coverage.unknown:
+        urgent.append("words it does not know: " + " ".join(coverage.unknown[:6]))
+    if set_aside:
+        urgent.append(
+            "a red symptom set aside as hypothetical or someone else's: "
+            + "; ".join(quote(surfaces, f.hit) for f in set_aside[:3])
+        )
+    urgent_needs = [f for f in needs if f.tag in URGENT_NEEDS]
+    if urgent_needs:
+        urgent.append(_reason("an urgent matter", urgent_needs, surfaces))
+    if truncated:
+        urgent.append("too long to read in full")
+
+    review: Review | None = None
     if red:
-        label, reason = "red", _reason("red flag", red, surfaces)
+        label, reason = Label.RED, _reason("red flag", red, surfaces)
     elif amber:
-        label, reason = "amber", _reason("spinal symptom", amber, surfaces)
+        label, reason = Label.AMBER, _reason("spinal symptom", amber, surfaces)
     elif needs or question or truncated:
-        label = "unclear"
+        label = Label.UNCLEAR
         reason = _reason("needs a person", needs, surfaces) if needs else "needs a person"
         if question:
             reason += "; asks a question"
         if truncated:
             reason += "; too long to read in full"
+    elif not well and any(f.kind == "neutral" for f in findings):
+        label, reason = Label.UNCLEAR, "says things are as they were, not what they are"
+        urgent.append(
+            "a continuing state it cannot name: "
+            + "; ".join(quote(surfaces, f.hit) for f in findings if f.kind == "neutral")
+        )
+    elif well and not coverage.shown:
+        label, reason = Label.UNCLEAR, "all well is not shown"
     elif well and news is not None:
-        label, reason = "unclear", f"needs a person: {news}"
+        label, reason = Label.UNCLEAR, f"needs a person: {news}"
+        if not news.startswith("an acknowledgement"):
+            # "fine, but ...": what the patient sets against their wellness may be a symptom
+            urgent.append("news set against an all-well")
     elif well:
-        label, reason = "none", _reason("says all is well", well, surfaces)
+        label, reason = Label.NONE, _reason("says all is well", well, surfaces)
     else:
-        label, reason = "unclear", "nothing recognised: needs a person"
+        label, reason = Label.UNCLEAR, "nothing recognised: needs a person"
+        said = [t for t in norms if len(t) >= 3 and t[:1].isalpha() and t not in lexicon.filler]
+        if len(said) >= STATEMENT_WORDS:
+            urgent.append("a statement it cannot place")
+    if label == Label.UNCLEAR:
+        review = Review.URGENT if urgent else Review.ROUTINE
+        if urgent:
+            reason += "; urgent: " + "; ".join(urgent)
 
     evidence: dict[str, Any] = {
         "reason": reason,
+        "reader": "rules",
         "matched": [quote(surfaces, f.hit) for f in red + amber],
         "negated": [quote(surfaces, f.hit) for f in symptoms if "negated" in f.modifiers],
         "resolved": [quote(surfaces, f.hit) for f in symptoms if "resolved" in f.modifiers],
         "other_person": [quote(surfaces, f.hit) for f in findings if "other_person" in f.modifiers],
+        "hypothetical": [quote(surfaces, f.hit) for f in findings if "hypothetical" in f.modifiers],
         "uncertain": [quote(surfaces, f.hit) for f in current if "uncertain" in f.modifiers],
         "all_well": [quote(surfaces, f.hit) for f in well if f.kind == "all_well"],
         "needs_person": [quote(surfaces, f.hit) for f in needs] + (["?"] if question else []),
+        "unexplained_body": list(coverage.body),
+        "unknown_words": list(coverage.unknown),
         "findings": [_describe(f, surfaces, lexicon) for f in findings],
         **extra,
     }
-    return TriageResult(label=label, symptoms=tuple(codes), evidence=evidence)
+    result = TriageResult(label=label, symptoms=tuple(codes), evidence=evidence, review=review)
+    words = sum(1 for token in norms if token[:1].isalpha())
+    return Reading(result, tuple(urgent), coverage.unknown, words, len(coverage.accounted))
 
 
 def _reason(what: str, findings: Sequence[Finding], surfaces: Sequence[str]) -> str:

@@ -21,7 +21,16 @@ from messages.triage.patterns import (
 
 COMMON_FILE = "common.yaml"
 SEVERITIES = ("red", "amber")
-CUE_TYPES = ("negated", "resolved", "uncertain", "hedge", "pseudo", "terminate")
+CUE_TYPES = (
+    "negated",
+    "resolved",
+    "uncertain",
+    "hedge",
+    "hypothetical",
+    "experiencer",
+    "pseudo",
+    "terminate",
+)
 DIRECTIONS = ("forward", "backward", "both", "none")
 SUBJECT_TAGS = ("first_person", "third_person")
 ROLE_TAGS = ("self_well", "relative_well", "carer_here", "own")
@@ -66,6 +75,7 @@ class Lexicon:
     filler: frozenset[str]
     contrast_before: frozenset[str]
     scope_breakers: frozenset[str]
+    verbal_negations: frozenset[str]
     severity: Mapping[str, str]
     yields_to: Mapping[str, frozenset[str]]
     symptoms: Mapping[str, PatternSet]
@@ -78,6 +88,12 @@ class Lexicon:
     roles: PatternSet
     all_well: PatternSet
     needs_person: PatternSet
+    body: PatternSet
+    neutral: PatternSet
+    chatter: frozenset[str]
+    quiet: frozenset[str]  # every word the lexicon knows: never "unknown"
+    pairs: Mapping[str, tuple[str, str]]
+    unexplained: Mapping[str, str]
     matcher: Matcher
 
 
@@ -130,6 +146,9 @@ class _Merged:
         self.roles: list[tuple[str, str]] = []
         self.all_well: list[str] = []
         self.needs_person: list[tuple[str, str]] = []
+        self.body: list[tuple[str, str]] = []
+        self.neutral: list[str] = []
+        self.unread_cues: set[str] = set()
 
     def add(self, name: str, data: Mapping[str, Any]) -> None:
         for key, entries in _mapping(data.get("words"), f"{name} words").items():
@@ -151,7 +170,8 @@ class _Merged:
             yields = _strings(spec.get("yields_to"), f"{where}.yields_to")
             self.yields_to.setdefault(code, set()).update(yields)
             self.not_if += [(code, p) for p in _strings(spec.get("not_if"), f"{where}.not_if")]
-        qualifiers = _mapping(data.get("qualifiers"), f"{name} qualifiers")
+        # a copy: the file data is cached and shared, and applies_to is taken out of it
+        qualifiers = dict(_mapping(data.get("qualifiers"), f"{name} qualifiers"))
         self.qualifier_bases |= set(_strings(qualifiers.pop("applies_to", None), name))
         for code, patterns in qualifiers.items():
             self.qualifiers += [(code, p) for p in _strings(patterns, f"{name} qualifiers.{code}")]
@@ -171,6 +191,12 @@ class _Merged:
         for tag in ROLE_TAGS:
             self.roles += [(tag, p) for p in _strings(people.get(tag), f"{name} people.{tag}")]
         self.all_well += _strings(data.get("all_well"), f"{name} all_well")
+        self.neutral += _strings(data.get("neutral"), f"{name} neutral")
+        # English cue words that are this language's everyday words (Portuguese "no": in the)
+        self.unread_cues |= set(_strings(data.get("unread_english_cues"), f"{name} unread"))
+        for body_kind, patterns in _mapping(data.get("body"), f"{name} body").items():
+            where = f"{name} body.{body_kind}"
+            self.body += [(str(body_kind), p) for p in _strings(patterns, where)]
         for tag, patterns in _mapping(data.get("needs_person"), f"{name} needs_person").items():
             self.needs_person += [(str(tag), p) for p in _strings(patterns, name)]
 
@@ -179,41 +205,113 @@ def _literal_words(patterns: Iterable[str]) -> set[str]:
     words: set[str] = set()
     for pattern in patterns:
         for token in _PATTERN_TOKEN.findall(pattern):
-            if token[0] not in "()|?!@." and not token.endswith("*"):
+            if token[0] not in "()|?!^@." and not token.endswith("*"):
                 words.add(fold(token))
     return words
+
+
+@dataclass(frozen=True)
+class _Part:
+    """One language file's patterns, compiled once per process and shared by every lexicon that
+    reads the language: English is compiled once, not once per language read with it."""
+
+    symptoms: Mapping[str, PatternSet]
+    cues: PatternSet
+    cue_kinds: Mapping[str, CueKind]
+    not_if: PatternSet
+    qualifiers: PatternSet
+    subjects: PatternSet
+    roles: PatternSet
+    all_well: PatternSet
+    needs_person: PatternSet
+    body: PatternSet
+    neutral: PatternSet
+
+
+@lru_cache(maxsize=1)
+def _common() -> dict[str, Any]:
+    return _read(COMMON_FILE)
+
+
+@lru_cache(maxsize=64)
+def _file(language: str) -> dict[str, Any]:
+    return _read(f"{language}.yaml")
+
+
+@lru_cache(maxsize=32)
+def _part(language: str) -> _Part:
+    """A file's patterns, compiled against the word lists of common.yaml, English and itself
+    (so "@LIMB" is English's limbs in every language, and "@PL_LEG" Polish legs)."""
+    name = f"{language}.yaml"
+    own = _Merged()
+    if language != "en":  # other languages name English's symptoms without their severity
+        english = _Merged()
+        english.add("en.yaml", _file("en"))
+        own.severity.update(english.severity)
+    own.add(name, _file(language))
+    words = _Merged()
+    words.add(COMMON_FILE, _common())
+    words.add("en.yaml", _file("en"))
+    if language != "en":
+        words.add(name, _file(language))
+    structure = _mapping(_common().get("structure"), "structure")
+    builder = PatternBuilder(words.words, fold, _strings(structure.get("gap_stoppers"), "stop"))
+    try:
+        cue_kinds: dict[str, CueKind] = {}
+        tagged_cues: list[tuple[str, str]] = []
+        for i, (kind, cues) in enumerate(own.cues):
+            tag = f"{language}:c{i}"
+            cue_kinds[tag] = kind
+            tagged_cues += [(tag, cue) for cue in cues]
+        return _Part(
+            symptoms={
+                code: builder.build((code, p) for p in patterns)
+                for code, patterns in own.symptoms.items()
+            },
+            cues=builder.build(tagged_cues),
+            cue_kinds=cue_kinds,
+            not_if=builder.build(own.not_if),
+            qualifiers=builder.build(own.qualifiers),
+            subjects=builder.build(own.subjects),
+            roles=builder.build(own.roles),
+            all_well=builder.build(("all_well", p) for p in own.all_well),
+            needs_person=builder.build(own.needs_person),
+            body=builder.build(own.body),
+            neutral=builder.build(("neutral", p) for p in own.neutral),
+        )
+    except PatternError as exc:
+        raise LexiconError(f"{name}: {exc}") from exc
 
 
 @lru_cache(maxsize=16)
 def load_lexicon(languages: tuple[str, ...] = ("en", "cy", "pl")) -> Lexicon:
     """The compiled lexicon for these languages (cached: each set is compiled once per process)."""
-    common = _read(COMMON_FILE)
+    common = _common()
     merged = _Merged()
     merged.add(COMMON_FILE, common)
     for language in languages:
-        merged.add(f"{language}.yaml", _read(f"{language}.yaml"))
-
+        merged.add(f"{language}.yaml", _file(language))
     structure = _mapping(common.get("structure"), "structure")
-    builder = PatternBuilder(merged.words, fold, _strings(structure.get("gap_stoppers"), "stop"))
-    try:
-        symptoms = {
-            code: builder.build((code, p) for p in patterns)
-            for code, patterns in merged.symptoms.items()
-        }
-        cue_kinds: dict[str, CueKind] = {}
-        tagged_cues: list[tuple[str, str]] = []
-        for i, (kind, cues) in enumerate(merged.cues):
-            cue_kinds[f"c{i}"] = kind
-            tagged_cues += [(f"c{i}", cue) for cue in cues]
-        compiled_cues = builder.build(tagged_cues)
-        not_if = builder.build(merged.not_if)
-        qualifiers = builder.build(merged.qualifiers)
-        subjects = builder.build(merged.subjects)
-        roles = builder.build(merged.roles)
-        all_well = builder.build(("all_well", p) for p in merged.all_well)
-        needs_person = builder.build(merged.needs_person)
-    except PatternError as exc:
-        raise LexiconError(str(exc)) from exc
+    parts = [_part(language) for language in languages]
+    drop = frozenset(merged.unread_cues)
+
+    def joined(sets: list[PatternSet], skip: frozenset[str] = frozenset()) -> PatternSet:
+        return PatternSet.joined(sets, skip)
+
+    symptoms = {
+        code: joined([p.symptoms[code] for p in parts if code in p.symptoms])
+        for code in merged.symptoms
+    }
+    cue_kinds = {tag: kind for p in parts for tag, kind in p.cue_kinds.items()}
+    compiled_cues = joined([p.cues for p in parts], drop)
+    not_if = joined([p.not_if for p in parts])
+    qualifiers = joined([p.qualifiers for p in parts])
+    subjects = joined([p.subjects for p in parts])
+    roles = joined([p.roles for p in parts])
+    all_well = joined([p.all_well for p in parts])
+    needs_person = joined([p.needs_person for p in parts])
+    body = joined([p.body for p in parts])
+    neutral = joined([p.neutral for p in parts])
 
     unknown = merged.qualifier_bases - set(merged.severity)
     unknown |= {c for codes in merged.yields_to.values() for c in codes} - set(merged.severity)
@@ -223,6 +321,7 @@ def load_lexicon(languages: tuple[str, ...] = ("en", "cy", "pl")) -> Lexicon:
     every_pattern += [p for _, ps in merged.cues for p in ps]
     every_pattern += [p for _, p in merged.not_if + merged.qualifiers + merged.needs_person]
     every_pattern += [p for _, p in merged.subjects + merged.roles] + merged.all_well
+    every_pattern += [p for _, p in merged.body] + merged.neutral
     every_pattern += [e for entries in merged.words.values() for e in entries]
     vocabulary = _literal_words(every_pattern)
     vocabulary |= {w for words in merged.spellings.values() for w in words}
@@ -249,6 +348,8 @@ def load_lexicon(languages: tuple[str, ...] = ("en", "cy", "pl")) -> Lexicon:
             "roles": roles,
             "all_well": all_well,
             "needs_person": needs_person,
+            "body": body,
+            "neutral": neutral,
         }
     )
     return Lexicon(
@@ -268,6 +369,9 @@ def load_lexicon(languages: tuple[str, ...] = ("en", "cy", "pl")) -> Lexicon:
         contrast_before=frozenset(fold(w) for w in _strings(structure.get("contrast_before"), "b")),
         contrast_after=frozenset(fold(w) for w in _strings(structure.get("contrast_after"), "c")),
         scope_breakers=frozenset(fold(w) for w in _strings(structure.get("scope_breakers"), "b")),
+        verbal_negations=frozenset(
+            fold(w) for w in _strings(structure.get("verbal_negations"), "verbal_negations")
+        ),
         severity=merged.severity,
         yields_to={code: frozenset(codes) for code, codes in merged.yields_to.items()},
         symptoms=symptoms,
@@ -280,12 +384,68 @@ def load_lexicon(languages: tuple[str, ...] = ("en", "cy", "pl")) -> Lexicon:
         roles=roles,
         all_well=all_well,
         needs_person=needs_person,
+        body=body,
+        neutral=neutral,
+        chatter=frozenset(fold(w) for w in merged.words.get("CHATTER", [])),
+        quiet=frozenset(
+            {fold(w) for w in merged.words.get("CHATTER", [])}
+            | {fold(w) for w in merged.words.get("FILLER", [])}
+            | {fold(w) for w in merged.words.get("ACK", [])}
+            | vocabulary
+        ),
+        pairs=_pairs(structure.get("pairs"), merged.severity, {kind for kind, _ in merged.body}),
+        unexplained=_unexplained(structure.get("unexplained"), merged.severity),
         matcher=matcher,
     )
 
 
+def _pairs(value: Any, severity: Mapping[str, str], kinds: set[str]) -> dict[str, tuple[str, str]]:
+    pairs: dict[str, tuple[str, str]] = {}
+    for code, pair in _mapping(value, "structure.pairs").items():
+        both = _strings(pair, f"structure.pairs.{code}")
+        if code not in severity or len(both) != 2 or not set(both) <= kinds:
+            raise LexiconError(f"structure.pairs.{code}: a symptom code and two body kinds")
+        pairs[str(code)] = (both[0], both[1])
+    return pairs
+
+
+@lru_cache(maxsize=1)
+def read_with_english() -> frozenset[str]:
+    """The languages whose words are read in every reply (the rest only when found)."""
+    return frozenset(_strings(_read(COMMON_FILE).get("read_with_english"), "read_with_english"))
+
+
+@lru_cache(maxsize=32)
+def own_words(language: str) -> frozenset[str]:
+    """The words a language file adds to English: a reply holding them may be in it."""
+    english = load_lexicon(("en",))
+    return (load_lexicon(("en", language)).quiet - english.quiet) - english.vocabulary
+
+
+@lru_cache(maxsize=1)
+def lexicon_languages() -> tuple[str, ...]:
+    """Every language the lexicon has a file for, English first."""
+    folder = resources.files("messages.triage.lexicon")
+    names = sorted(p.name[: -len(".yaml")] for p in folder.iterdir() if p.name.endswith(".yaml"))
+    codes = [n for n in names if n != COMMON_FILE[: -len(".yaml")] and n != "en"]
+    return ("en", *codes)
+
+
+def _unexplained(value: Any, severity: Mapping[str, str]) -> dict[str, str]:
+    found = {str(k): str(v) for k, v in _mapping(value, "structure.unexplained").items()}
+    unknown = set(found.values()) - set(severity)
+    if unknown:
+        raise LexiconError(f"structure.unexplained names unknown symptoms {sorted(unknown)}")
+    return found
+
+
 def normalise_languages(languages: Sequence[str]) -> tuple[str, ...]:
     """Known language codes in a stable order; English is always read (SMS mixes it in)."""
-    known = ("en", "cy", "pl")
+    return _normalised(tuple(languages))
+
+
+@lru_cache(maxsize=64)
+def _normalised(languages: tuple[str, ...]) -> tuple[str, ...]:
+    known = lexicon_languages()
     wanted = {str(code).lower().split("-")[0] for code in languages}
     return tuple(code for code in known if code in wanted or code == "en")

@@ -13,6 +13,9 @@ from messages.triage.context import Finding
 from messages.triage.loader import Lexicon
 
 _MIN_WORDS = 2
+# an acknowledgement ("thanks", "ok") with this many other words that no reason for a person
+# explains is news; fewer is a fuller thank-you ("thanks, I've saved the number in my phone")
+_ACK_NEWS_WORDS = 6
 
 
 def _content(
@@ -22,7 +25,10 @@ def _content(
     return [
         norms[i]
         for i in positions
-        if i not in covered and len(norms[i]) >= 3 and norms[i].isalpha() and norms[i] not in quiet
+        if i not in covered
+        and len(norms[i]) >= 3
+        and norms[i][:1].isalpha()
+        and norms[i] not in quiet
     ]
 
 
@@ -44,7 +50,7 @@ def unread_news(
     )
     if not strong:
         words = _content(norms, range(len(norms)), covered, lexicon)
-        if len(words) >= _MIN_WORDS:
+        if len(words) >= _ACK_NEWS_WORDS:
             return "an acknowledgement with other news: " + " ".join(words[:6])
         return None
     for i, token in enumerate(norms):

@@ -20,15 +20,24 @@ _FOLD = str.maketrans(
 )
 _APOSTROPHES = str.maketrans({c: "'" for c in "\u2019\u2018\u02bc\u2032`\u00b4"})
 _DASHES = str.maketrans({c: "-" for c in "\u2010\u2011\u2012\u2013\u2014\u2015\u2212"})
+# letters, and the vowel signs and marks of the Indic scripts (Devanagari to Malayalam), which
+# are not "word" characters to the re module: without them "ਠੀਕ" would split at its vowel sign
+_LETTER = r"(?:[^\W_]|[\u0900-\u0DFF\u200c\u200d])"
 _TOKEN = re.compile(
-    r"[^\W_]+(?:'[^\W_]+)*"  # words, with inner apostrophes (can't, nghoesau'n)
+    rf"{_LETTER}+(?:'{_LETTER}+)*"  # words, with inner apostrophes (can't, nghoesau'n)
     r"|[.!?;:\u2026]+"  # sentence ends
     r"|\n"
     r"|\s-+\s|^-+\s"  # a spaced dash separates clauses
     r"|[,&+/]"
 )
-CLITICS = ("'s", "'n")  # it's -> it 's ; Welsh nghoesau'n -> nghoesau 'n
+# it's -> it 's ; Welsh nghoesau'n -> nghoesau 'n, teimlo'r -> teimlo 'r, wedi'i -> wedi 'i
+CLITICS = ("'s", "'n", "'r", "'i")
 _REPEATS = re.compile(r"(\w)\1{2,}")
+
+
+def wordlike(token: str) -> bool:
+    """A word, in any script (Indic words hold vowel signs, which are not letters to str)."""
+    return token[:1].isalpha()
 
 
 def fold(text: str) -> str:

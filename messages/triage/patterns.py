@@ -7,6 +7,7 @@ A reply's tokens are joined as `` tok tok tok `` (see ``join_tokens``); one toke
     @NAME       any entry of the word list     (a|b c)     one of the alternatives
     x?          x is optional                  ...  ...6   up to 3 (or 6) words in between
     !x          the next word is not x (nothing is consumed)
+    ^x          x is the focus: a ``not_if`` with a focus cancels only the symptom words it marks
 
 A gap never runs over a full stop, a comma or a clause break such as "but" (``gap_stoppers``).
 
@@ -24,7 +25,7 @@ from itertools import product
 
 from messages.triage.normalise import CLITICS
 
-_PATTERN_TOKEN = re.compile(r"\.\.\.\d*|[()|?!]|[^\s()|?!]+")
+_PATTERN_TOKEN = re.compile(r"\.\.\.\d*|[()|?!^]|[^\s()|?!^]+")
 DEFAULT_GAP = 3
 _MAX_EXPANSION = 400  # word sequences a sequence of word lists may expand to before giving up
 
@@ -42,6 +43,7 @@ class Hit:
     start: int
     end: int
     gaps: tuple[tuple[int, int], ...]
+    focus: tuple[tuple[int, int], ...] = ()
 
     @property
     def literal(self) -> frozenset[int]:
@@ -200,6 +202,7 @@ class _Compiler:
         stoppers = sorted({fold(s) for s in gap_stoppers}, key=len, reverse=True)
         self.stop = "|".join(re.escape(s) for s in stoppers) or "(?!)"
         self.gap_count = 0
+        self.focus_count = 0
         self.list_cache = list_cache
         self.expanding: set[str] = set()
 
@@ -227,6 +230,16 @@ class _Compiler:
                 gap = f"(?P<{name}>(?: (?!(?:{self.stop})(?= ))[^ ]+){{0,{size}}}?)"
                 parts.append(_Piece(gap, False, None, None))
                 pos += 1
+                continue
+            if token == "^":
+                if not allow_gaps:
+                    raise PatternError(f"a word list entry cannot hold a focus: {pattern!r}")
+                atom, pos = self._atom(tokens, pos + 1, pattern, allow_gaps)
+                name = f"f{self.focus_count}"
+                self.focus_count += 1
+                parts.append(
+                    _Piece(f"(?P<{name}>{atom.regex})", True, atom.anchors, None, atom.starts)
+                )
                 continue
             if token == "!":
                 atom, pos = self._atom(tokens, pos + 1, pattern, allow_gaps)
@@ -259,7 +272,7 @@ class _Compiler:
                 if tokens[pos] == ")":
                     return _alternation(alternatives), pos + 1
                 pos += 1  # "|"
-        if token in (")", "|", "?", "!"):
+        if token in (")", "|", "?", "!", "^"):
             raise PatternError(f"unexpected {token!r} in pattern {pattern!r}")
         if token.startswith("@"):
             return self._word_list(token[1:], pattern), pos + 1
@@ -337,11 +350,16 @@ class _Unit:
             which = next(k for k, v in groups.items() if k[0] == "p" and v is not None)
             tag, pattern, _ = self.entries[int(which[1:])]
             gaps = []
+            focus = []
             for name, value in groups.items():
                 if name[0] == "g" and value:
                     s, e = match.span(name)
                     gaps.append((index[s], index[e]))
-            hits.append(Hit(tag, pattern, index[match.start()], index[match.end()], tuple(gaps)))
+                elif name[0] == "f" and value:
+                    s, e = match.span(name)
+                    focus.append((index[s], index[e]))
+            start, end = index[match.start()], index[match.end()]
+            hits.append(Hit(tag, pattern, start, end, tuple(gaps), tuple(focus)))
         return hits
 
 
@@ -352,6 +370,14 @@ class PatternSet:
 
     def __init__(self, compiled: list[tuple[str, str, _Piece]]) -> None:
         self.units = [_Unit([entry]) for entry in compiled]
+
+    @classmethod
+    def joined(cls, sets: Iterable[PatternSet], skip: frozenset[str] = frozenset()) -> PatternSet:
+        """The patterns of several sets, sharing their compiled regexes; ``skip`` leaves out
+        the patterns with these texts."""
+        union = cls([])
+        union.units = [unit for s in sets for unit in s.units if unit.entries[0][1] not in skip]
+        return union
 
     def __len__(self) -> int:
         return len(self.units)

@@ -22,8 +22,11 @@ _CACHE_LIMIT = 50_000
 
 
 class Speller:
-    def __init__(self, lexicon: Lexicon) -> None:
+    def __init__(self, lexicon: Lexicon, known: frozenset[str] = frozenset()) -> None:
         self._lexicon = lexicon
+        # a real word is never read as a misspelling of another ("spoiling" is not "soiling");
+        # voice-to-text real-word errors have patterns of their own ("control my ladder")
+        self._known = known
         self._targets_by_letter: dict[str, list[str]] = {}
         for target in lexicon.fuzzy_targets:
             self._targets_by_letter.setdefault(target[:1], []).append(target)
@@ -43,7 +46,7 @@ class Speller:
         listed = lexicon.spellings.get(word)
         if listed is not None:
             return listed, "listed"
-        if word in lexicon.vocabulary or not word.isalpha():
+        if word in lexicon.vocabulary or not word.isalpha() or word in self._known:
             return (word,), None
         single = _DOUBLE.sub(r"\1", word)
         if single != word and single in lexicon.vocabulary:

@@ -52,13 +52,17 @@ def other_people(
         return {}
     third = [h for h in subject_hits if h.tag == "third_person"]
     # "my wife" is the wife, not me
+    # (a word that is both, Polish "mam" (I have) and Welsh "mam" (mum), stays both)
     subject_hits = [
         h
         for h in subject_hits
-        if h.tag == "third_person" or not any(t.start <= h.start < t.end for t in third)
+        if h.tag == "third_person"
+        or not any(
+            t.start <= h.start < t.end and (t.start, t.end) != (h.start, h.end) for t in third
+        )
     ]
     for finding in findings:
-        if finding.kind not in ("symptom", "needs_person"):
+        if finding.kind not in ("symptom", "needs_person", "body"):
             continue
         clause = _clause(norms, stops, finding.hit.start, finding.hit.end, lexicon)
         people = {h.tag for h in subject_hits if h.start in clause}

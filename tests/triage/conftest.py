@@ -1,4 +1,5 @@
-"""Where the labelled development set lives: shared/ beside the repository (as in CI)."""
+"""Where the labelled sets live: in the repository, under messages/triage/corpus/ (the dev set
+is also in shared/ beside the repository, as CI lays it out)."""
 
 from __future__ import annotations
 
@@ -8,10 +9,11 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
+CORPUS = ROOT / "messages" / "triage" / "corpus"
 _CANDIDATES = (
     os.environ.get("TRIAGE_DEV_SET", ""),
+    str(CORPUS / "dev" / "replies-dev.csv"),
     str(ROOT.parent / "shared" / "triage" / "replies-dev.csv"),
-    "/work/shared/triage/replies-dev.csv",
 )
 
 
@@ -20,9 +22,16 @@ def dev_set_path() -> Path:
     for candidate in _CANDIDATES:
         if candidate and Path(candidate).is_file():
             return Path(candidate)
-    raise FileNotFoundError(
-        "replies-dev.csv not found: set TRIAGE_DEV_SET or put shared/ beside the repository"
-    )
+    raise FileNotFoundError("replies-dev.csv not found: set TRIAGE_DEV_SET")
+
+
+def corpus_files() -> list[Path]:
+    """Every labelled file in the repository: the dev set, the training split and, once the
+    lead has added it, the held-out split."""
+    files = [dev_set_path()]
+    for split in ("train", "heldout"):
+        files += sorted((CORPUS / split).glob("*.csv"))
+    return files
 
 
 @pytest.fixture(scope="session")
