@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from schema.db import session_scope
-from schema.models import Heartbeat, Queue
+from schema.heartbeats import record_heartbeat
+from schema.models import Queue
 from schema.settings import get_settings
 from schema.types import utcnow
 from worker import alerting, dispatch, inbound, replies, sending
@@ -41,7 +42,7 @@ def dispatch_due() -> int:
                 max_in_flight=settings.dispatch_max_in_flight,
             )
             if queue == Queue.ALERTS:
-                session.merge(Heartbeat(name=BEAT_HEARTBEAT, at=now))
+                record_heartbeat(session, BEAT_HEARTBEAT, now)
         published += dispatch.publish(claimed)
     return published
 
