@@ -72,6 +72,11 @@ class Settings(BaseSettings):
             return self.secret_key
         return _local_secret_key(self.data_dir.resolve())
 
+    # An alert message lost with its worker is published again after this; bulk messages wait
+    # `stuck_after_seconds`. Longer than the providers' own timeouts (10 s), so a slow send is
+    # not sent twice.
+    alerts_stuck_after_seconds: int = Field(default=12, gt=0)
+
 
 def _local_secret_key(data_dir: Path) -> str:
     import secrets

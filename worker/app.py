@@ -20,7 +20,7 @@ from schema.models import Queue
 from schema.settings import Settings, get_settings
 
 DISPATCH_EVERY_SECONDS = 1.0
-REDISPATCH_EVERY_SECONDS = 15.0
+REDISPATCH_EVERY_SECONDS = 3.0  # alerts are stuck after 12 s: rescued within about 15 s
 ESCALATE_EVERY_SECONDS = 5.0
 SWEEP_INBOUND_EVERY_SECONDS = 5.0
 # A worker that only sends bulk messages runs at this niceness, so that on a shared machine the

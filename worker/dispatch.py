@@ -9,15 +9,16 @@ task's own state check makes a second delivery of the same id harmless.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import structlog
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from schema.models import MessageState, OutboundMessage, Queue
+from schema.settings import Settings
 
 log = structlog.get_logger(__name__)
 
@@ -64,18 +65,33 @@ def claim_due(
     return _mark_queued(session, due, now)
 
 
+def stuck_timeouts(settings: Settings) -> dict[Queue, timedelta]:
+    return {
+        Queue.ALERTS: timedelta(seconds=settings.alerts_stuck_after_seconds),
+        Queue.MESSAGES: timedelta(seconds=settings.stuck_after_seconds),
+    }
+
+
 def find_stuck(
-    session: Session, *, now: datetime, stuck_after: timedelta, limit: int
+    session: Session, *, now: datetime, stuck_after: Mapping[Queue, timedelta], limit: int
 ) -> list[Claimed]:
     """Messages `queued` or `sending` for too long: the broker lost them or a worker died.
 
-    They go back to `queued` with a fresh timestamp so each is rescued once per timeout.
+    Each queue has its own timeout: an alert lost with its worker is rescued in seconds, while
+    bulk messages wait longer. They go back to `queued` with a fresh timestamp so each is
+    rescued once per timeout.
     """
     stale = (
         select(OutboundMessage.id)
         .where(
             OutboundMessage.state.in_(IN_FLIGHT),
-            OutboundMessage.state_changed_at < now - stuck_after,
+            or_(
+                *(
+                    (OutboundMessage.queue == queue)
+                    & (OutboundMessage.state_changed_at < now - after)
+                    for queue, after in stuck_after.items()
+                )
+            ),
         )
         .order_by(OutboundMessage.state_changed_at)
         .limit(limit)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from schema.db import session_scope
 from schema.heartbeats import record_heartbeat
 from schema.models import Queue
@@ -55,7 +53,7 @@ def redispatch_stuck() -> int:
         stuck = dispatch.find_stuck(
             session,
             now=utcnow(),
-            stuck_after=timedelta(seconds=settings.stuck_after_seconds),
+            stuck_after=dispatch.stuck_timeouts(settings),
             limit=settings.dispatch_batch_size,
         )
     return dispatch.publish(stuck)
