@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from web import health, sms, status
+from web import health, intake, sms, status
 from web.staff_interface import mount_staff_interface
 
 
@@ -17,6 +17,7 @@ def create_app() -> FastAPI:
     app.include_router(sms.router)
     app.include_router(health.router)
     mount_staff_interface(app)
+    intake.attach(app)
     return app
 
 

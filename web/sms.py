@@ -1,13 +1,14 @@
-"""`POST /twilio/sms`: a patient's (or a coordinator's) reply, stored before anything else."""
+"""`POST /twilio/sms`: a patient's (or a coordinator's) reply, stored before anything else
+(in the database, or in the spool when the database cannot take it: web/intake.py)."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, HTTPException, Request, Response
-from starlette.concurrency import run_in_threadpool
 
-from schema.db import session_scope
+from web.intake import intake_of
+from web.stored_requests import REPLY
 from web.twilio_auth import verified_form
-from worker.inbound import MAX_BODY_CHARS, store_inbound
+from worker.inbound import MAX_BODY_CHARS
 
 router = APIRouter()
 
@@ -27,14 +28,6 @@ async def inbound_sms(request: Request) -> Response:
         raise HTTPException(400, "MessageSid, From and To are required")
     if len(body) > MAX_BODY_CHARS:
         raise HTTPException(413, f"Body longer than {MAX_BODY_CHARS} characters")
-    await run_in_threadpool(_store_and_enqueue, sid, sender, to, body)
+    fields = {"sid": sid, "from": sender, "to": to, "body": body}
+    await intake_of(request.app).accept(REPLY, fields)
     return Response(EMPTY_TWIML, media_type="text/xml")
-
-
-def _store_and_enqueue(sid: str, sender: str, to: str, body: str) -> None:
-    from worker.inbound import enqueue_handling
-
-    with session_scope() as session:
-        inbound_id = store_inbound(session, sid=sid, sender=sender, to=to, body=body)
-    if inbound_id is not None:
-        enqueue_handling(inbound_id)

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response
-from sqlalchemy import select
-from starlette.concurrency import run_in_threadpool
 
-from schema.db import session_scope
-from schema.models import OutboundMessage
-from schema.types import utcnow
 from web.ids import MAX_ROW_ID
+from web.intake import intake_of
+from web.receipts import ReceiptOutcome
+from web.stored_requests import RECEIPT
 from web.twilio_auth import verified_form
-from worker.outcomes import apply_receipt
 
 router = APIRouter()
 
@@ -26,32 +23,10 @@ async def delivery_receipt(
     error_code = str(form.get("ErrorCode") or "") or None
     if not sid or not status:
         raise HTTPException(400, "MessageSid and MessageStatus are required")
-    found = await run_in_threadpool(_apply, m, sid, status, error_code)
-    if not found:
+    fields = {"m": m, "sid": sid, "status": status, "error_code": error_code}
+    accepted = await intake_of(request.app).accept(RECEIPT, fields)
+    if accepted.result == ReceiptOutcome.NOT_FOUND:
         raise HTTPException(404, "no such message")
+    if accepted.result == ReceiptOutcome.MISMATCH:
+        raise HTTPException(409, "MessageSid is not the message's")
     return Response(status_code=200)
-
-
-def _apply(message_id: int | None, sid: str, status: str, error_code: str | None) -> bool:
-    with session_scope() as session:
-        message = None
-        if message_id is not None:
-            message = session.get(OutboundMessage, message_id, with_for_update=True)
-        if message is None:
-            message = session.scalars(
-                select(OutboundMessage)
-                .where(OutboundMessage.provider_message_id == sid)
-                .with_for_update()
-                .limit(1)
-            ).first()
-        if message is None:
-            return False
-        apply_receipt(
-            session,
-            message,
-            provider_message_id=sid,
-            status=status,
-            error_code=error_code,
-            now=utcnow(),
-        )
-        return True

@@ -39,8 +39,17 @@ def _insert_once(dialect: str) -> Any:
 _INSERT_ONCE = {dialect: _insert_once(dialect) for dialect in ("postgresql", "sqlite")}
 
 
-def store_inbound(session: Session, *, sid: str, sender: str, to: str, body: str) -> int | None:
-    """Insert the reply unless this MessageSid was seen before. Returns the new id, or None."""
+def store_inbound(
+    session: Session,
+    *,
+    sid: str,
+    sender: str,
+    to: str,
+    body: str,
+    received_at: datetime | None = None,
+) -> int | None:
+    """Insert the reply unless this MessageSid was seen before. Returns the new id, or None.
+    `received_at` is when the webhook took it, if earlier (a reply drained from the spool)."""
     statement = _INSERT_ONCE[session.get_bind().dialect.name]
     inbound_id = (
         session.connection()
@@ -51,7 +60,7 @@ def store_inbound(session: Session, *, sid: str, sender: str, to: str, body: str
                 "from_address": sender,
                 "to_address": to,
                 "body": body,
-                "received_at": utcnow(),
+                "received_at": received_at or utcnow(),
                 "symptoms": [],
                 "evidence": {},
             },
