@@ -97,6 +97,7 @@ class Intake:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._probe: threading.Thread | None = None
         self._spool_threads = anyio.CapacityLimiter(SPOOL_THREADS)
 
     @property
@@ -305,7 +306,10 @@ class Intake:
             )
 
     def database_answers(self) -> bool:
-        """SELECT 1 within the timeout (in a thread of its own, abandoned if it hangs)."""
+        """SELECT 1 within the timeout, in a thread of its own that is left behind if the
+        database hangs; while it hangs no second probe starts (one stuck thread, not many)."""
+        if self._probe is not None and self._probe.is_alive():
+            return False
         answered = threading.Event()
 
         def probe() -> None:
@@ -316,9 +320,9 @@ class Intake:
             except Exception as error:
                 log.debug("spool_probe_failed", error=type(error).__name__)
 
-        thread = threading.Thread(target=probe, name="spool-probe", daemon=True)
-        thread.start()
-        thread.join(self.timeout)
+        self._probe = threading.Thread(target=probe, name="spool-probe", daemon=True)
+        self._probe.start()
+        self._probe.join(self.timeout)
         return answered.is_set()
 
 

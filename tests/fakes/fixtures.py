@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.fakes.fake_twilio import FakeTwilio
+from tests.fakes.own_postgres import OwnPostgres
 from tests.fakes.smtp_server import SmtpTestServer
 
 
@@ -22,3 +23,19 @@ def smtp_server() -> Iterator[SmtpTestServer]:
     """A plain SMTP server (aiosmtpd, no STARTTLS) on 127.0.0.1 that keeps what it receives."""
     with SmtpTestServer() as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def own_postgres_template() -> Iterator[None]:
+    from tests.fakes.own_postgres import remove_template, template_cluster
+
+    template_cluster()
+    yield
+    remove_template()
+
+
+@pytest.fixture
+def own_postgres(own_postgres_template: None) -> Iterator[OwnPostgres]:
+    """A running PostgreSQL cluster of this test's own: stop, crash or freeze it at will."""
+    with OwnPostgres.fresh() as cluster:
+        yield cluster
