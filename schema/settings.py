@@ -76,9 +76,9 @@ class Settings(BaseSettings):
     # how long a request waits on the database before it is spooled instead.
     spool_dir: Path | None = None
     intake_database_timeout_seconds: float = Field(default=3.0, gt=0, le=10)
-    # An alert message lost with its worker is published again after this; bulk messages wait
-    # `stuck_after_seconds`. Longer than the providers' own timeouts (10 s), so a slow send is
-    # not sent twice.
+    # An alert message a worker took (`sending`) and did not finish is published again after
+    # this; everything else waits `stuck_after_seconds`. Longer than the providers' own timeouts
+    # (10 s), so a slow send is not sent twice.
     alerts_stuck_after_seconds: int = Field(default=12, gt=0)
 
     @property

@@ -65,21 +65,34 @@ def claim_due(
     return _mark_queued(session, due, now)
 
 
-def stuck_timeouts(settings: Settings) -> dict[Queue, timedelta]:
+StuckTimeouts = Mapping[tuple[Queue, MessageState], timedelta]
+
+
+def stuck_timeouts(settings: Settings) -> dict[tuple[Queue, MessageState], timedelta]:
+    """How long a message may stay in flight, by queue and state, before it counts as lost.
+
+    An alert a worker took (`sending`) and did not finish within the providers' timeouts went
+    with its worker: it is rescued after `alerts_stuck_after_seconds`. An alert still `queued`
+    is most likely waiting its turn in the broker, where a second copy would only lengthen the
+    queue under load, so it keeps the general timeout, as bulk messages do.
+    """
+    general = timedelta(seconds=settings.stuck_after_seconds)
+    lost_with_worker = timedelta(seconds=settings.alerts_stuck_after_seconds)
     return {
-        Queue.ALERTS: timedelta(seconds=settings.alerts_stuck_after_seconds),
-        Queue.MESSAGES: timedelta(seconds=settings.stuck_after_seconds),
+        (Queue.ALERTS, MessageState.SENDING): lost_with_worker,
+        (Queue.ALERTS, MessageState.QUEUED): general,
+        (Queue.MESSAGES, MessageState.SENDING): general,
+        (Queue.MESSAGES, MessageState.QUEUED): general,
     }
 
 
 def find_stuck(
-    session: Session, *, now: datetime, stuck_after: Mapping[Queue, timedelta], limit: int
+    session: Session, *, now: datetime, stuck_after: StuckTimeouts, limit: int
 ) -> list[Claimed]:
     """Messages `queued` or `sending` for too long: the broker lost them or a worker died.
 
-    Each queue has its own timeout: an alert lost with its worker is rescued in seconds, while
-    bulk messages wait longer. They go back to `queued` with a fresh timestamp so each is
-    rescued once per timeout.
+    Each queue and state has its own timeout (`stuck_timeouts`). They go back to `queued` with
+    a fresh timestamp so each is rescued once per timeout.
     """
     stale = (
         select(OutboundMessage.id)
@@ -88,8 +101,9 @@ def find_stuck(
             or_(
                 *(
                     (OutboundMessage.queue == queue)
+                    & (OutboundMessage.state == state)
                     & (OutboundMessage.state_changed_at < now - after)
-                    for queue, after in stuck_after.items()
+                    for (queue, state), after in stuck_after.items()
                 )
             ),
         )

@@ -1,5 +1,6 @@
-"""Each queue has its own stuck timeout: an alert lost with its worker is rescued within
-seconds, while a bulk message keeps its longer timeout."""
+"""Stuck timeouts by queue and state: an alert a worker took and never finished is rescued
+within seconds; an alert still waiting in the broker, and every bulk message, keep the longer
+timeout (a second copy of a queued task only lengthens a queue under load)."""
 
 from __future__ import annotations
 
@@ -14,10 +15,12 @@ from worker.dispatch import find_stuck, stuck_timeouts
 from worker.outbound import create_message
 
 
-def in_flight(session: Session, trust: Trust, queue: Queue, since: timedelta) -> int:
+def in_flight(
+    session: Session, trust: Trust, queue: Queue, state: MessageState, since: timedelta
+) -> int:
     message, _ = create_message(
         session,
-        idempotency_key=f"test:{queue}:{since.total_seconds()}",
+        idempotency_key=f"test:{queue}:{state}:{since.total_seconds()}",
         trust_id=trust.id,
         channel=Channel.SMS,
         template_key="coordinator_alert",
@@ -25,30 +28,38 @@ def in_flight(session: Session, trust: Trust, queue: Queue, since: timedelta) ->
         due_at=utcnow() - since,
         queue=queue,
     )
-    message.state = MessageState.SENDING
+    message.state = state
     message.state_changed_at = utcnow() - since
     session.flush()
     return int(message.id)
 
 
-def test_the_default_timeouts_are_about_ten_seconds_for_alerts_and_two_minutes_for_bulk() -> None:
+def test_the_default_timeouts_are_12_s_for_an_alert_being_sent_and_2_minutes_otherwise() -> None:
     timeouts = stuck_timeouts(get_settings())
-    assert timeouts[Queue.ALERTS] == timedelta(seconds=12)
-    assert timeouts[Queue.MESSAGES] == timedelta(seconds=120)
+    assert timeouts[(Queue.ALERTS, MessageState.SENDING)] == timedelta(seconds=12)
+    for key in [
+        (Queue.ALERTS, MessageState.QUEUED),
+        (Queue.MESSAGES, MessageState.SENDING),
+        (Queue.MESSAGES, MessageState.QUEUED),
+    ]:
+        assert timeouts[key] == timedelta(seconds=120)
 
 
-def test_an_alert_sending_for_13_s_is_stuck_while_a_bulk_message_is_not_until_2_minutes(
+def test_an_alert_sending_for_13_s_is_stuck_while_queued_alerts_and_bulk_wait_2_minutes(
     session: Session, trust: Trust
 ) -> None:
-    alert = in_flight(session, trust, Queue.ALERTS, timedelta(seconds=13))
-    fresh_alert = in_flight(session, trust, Queue.ALERTS, timedelta(seconds=5))
-    bulk = in_flight(session, trust, Queue.MESSAGES, timedelta(seconds=13))
-    old_bulk = in_flight(session, trust, Queue.MESSAGES, timedelta(seconds=121))
+    sending, queued = MessageState.SENDING, MessageState.QUEUED
+    lost_alert = in_flight(session, trust, Queue.ALERTS, sending, timedelta(seconds=13))
+    busy_alert = in_flight(session, trust, Queue.ALERTS, sending, timedelta(seconds=5))
+    waiting_alert = in_flight(session, trust, Queue.ALERTS, queued, timedelta(seconds=13))
+    bulk = in_flight(session, trust, Queue.MESSAGES, sending, timedelta(seconds=13))
+    old_alert = in_flight(session, trust, Queue.ALERTS, queued, timedelta(seconds=121))
+    old_bulk = in_flight(session, trust, Queue.MESSAGES, queued, timedelta(seconds=121))
     session.commit()
     timeouts = stuck_timeouts(get_settings())
-    rescued = find_stuck(session, now=utcnow(), stuck_after=timeouts, limit=100)
-    assert sorted(c.message_id for c in rescued) == sorted([alert, old_bulk])
-    assert fresh_alert not in {c.message_id for c in rescued}
-    assert bulk not in {c.message_id for c in rescued}
+    found = find_stuck(session, now=utcnow(), stuck_after=timeouts, limit=100)
+    rescued = {claimed.message_id for claimed in found}
+    assert rescued == {lost_alert, old_alert, old_bulk}
+    assert not rescued & {busy_alert, waiting_alert, bulk}
     again = find_stuck(session, now=utcnow(), stuck_after=timeouts, limit=100)
     assert again == []  # each is rescued once per timeout
