@@ -2,7 +2,7 @@
 red replies arrive, each posted once: every one is answered 200, stored exactly once, alerted
 and advised, across two SIGKILLs of the web process.
 
-The scenario is bench/reply_outage.py; here the outage lasts OUTAGE_SECONDS (default 6) to keep
+The scenario is bench/reply_outage.py; here the outage lasts OUTAGE_SECONDS (default 5) to keep
 the suite inside its budget, and `python -m bench.reply_outage` runs the issue's 30 s.
 """
 
@@ -33,7 +33,7 @@ from worker.app import reconfigure
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(240)]
 
-OUTAGE_SECONDS = float(os.environ.get("OUTAGE_SECONDS", "6"))
+OUTAGE_SECONDS = float(os.environ.get("OUTAGE_SECONDS", "5"))
 TOKEN = "outage0123456789abcdef0123456789"
 BASE = "https://safetynet.outage.example"
 
