@@ -190,9 +190,10 @@ def _counts(sids: list[str], patient_phones: list[str], twilio_to: set[str]) -> 
 
 
 def run(outage_seconds: float, replies: int) -> dict[str, Any]:
-    from tests.fakes.own_postgres import template_cluster
+    from tests.fakes.own_postgres import has_template, remove_template, template_cluster
     from web.spool import Spool
 
+    made_template = not has_template()
     template_cluster()
     workdir = Path(tempfile.mkdtemp(prefix="bench-outage-"))
     stack = OutageRun(workdir)
@@ -251,6 +252,8 @@ def run(outage_seconds: float, replies: int) -> dict[str, Any]:
         stack.close()
         log_lines, leaks = _log_lines_naming_a_patient(workdir, phones)
         shutil.rmtree(workdir, ignore_errors=True)
+        if made_template:
+            remove_template()
     wall = time.monotonic() - began
     ok = sum(1 for status in statuses if status == 200)
     slowest = max(answer_seconds) * 1000

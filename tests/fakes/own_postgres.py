@@ -68,6 +68,10 @@ def template_cluster() -> Path:
     return _template
 
 
+def has_template() -> bool:
+    return _template is not None
+
+
 def remove_template() -> None:
     global _template
     if _template is not None:
