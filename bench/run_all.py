@@ -23,6 +23,7 @@ BENCHMARKS = (
     "webhook_intake",
     "triage_bench",
     "worker_memory",
+    "reply_outage",
 )
 HEADLINES = {
     "alert_latency": ("p99_ms", "< 1000 ms"),
@@ -31,6 +32,7 @@ HEADLINES = {
     "webhook_intake": ("per_second", ">= 300/s"),
     "triage_bench": ("replies_per_second", ">= 5000/s"),
     "worker_memory": ("busy_max_process_peak_rss_mb", "< 200 MB"),
+    "reply_outage": ("stored", "all 20 stored once, alerted, advised"),
 }
 
 

@@ -154,3 +154,13 @@ def test_the_dockerfile_copies_only_what_exists_and_runs_unprivileged() -> None:
     assert re.search(r"^USER (?!root)", text, flags=re.MULTILINE)
     for package in ["cli", "messages", "pathway", "schema", "web", "worker"]:
         assert f"COPY {package} " in text
+
+
+def test_the_web_apps_spool_is_on_a_named_volume_so_spooled_replies_survive_a_restart() -> None:
+    web = SERVICES["web"]
+    data_dir = web["environment"]["SAFETYNET_DATA_DIR"]
+    spool = web["environment"].get("SPOOL_DIR", f"{data_dir}/spool")
+    mounts = [volume.split(":")[1] for volume in web["volumes"]]
+    assert any(spool == mount or spool.startswith(f"{mount}/") for mount in mounts)
+    named = {volume.split(":")[0] for volume in web["volumes"]}
+    assert named <= set(COMPOSE["volumes"])  # named volumes, not the container's own layer

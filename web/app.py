@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from web import delivery_receipts, health, inbound_sms
+from web import delivery_receipts, health, inbound_sms, intake
 from web.staff_interface import mount_staff_interface
 
 
@@ -17,6 +17,7 @@ def create_app() -> FastAPI:
     app.include_router(inbound_sms.router)
     app.include_router(health.router)
     mount_staff_interface(app)
+    intake.attach(app)
     return app
 
 

@@ -59,18 +59,18 @@ def test_twilio_answering_500_then_429_then_timing_out_mid_batch_loses_no_messag
         wait_until(lambda: sent_count() >= BATCH // 10, timeout=60)
 
         service.twilio.fail_for(1.5, status=500)
-        reply_sids += [post_red_reply(client, service, next(senders))[0] for _ in range(2)]
+        reply_sids += [post_red_reply(client, service, next(senders)) for _ in range(2)]
         time.sleep(1.5)
         at_first_fault = sent_count()
 
         service.twilio.fail_for(1.5, status=429, code=20429)
         beat_tick(service)  # the refused ones, retried into the next fault
-        reply_sids += [post_red_reply(client, service, next(senders))[0] for _ in range(2)]
+        reply_sids += [post_red_reply(client, service, next(senders)) for _ in range(2)]
         time.sleep(1.5)
 
         service.twilio.delay_next(TIMED_OUT_REQUESTS, PROVIDER_TIMEOUT + 1)
         beat_tick(service)
-        reply_sids += [post_red_reply(client, service, next(senders))[0] for _ in range(2)]
+        reply_sids += [post_red_reply(client, service, next(senders)) for _ in range(2)]
         time.sleep(PROVIDER_TIMEOUT + 2)
 
         drive_until(service, lambda: all_sms_sent() and not outcome(service, reply_sids).lost)

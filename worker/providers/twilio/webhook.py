@@ -96,6 +96,11 @@ def parse_receipt(form: FormData) -> Receipt:
     error_code = str(form.get("ErrorCode") or "") or None
     if not sid or not status:
         raise HTTPException(400, "MessageSid and MessageStatus are required")
+    return receipt_of(sid, status, error_code)
+
+
+def receipt_of(sid: str, status: str, error_code: str | None) -> Receipt:
+    """A receipt from Twilio's own words: the form's, or a spooled copy of them."""
     return Receipt(
         sid, status, error_code, receipt_state(status), receipt_failure_reason(error_code)
     )
