@@ -27,7 +27,7 @@ def update_patient(
     now: datetime,
 ) -> list[str]:
     """Apply the changes; returns the names of the fields that really changed."""
-    wanted = _checked(changes)
+    wanted = _checked(changes, allow_international=config.sms.allow_international)
     current = {
         "given_name": patient.given_name,
         "family_name": patient.family_name,
@@ -56,14 +56,14 @@ def update_patient(
     return changed
 
 
-def _checked(changes: PatientUpdate) -> dict[str, str | None]:
+def _checked(changes: PatientUpdate, *, allow_international: bool) -> dict[str, str | None]:
     reasons: list[str] = []
     wanted: dict[str, str | None] = {}
     for name in changes.model_fields_set:
         value = getattr(changes, name)
         try:
             if name == "phone":
-                value = parse_mobile(value)
+                value = parse_mobile(value, allow_international=allow_international)
             elif name == "email":
                 value = check_email(value) if value else None
         except InvalidIdentifier as error:
