@@ -39,6 +39,10 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_json: bool = False
 
+    # Addresses of the reverse proxies whose X-Forwarded-For is believed (comma-separated IPs
+    # or networks). Empty: none, so the audit trail records the connecting address.
+    forwarded_allow_ips: str = ""
+
     @field_validator("public_base_url")
     @classmethod
     def _strip_trailing_slash(cls, value: str) -> str:

@@ -4,19 +4,35 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from schema.settings import get_settings
 from web import health, sms, status
+from web.body_limit import BodyLimit
+from web.forms import FORM_LIMITS
+from web.hosts import add_host_and_proxy_checks
+from web.logs import configure_web_logging
 from web.staff_interface import mount_staff_interface
 
 
 def create_app() -> FastAPI:
+    settings = get_settings()
+    configure_web_logging(settings.log_level, settings.log_json)
     # No public /docs or /openapi.json: the schema is served to signed-in callers only.
+    # No trailing-slash redirects: Starlette builds them from the Host header.
     app = FastAPI(
-        title="MSCC Safety Net", version="0.1.0", openapi_url=None, docs_url=None, redoc_url=None
+        title="MSCC Safety Net",
+        version="0.1.0",
+        openapi_url=None,
+        docs_url=None,
+        redoc_url=None,
+        redirect_slashes=False,
+        form_limits=FORM_LIMITS,  # type: ignore[arg-type]
     )
     app.include_router(status.router)
     app.include_router(sms.router)
     app.include_router(health.router)
     mount_staff_interface(app)
+    app.add_middleware(BodyLimit)
+    add_host_and_proxy_checks(app, settings)
     return app
 
 

@@ -12,8 +12,8 @@ from starlette.datastructures import FormData
 from twilio.request_validator import RequestValidator
 
 from schema.settings import get_settings
-
-MAX_WEBHOOK_BYTES = 64 * 1024
+from web.body_limit import BodyTooLarge
+from web.forms import WEBHOOK_FORM_LIMITS, read_form
 
 
 def public_url(request: Request) -> str:
@@ -22,13 +22,11 @@ def public_url(request: Request) -> str:
 
 
 async def verified_form(request: Request) -> FormData:
-    """The posted form, if and only if Twilio signed it. 403 otherwise; 413/415 if malformed."""
-    length = request.headers.get("content-length")
-    if length is not None and (not length.isdigit() or int(length) > MAX_WEBHOOK_BYTES):
-        raise HTTPException(413, "request body too large")
-    body = await request.body()
-    if len(body) > MAX_WEBHOOK_BYTES:
-        raise HTTPException(413, "request body too large")
+    """The posted form, if and only if Twilio signed it. 403 otherwise; 413/415 if malformed.
+
+    Everything that needs no body is checked before a byte of it is read, so an unsigned or
+    mistyped request costs less than a signed one; web.body_limit caps the bytes of the rest.
+    """
     content_type = request.headers.get("content-type", "")
     if not content_type.startswith("application/x-www-form-urlencoded"):
         raise HTTPException(415, "expected application/x-www-form-urlencoded")
@@ -37,7 +35,9 @@ async def verified_form(request: Request) -> FormData:
     if not token or not signature:
         raise HTTPException(403, "missing Twilio signature")
     try:
-        form = await request.form()
+        form = await read_form(request, WEBHOOK_FORM_LIMITS)
+    except BodyTooLarge:
+        raise
     except Exception:
         raise HTTPException(400, "malformed form body") from None
     if not RequestValidator(token).validate(public_url(request), form, signature):

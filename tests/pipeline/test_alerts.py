@@ -28,7 +28,7 @@ from schema.models import (
 )
 from schema.trusts import load_trust
 from schema.types import utcnow
-from tests.conftest import EXAMPLE_TRUST
+from tests.conftest import EXAMPLE_TRUST, LOCAL
 from tests.fakes.trusts import always_open_trust_yaml
 from tests.fakes.twilio_signing import signed_headers
 from tests.pipeline.conftest import PUBLIC_BASE_URL, Service, wait_until
@@ -44,7 +44,7 @@ PATIENT = "+447700900300"
 
 @pytest.fixture
 def client(service: Service) -> Iterator[TestClient]:
-    with TestClient(create_app()) as test_client:
+    with TestClient(create_app(), base_url=LOCAL) as test_client:
         yield test_client
 
 

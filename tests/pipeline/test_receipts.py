@@ -12,6 +12,7 @@ from sqlalchemy import select
 from schema.db import session_scope
 from schema.models import Channel, MessageState, OutboundMessage, Patient, Queue
 from schema.types import utcnow
+from tests.conftest import LOCAL
 from tests.fakes.twilio_signing import signed_headers
 from tests.pipeline.conftest import PUBLIC_BASE_URL, Service, count_messages
 from web.app import create_app
@@ -21,7 +22,7 @@ from worker.outbound import create_message
 
 @pytest.fixture
 def client(service: Service) -> Iterator[TestClient]:
-    with TestClient(create_app()) as test_client:
+    with TestClient(create_app(), base_url=LOCAL) as test_client:
         yield test_client
 
 

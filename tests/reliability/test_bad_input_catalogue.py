@@ -21,7 +21,7 @@ from cli.main import app
 from schema.db import session_scope
 from schema.models import Base
 from schema.settings import get_settings, reset_settings_cache
-from tests.conftest import EXAMPLE_PATIENTS, EXAMPLE_TRUST
+from tests.conftest import EXAMPLE_PATIENTS, EXAMPLE_TRUST, LOCAL
 from tests.fakes.twilio_signing import signed_headers
 from web.app import create_app
 from worker.app import reconfigure
@@ -249,7 +249,7 @@ def client(
     monkeypatch.delenv("BROKER_KEY_PREFIX", raising=False)
     reset_settings_cache()
     reconfigure(get_settings())
-    with TestClient(create_app(), raise_server_exceptions=False) as test_client:
+    with TestClient(create_app(), base_url=LOCAL, raise_server_exceptions=False) as test_client:
         yield test_client
     reset_settings_cache()
 

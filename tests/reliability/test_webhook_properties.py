@@ -23,6 +23,7 @@ from sqlalchemy import func, select
 from schema.db import session_scope
 from schema.models import Channel, InboundMessage, MessageState, OutboundMessage, Trust
 from schema.settings import get_settings, reset_settings_cache
+from tests.conftest import LOCAL
 from tests.fakes.twilio_signing import signature
 from web.app import create_app
 from worker.app import reconfigure
@@ -103,7 +104,7 @@ def client(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestC
     monkeypatch.delenv("BROKER_KEY_PREFIX", raising=False)
     reset_settings_cache()
     reconfigure(get_settings())
-    with TestClient(create_app(), raise_server_exceptions=False) as test_client:
+    with TestClient(create_app(), base_url=LOCAL, raise_server_exceptions=False) as test_client:
         yield test_client
     reset_settings_cache()
 

@@ -24,7 +24,7 @@ from schema.models import AlertLevel, InboundMessage, Patient, StaffMember, Trus
 from schema.patients import enrol, parse_patient
 from schema.trusts import load_trust, trust_config
 from schema.types import utcnow
-from tests.conftest import EXAMPLE_TRUST
+from tests.conftest import EXAMPLE_TRUST, LOCAL
 from web.app import create_app
 from web.auth import passwords, tokens
 from web.auth.signin import SignInPolicy
@@ -217,7 +217,7 @@ class Staff:
     """A browser-like client: keeps its cookie, reads the CSRF token from pages, posts forms."""
 
     def __init__(self, app: FastAPI) -> None:
-        self.client = TestClient(app, follow_redirects=False)
+        self.client = TestClient(app, base_url=LOCAL, follow_redirects=False)
 
     def sign_in(self, email: str, password: str = PASSWORD) -> Response:
         page = self.client.get("/sign-in")

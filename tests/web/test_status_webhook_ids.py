@@ -9,6 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from schema.settings import get_settings, reset_settings_cache
+from tests.conftest import LOCAL
 from tests.fakes.twilio_signing import signed_headers
 from web.app import create_app
 from worker.app import reconfigure
@@ -23,7 +24,7 @@ def client(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestC
     monkeypatch.setenv("PUBLIC_BASE_URL", BASE)
     reset_settings_cache()
     reconfigure(get_settings())
-    with TestClient(create_app(), raise_server_exceptions=False) as test_client:
+    with TestClient(create_app(), base_url=LOCAL, raise_server_exceptions=False) as test_client:
         yield test_client
     reset_settings_cache()
 
