@@ -216,8 +216,8 @@ def app() -> FastAPI:
 class Staff:
     """A browser-like client: keeps its cookie, reads the CSRF token from pages, posts forms."""
 
-    def __init__(self, app: FastAPI) -> None:
-        self.client = TestClient(app, base_url=LOCAL, follow_redirects=False)
+    def __init__(self, app: FastAPI, client: tuple[str, int] = ("testclient", 50000)) -> None:
+        self.client = TestClient(app, base_url=LOCAL, follow_redirects=False, client=client)
 
     def sign_in(self, email: str, password: str = PASSWORD) -> Response:
         page = self.client.get("/sign-in")

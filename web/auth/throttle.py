@@ -1,0 +1,151 @@
+"""Slowing down password guessing without locking anyone out (OWASP's progressive delays).
+
+Failed sign-ins are counted in moving windows, by `limits`, under three keys:
+
+- the client address: one address guessing at many accounts;
+- the account as typed, from that address: one address guessing at one account;
+- the account as typed, from every address that has not signed in to it before (no device
+  cookie, see web.auth.devices): many addresses guessing at one account.
+
+Each key has tiers (5 a minute, 10 in 15 minutes, ...): while any tier is full, an attempt is
+refused at once, without hashing anything, until the window frees, so the waits grow with the
+failures. A stranger's failures fill their own address's counts and the untrusted count for the
+account, never the count of the coordinator's own browser: the coordinator still signs in. The
+account is keyed as typed (hashed), known or not, so a refusal tells nothing about which
+accounts exist. Counts live in memory, or in Redis when the broker is Redis, so every web
+process shares them; if Redis fails, each process falls back to its own memory.
+
+Refusing costs no thread and delays nobody else: it is a few dictionary (or Redis) look-ups.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import inspect
+import math
+import time
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import structlog
+from limits import RateLimitItem, parse_many
+from limits.storage import MemoryStorage
+from limits.strategies import MovingWindowRateLimiter
+
+log = structlog.get_logger(__name__)
+
+CLIENT_TIERS = parse_many("30/minute;100/hour;300/day")
+ACCOUNT_FROM_CLIENT_TIERS = parse_many("5/minute;10/15minutes;20/hour;50/day")
+ACCOUNT_TIERS = parse_many("100/hour;300/day")
+CONCURRENT_PER_CLIENT = 4  # sign-ins from one address being checked at once
+
+
+def account_key(email: str) -> str:
+    """The account as typed, hashed: no email address is kept in memory or Redis."""
+    return hashlib.sha256(email.strip().lower().encode()).hexdigest()[:32]
+
+
+@dataclass(frozen=True)
+class Verdict:
+    wait_seconds: int  # 0: go ahead
+    reason: str = ""  # which count is full, for the audit trail
+
+    @property
+    def allowed(self) -> bool:
+        return self.wait_seconds == 0
+
+
+GO = Verdict(0)
+
+
+class SignInThrottle:
+    def __init__(self, redis_url: str | None = None, key_prefix: str = "") -> None:
+        self.redis_url = redis_url
+        self.key_prefix = f"{key_prefix}safetynet-signin"
+        self._memory = MovingWindowRateLimiter(MemoryStorage())
+        self._redis: dict[int, Any] = {}  # one async client per event loop
+        self._in_flight: Counter[str] = Counter()
+
+    def _tiers(
+        self, client: str, account: str, trusted: bool
+    ) -> list[tuple[RateLimitItem, tuple[str, ...], str]]:
+        tiers: list[tuple[RateLimitItem, tuple[str, ...], str]] = [
+            (item, ("client", client), "client") for item in CLIENT_TIERS
+        ]
+        tiers += [
+            (item, ("account-from-client", account, client), "account_from_client")
+            for item in ACCOUNT_FROM_CLIENT_TIERS
+        ]
+        if not trusted:
+            tiers += [(item, ("account", account), "account") for item in ACCOUNT_TIERS]
+        return tiers
+
+    async def check(self, client: str, account: str, *, trusted: bool) -> Verdict:
+        """Whether an attempt may go ahead now, or how long to wait."""
+        now = time.time()
+        waits = []
+        for item, keys, reason in self._tiers(client, account, trusted):
+            if not await self._call("test", item, *keys):
+                stats = await self._call("get_window_stats", item, *keys)
+                waits.append((max(1, math.ceil(stats.reset_time - now)), reason))
+        if not waits:
+            return GO
+        seconds, reason = max(waits)
+        return Verdict(seconds, reason)
+
+    async def failed(self, client: str, account: str, *, trusted: bool) -> None:
+        for item, keys, _ in self._tiers(client, account, trusted):
+            await self._call("hit", item, *keys)
+
+    async def succeeded(self, client: str, account: str) -> None:
+        """The right password from here: this address's count for the account starts again."""
+        for item in ACCOUNT_FROM_CLIENT_TIERS:
+            await self._call("clear", item, "account-from-client", account, client)
+
+    @contextmanager
+    def attempt(self, client: str) -> Iterator[bool]:
+        """True while fewer than CONCURRENT_PER_CLIENT attempts from `client` are in hand."""
+        self._in_flight[client] += 1
+        try:
+            yield self._in_flight[client] <= CONCURRENT_PER_CLIENT
+        finally:
+            self._in_flight[client] -= 1
+            if self._in_flight[client] <= 0:
+                del self._in_flight[client]
+
+    async def _call(self, method: str, *args: Any) -> Any:
+        limiter = self._shared()
+        if limiter is not None:
+            try:
+                return await getattr(limiter, method)(*args)
+            except Exception as error:  # Redis down: this process's own counts, not none
+                log.warning("sign_in_throttle_redis_failed", error=type(error).__name__)
+        result = getattr(self._memory, method)(*args)
+        return await result if inspect.isawaitable(result) else result
+
+    def _shared(self) -> Any:
+        if not self.redis_url:
+            return None
+        loop = id(asyncio.get_running_loop())
+        if loop not in self._redis:
+            from limits.aio.storage import RedisStorage
+            from limits.aio.strategies import MovingWindowRateLimiter as AsyncMovingWindow
+
+            storage = RedisStorage(
+                "async+" + self.redis_url,
+                implementation="redispy",
+                key_prefix=self.key_prefix,
+                socket_timeout=1,
+                socket_connect_timeout=1,
+            )
+            self._redis = {loop: AsyncMovingWindow(storage)}  # the old loop's client is gone
+        return self._redis[loop]
+
+
+def throttle_for(broker_url: str, key_prefix: str) -> SignInThrottle:
+    shared = broker_url if broker_url.startswith(("redis://", "rediss://")) else None
+    return SignInThrottle(shared, key_prefix)
