@@ -3,9 +3,11 @@
 Starlette reads a whole body (`request.body()`, `request.form()`) before any check of ours can
 run, and a Content-Length check misses `Transfer-Encoding: chunked`. So this one ASGI middleware,
 outside everything else, refuses a declared length over the route's ceiling before the app is
-called, and counts the `http.request` chunks of any other body as the app reads them: past the
-ceiling the read fails with 413 and the connection is closed, so the rest is never buffered.
-Routes that read no body (a 404, a 401 given before a form is parsed) cost nothing either.
+called, and reads a body of undeclared length (chunked) itself, counting its `http.request`
+chunks, before the app runs: past the ceiling it answers 413 at once and closes the
+connection, so the rest is never read. Every route answers an oversized body the same way,
+whatever it would have done first (a redirect to sign in, a 401, a 404), and at most one
+ceiling's worth of a request is ever held.
 """
 
 from __future__ import annotations
@@ -52,7 +54,7 @@ def _declared_length(scope: Scope) -> int | None:
 
 
 class BodyLimit:
-    """Pure ASGI middleware: nothing is buffered here, only counted."""
+    """Pure ASGI middleware: at most one route's ceiling of body is ever held here."""
 
     def __init__(self, app: ASGIApp, limits: tuple[tuple[str, int], ...] = ROUTE_LIMITS) -> None:
         self.app = app
@@ -67,34 +69,50 @@ class BodyLimit:
         if declared is not None and declared > ceiling:
             await _refuse(send, BodyTooLarge(ceiling))
             return
+        if declared is None:  # chunked, or no body: read it here, up to the ceiling
+            ahead = await _read_ahead(receive, ceiling)
+            if ahead is None:
+                await _refuse(send, BodyTooLarge(ceiling))
+                return
+            receive = _replaying(ahead, receive)
         received = 0
-        exceeded = False
-        started = False
 
         async def counted() -> Message:
-            nonlocal received, exceeded
+            # uvicorn holds a declared length to its word; this is the belt to those braces.
+            nonlocal received
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > ceiling:
-                    exceeded = True
                     raise BodyTooLarge(ceiling)
             return message
 
-        async def closing(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-                if exceeded:  # the rest of the body is still coming: close, never read it
-                    message["headers"] = [*message.get("headers", []), (b"connection", b"close")]
-            await send(message)
+        await self.app(scope, counted, send)
 
-        try:
-            await self.app(scope, counted, closing)
-        except BodyTooLarge as error:
-            if started:
-                raise
-            await _refuse(send, error)
+
+async def _read_ahead(receive: Receive, ceiling: int) -> list[Message] | None:
+    """The body's messages, or None as soon as they pass the ceiling (the rest is not read)."""
+    messages: list[Message] = []
+    size = 0
+    while True:
+        message = await receive()
+        messages.append(message)
+        if message["type"] != "http.request":
+            return messages
+        size += len(message.get("body", b""))
+        if size > ceiling:
+            return None
+        if not message.get("more_body", False):
+            return messages
+
+
+def _replaying(messages: list[Message], receive: Receive) -> Receive:
+    pending = list(messages)
+
+    async def replay() -> Message:
+        return pending.pop(0) if pending else await receive()
+
+    return replay
 
 
 async def _refuse(send: Send, error: BodyTooLarge) -> None:
