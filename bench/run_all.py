@@ -23,6 +23,8 @@ BENCHMARKS = (
     "webhook_intake",
     "triage_bench",
     "worker_memory",
+    "signin_flood",
+    "edge_memory",
 )
 HEADLINES = {
     "alert_latency": ("p99_ms", "< 1000 ms"),
@@ -31,6 +33,8 @@ HEADLINES = {
     "webhook_intake": ("per_second", ">= 300/s"),
     "triage_bench": ("replies_per_second", ">= 5000/s"),
     "worker_memory": ("busy_max_process_peak_rss_mb", "< 200 MB"),
+    "signin_flood": ("webhook_p99_ms", "< 250 ms"),
+    "edge_memory": ("worst_peak_growth_mb", "< 50 MB"),
 }
 
 

@@ -7,8 +7,9 @@ import hmac
 import math
 import re
 
+import structlog
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from schema import audit
@@ -31,6 +32,8 @@ from web.auth.throttle import SignInThrottle, Verdict, account_key, throttle_for
 from web.forms import read_form
 from web.sessions import SessionData, clear_session, new_csrf_token, read_session, write_session
 from web.templating import render
+
+log = structlog.get_logger(__name__)
 
 router = APIRouter(include_in_schema=False)
 
@@ -87,9 +90,13 @@ def _form(
 
 
 @router.get("/sign-in", response_class=HTMLResponse)
-def sign_in_form(request: Request, next: str = "/") -> Response:
+async def sign_in_form(request: Request, next: str = "/") -> Response:
+    # Anonymous (the usual case, and every flood's) costs no thread and no database read.
+    session = read_session(request)
+    if session is None or session.staff_id is None:
+        return _form(request, next_path=safe_next(next))
     try:
-        current_staff(request)
+        await run_in_threadpool(current_staff, request)
     except SignInRequired:
         return _form(request, next_path=safe_next(next))
     return RedirectResponse(safe_next(next), status_code=303)
@@ -110,9 +117,11 @@ async def sign_in(request: Request) -> Response:
     known = devices.is_known(request, account)
     throttle = sign_in_throttle(request)
     with throttle.attempt(client) as in_hand:
-        verdict = await throttle.check(client, account, trusted=known)
         if not in_hand:
-            verdict = Verdict(max(verdict.wait_seconds, 1), verdict.reason or "concurrent")
+            # More at once from one address than a person could send: a flood, refused before
+            # even the counts are read, in as few bytes as possible.
+            return _too_many_at_once(throttle, client)
+        verdict = await throttle.check(client, account, trusted=known)
         if not verdict.allowed:
             return await _throttled(request, email, next_path, verdict, client)
         try:
@@ -160,6 +169,16 @@ def _record(
         )
 
 
+def _too_many_at_once(throttle: SignInThrottle, client: str) -> Response:
+    if throttle.worth_auditing(client, "concurrent"):
+        log.info("staff_sign_in_throttled", reason="concurrent", wait_seconds=1)
+    return PlainTextResponse(
+        "Too many sign-in attempts at once. Wait a moment and try again.",
+        status_code=429,
+        headers={"Retry-After": "1"},
+    )
+
+
 async def _throttled(
     request: Request, email: str, next_path: str, verdict: Verdict, client: str
 ) -> Response:
@@ -171,7 +190,8 @@ async def _throttled(
                 session, reason=verdict.reason, wait_seconds=verdict.wait_seconds, client=client
             )
 
-    await run_in_threadpool(record)
+    if sign_in_throttle(request).worth_auditing(client, verdict.reason):
+        await run_in_threadpool(record)
     minutes = max(1, math.ceil(verdict.wait_seconds / 60))
     wait = f"{minutes} minute" + ("" if minutes == 1 else "s")
     response = _form(

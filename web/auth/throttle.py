@@ -33,6 +33,8 @@ from typing import Any
 
 import structlog
 from limits import RateLimitItem, parse_many
+from limits.aio.storage import RedisStorage
+from limits.aio.strategies import MovingWindowRateLimiter as AsyncMovingWindow
 from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
 
@@ -42,6 +44,9 @@ CLIENT_TIERS = parse_many("30/minute;100/hour;300/day")
 ACCOUNT_FROM_CLIENT_TIERS = parse_many("5/minute;10/15minutes;20/hour;50/day")
 ACCOUNT_TIERS = parse_many("100/hour;300/day")
 CONCURRENT_PER_CLIENT = 4  # sign-ins from one address being checked at once
+# A flood's refusals are audited once a minute per address and reason, not each: 300 rows
+# written for 300 refusals would make the audit trail the flood's amplifier.
+AUDIT_REFUSALS = parse_many("1/minute")[0]
 
 
 def account_key(email: str) -> str:
@@ -67,7 +72,8 @@ class SignInThrottle:
         self.redis_url = redis_url
         self.key_prefix = f"{key_prefix}safetynet-signin"
         self._memory = MovingWindowRateLimiter(MemoryStorage())
-        self._redis: dict[int, Any] = {}  # one async client per event loop
+        self._redis_limiter = self._new_redis_limiter() if redis_url else None
+        self._redis_loop: int | None = None  # the event loop whose client that is
         self._in_flight: Counter[str] = Counter()
 
     def _tiers(
@@ -106,6 +112,10 @@ class SignInThrottle:
         for item in ACCOUNT_FROM_CLIENT_TIERS:
             await self._call("clear", item, "account-from-client", account, client)
 
+    def worth_auditing(self, client: str, reason: str) -> bool:
+        """True for the first refusal of this address for this reason in a minute."""
+        return bool(self._memory.hit(AUDIT_REFUSALS, "audited", client, reason))
+
     @contextmanager
     def attempt(self, client: str) -> Iterator[bool]:
         """True while fewer than CONCURRENT_PER_CLIENT attempts from `client` are in hand."""
@@ -131,19 +141,23 @@ class SignInThrottle:
         if not self.redis_url:
             return None
         loop = id(asyncio.get_running_loop())
-        if loop not in self._redis:
-            from limits.aio.storage import RedisStorage
-            from limits.aio.strategies import MovingWindowRateLimiter as AsyncMovingWindow
+        if self._redis_loop != loop:
+            if self._redis_loop is not None:  # another event loop (tests): a client of its own
+                self._redis_limiter = self._new_redis_limiter()
+            self._redis_loop = loop
+        return self._redis_limiter
 
-            storage = RedisStorage(
-                "async+" + self.redis_url,
-                implementation="redispy",
-                key_prefix=self.key_prefix,
-                socket_timeout=1,
-                socket_connect_timeout=1,
-            )
-            self._redis = {loop: AsyncMovingWindow(storage)}  # the old loop's client is gone
-        return self._redis[loop]
+    def _new_redis_limiter(self) -> Any:
+        # Made before any request where possible (it takes tens of milliseconds, which would
+        # otherwise stall the event loop at the first sign-in); it connects on first use.
+        storage = RedisStorage(
+            "async+" + str(self.redis_url),
+            implementation="redispy",
+            key_prefix=self.key_prefix,
+            socket_timeout=1,
+            socket_connect_timeout=1,
+        )
+        return AsyncMovingWindow(storage)
 
 
 def throttle_for(broker_url: str, key_prefix: str) -> SignInThrottle:
