@@ -3,12 +3,14 @@ an API token each, and HTTP clients that sign in and post forms the way a browse
 
 from __future__ import annotations
 
+import asyncio
 import re
 import uuid
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from argon2 import PasswordHasher
@@ -30,6 +32,7 @@ from web.auth import passwords, tokens
 from web.auth.signin import SignInPolicy
 from worker import alerting
 
+T = TypeVar("T")
 PASSWORD = "correct horse battery staple"
 CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
 
@@ -232,6 +235,12 @@ class Staff:
 
     def get(self, path: str) -> Response:
         return self.client.get(path)
+
+
+def run_async(coroutine: Coroutine[Any, Any, T]) -> T:
+    """asyncio.run in a thread of its own: the browser tests leave an event loop in this one."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
 
 def csrf_of(page: Response) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Iterator
 
@@ -12,6 +11,7 @@ from starlette.types import Message, Receive, Scope, Send
 
 from bench.edge_memory import public_routes
 from tests.conftest import LOCAL
+from tests.web.conftest import run_async
 from web.app import create_app
 from web.body_limit import DEFAULT_LIMIT, ROUTE_LIMITS, BodyLimit, limit_for
 
@@ -71,7 +71,7 @@ def test_each_route_has_its_ceiling_and_every_other_route_the_default() -> None:
 def test_a_declared_length_over_the_ceiling_is_refused_before_the_app_runs() -> None:
     scope = http_scope("/twilio/sms", headers=[(b"content-length", b"800000000")])
     client = Endless()
-    sent = asyncio.run(call(BodyLimit(never_called), scope, client))
+    sent = run_async(call(BodyLimit(never_called), scope, client))
     assert sent[0]["status"] == 413
     assert (b"connection", b"close") in sent[0]["headers"]
     assert "65536" in json.loads(sent[1]["body"])["detail"]
@@ -84,7 +84,7 @@ def test_a_chunked_body_is_read_no_further_than_the_ceiling_then_refused(
 ) -> None:
     path = path.rstrip("/") + ("/v1/patients" if path == "/api/" else "")
     client = Endless()
-    sent = asyncio.run(call(BodyLimit(never_called), http_scope(path), client))
+    sent = run_async(call(BodyLimit(never_called), http_scope(path), client))
     assert sent[0]["status"] == 413
     assert (b"connection", b"close") in sent[0]["headers"]
     assert client.pulled <= ceiling + 64 * 1024
@@ -109,7 +109,7 @@ def test_a_chunked_body_under_the_ceiling_reaches_the_app_whole() -> None:
     async def receive() -> Message:
         return next(messages)
 
-    sent = asyncio.run(call(BodyLimit(app), http_scope("/twilio/sms"), receive))
+    sent = run_async(call(BodyLimit(app), http_scope("/twilio/sms"), receive))
     assert sent[0]["status"] == 204
     assert b"".join(seen) == b"".join(chunks)
 
@@ -151,7 +151,7 @@ def test_an_unsigned_receipt_is_refused_without_reading_its_body(sqlite_url: str
             (b"content-length", b"120"),
         ],
     )
-    sent = asyncio.run(call(create_app(), scope, client))
+    sent = run_async(call(create_app(), scope, client))
     assert sent[0]["status"] == 403
     assert client.pulled == 0
 

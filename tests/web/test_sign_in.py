@@ -9,7 +9,7 @@ from schema.db import session_scope
 from schema.models import AuditEvent, StaffMember
 from schema.settings import reset_settings_cache
 from schema.types import utcnow
-from tests.web.conftest import PASSWORD, Staff, World, csrf_of, signed_in
+from tests.web.conftest import PASSWORD, Staff, World, csrf_of, run_async, signed_in
 from web.auth import passwords
 from web.auth.passwords import production_hasher
 from web.auth.signin import SignInPolicy
@@ -173,14 +173,12 @@ def test_wrong_passwords_from_one_client_make_it_wait_longer_and_longer_without_
     assert events("staff.sign_in_throttled")[0].details["reason"] == "account_from_client"
     # Later windows are longer: the tenth failure in 15 minutes means a wait of up to 15.
     throttle = app.state.sign_in_throttle
-    import asyncio
-
     from web.auth.throttle import account_key
 
     account = account_key(world.a.coordinator)
     for _ in range(5):
-        asyncio.run(throttle.failed("203.0.113.9", account, trusted=False))
-    verdict = asyncio.run(throttle.check("203.0.113.9", account, trusted=False))
+        run_async(throttle.failed("203.0.113.9", account, trusted=False))
+    verdict = run_async(throttle.check("203.0.113.9", account, trusted=False))
     assert 60 < verdict.wait_seconds <= 15 * 60
 
 
@@ -202,14 +200,12 @@ def test_a_browser_that_signed_in_before_is_not_held_back_by_an_attack_on_its_ac
 ) -> None:
     own = Staff(app, client=("198.51.100.7", 50000))
     assert own.sign_in(world.a.coordinator).status_code == 303
-    import asyncio
-
     from web.auth.throttle import ACCOUNT_TIERS, account_key
 
     account = account_key(world.a.coordinator)
     # Many addresses guessing at the account fill its count for unknown browsers.
     for n in range(ACCOUNT_TIERS[0].amount):
-        asyncio.run(
+        run_async(
             app.state.sign_in_throttle.failed(f"10.9.{n // 250}.{n % 250}", account, trusted=False)
         )
     fresh = Staff(app, client=("192.0.2.44", 50000))

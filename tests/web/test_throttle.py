@@ -10,6 +10,7 @@ import uuid
 import redis
 
 from bench.harness import free_port
+from tests.web.conftest import run_async
 from web.auth.passwords import HASH_QUEUE, HashingBusy, verify_in_pool
 from web.auth.throttle import ACCOUNT_FROM_CLIENT_TIERS, SignInThrottle, account_key, throttle_for
 
@@ -34,7 +35,7 @@ def test_two_web_processes_on_redis_share_one_count_of_failures() -> None:
         after = (await second.check("203.0.113.9", ACCOUNT, trusted=False)).allowed
         return before, after
 
-    assert asyncio.run(scenario()) == (True, False)
+    assert run_async(scenario()) == (True, False)
     client = redis.Redis.from_url(REDIS_URL)
     keys = [k.decode() for k in client.scan_iter(match=f"{prefix}*")]
     assert keys and not any("asha" in k or "riverside" in k for k in keys)  # hashed
@@ -46,16 +47,16 @@ def test_two_web_processes_on_redis_share_one_count_of_failures() -> None:
 def test_without_redis_the_counts_are_kept_in_this_process_memory() -> None:
     throttle = throttle_for("filesystem://", "")
     assert throttle.redis_url is None
-    asyncio.run(fail_times(throttle, LIMIT))
-    verdict = asyncio.run(throttle.check("203.0.113.9", ACCOUNT, trusted=False))
+    run_async(fail_times(throttle, LIMIT))
+    verdict = run_async(throttle.check("203.0.113.9", ACCOUNT, trusted=False))
     assert not verdict.allowed and verdict.reason == "account_from_client"
-    assert asyncio.run(throttle.check("198.51.100.7", ACCOUNT, trusted=False)).allowed
+    assert run_async(throttle.check("198.51.100.7", ACCOUNT, trusted=False)).allowed
 
 
 def test_when_redis_fails_each_process_still_counts_in_its_own_memory() -> None:
     throttle = throttle_for(f"redis://127.0.0.1:{free_port()}/0", "")  # nothing listens there
-    asyncio.run(fail_times(throttle, LIMIT))
-    assert not asyncio.run(throttle.check("203.0.113.9", ACCOUNT, trusted=False)).allowed
+    run_async(fail_times(throttle, LIMIT))
+    assert not run_async(throttle.check("203.0.113.9", ACCOUNT, trusted=False)).allowed
 
 
 def test_sign_ins_past_the_hashing_queue_are_refused_at_once_not_queued() -> None:
@@ -65,7 +66,7 @@ def test_sign_ins_past_the_hashing_queue_are_refused_at_once_not_queued() -> Non
             return_exceptions=True,
         )
 
-    results = asyncio.run(flood())
+    results = run_async(flood())
     refused = [r for r in results if isinstance(r, HashingBusy)]
     assert len(refused) == 10
     assert all(r is False for r in results if not isinstance(r, HashingBusy))
