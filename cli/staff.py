@@ -91,7 +91,7 @@ def unlock_command(
     email: str = typer.Argument(..., help="The staff member's email address."),
     trust_code: str = typer.Option(None, "--trust", help="Trust code, if the email is in several."),
 ) -> None:
-    """Lift a lockout after too many failed sign-ins, before it expires by itself."""
+    """Lift a lockout left from before sign-ins were throttled (wrong passwords no longer lock)."""
     with database() as session:
         trust = _trust(session, trust_code) if trust_code else None
         try:

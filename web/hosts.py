@@ -31,7 +31,10 @@ def is_https(settings: Settings) -> bool:
 
 def add_host_and_proxy_checks(app: FastAPI, settings: Settings) -> None:
     """Added last, so they run first: a forged Host is refused before anything else."""
-    app.add_middleware(TrustedHostMiddleware, allowed_hosts=allowed_hosts(settings))
+    # No www. redirect either: Starlette would build it from the Host header.
+    app.add_middleware(
+        TrustedHostMiddleware, allowed_hosts=allowed_hosts(settings), www_redirect=False
+    )
     proxies = settings.forwarded_allow_ips.strip()
     if proxies:
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=proxies)
