@@ -77,6 +77,7 @@ class Settings(BaseSettings):
         return _local_secret_key(self.data_dir.resolve())
 
 
+@lru_cache(maxsize=8)  # read once, not at every cookie signed
 def _local_secret_key(data_dir: Path) -> str:
     import secrets
 

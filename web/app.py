@@ -6,6 +6,7 @@ from fastapi import FastAPI
 
 from schema.settings import get_settings
 from web import health, sms, status
+from web.auth.flood_guard import SignInFloodGuard
 from web.body_limit import BodyLimit
 from web.forms import FORM_LIMITS
 from web.hosts import add_host_and_proxy_checks
@@ -32,6 +33,7 @@ def create_app() -> FastAPI:
     app.include_router(health.router)
     mount_staff_interface(app)
     app.add_middleware(BodyLimit)
+    app.add_middleware(SignInFloodGuard, throttle=lambda: app.state.sign_in_throttle)
     add_host_and_proxy_checks(app, settings)
     return app
 

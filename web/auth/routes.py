@@ -9,7 +9,7 @@ import re
 
 import structlog
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from schema import audit
@@ -116,21 +116,16 @@ async def sign_in(request: Request) -> Response:
     account = account_key(email)
     known = devices.is_known(request, account)
     throttle = sign_in_throttle(request)
-    with throttle.attempt(client) as in_hand:
-        if not in_hand:
-            # More at once from one address than a person could send: a flood, refused before
-            # even the counts are read, in as few bytes as possible.
-            return _too_many_at_once(throttle, client)
-        verdict = await throttle.check(client, account, trusted=known)
-        if not verdict.allowed:
-            return await _throttled(request, email, next_path, verdict, client)
-        try:
-            signed_in = await _check_password(email, password, client)
-        except HashingBusy:
-            return await _throttled(request, email, next_path, Verdict(5, "busy"), client)
-        if signed_in is None:
-            await throttle.failed(client, account, trusted=known)
+    # (More than a few at once from one address never get here: web.auth.flood_guard.)
+    verdict = await throttle.check(client, account, trusted=known)
+    if not verdict.allowed:
+        return await _throttled(request, email, next_path, verdict, client)
+    try:
+        signed_in = await _check_password(email, password, client)
+    except HashingBusy:
+        return await _throttled(request, email, next_path, Verdict(5, "busy"), client)
     if signed_in is None:
+        await throttle.failed(client, account, trusted=known)
         await asyncio.sleep(sign_in_policy(request).failure_delay_seconds)
         return _form(request, email=email, next_path=next_path, error=REFUSED, status=401)
     await throttle.succeeded(client, account)
@@ -167,16 +162,6 @@ def _record(
         return record_sign_in(
             session, candidate, matches=matches, new_hash=new_hash, now=utcnow(), client=client
         )
-
-
-def _too_many_at_once(throttle: SignInThrottle, client: str) -> Response:
-    if throttle.worth_auditing(client, "concurrent"):
-        log.info("staff_sign_in_throttled", reason="concurrent", wait_seconds=1)
-    return PlainTextResponse(
-        "Too many sign-in attempts at once. Wait a moment and try again.",
-        status_code=429,
-        headers={"Retry-After": "1"},
-    )
 
 
 async def _throttled(
