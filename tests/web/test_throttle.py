@@ -70,3 +70,49 @@ def test_sign_ins_past_the_hashing_queue_are_refused_at_once_not_queued() -> Non
     refused = [r for r in results if isinstance(r, HashingBusy)]
     assert len(refused) == 10
     assert all(r is False for r in results if not isinstance(r, HashingBusy))
+
+
+def test_more_than_four_sign_ins_at_once_from_one_address_are_refused_at_the_door() -> None:
+    from starlette.types import Message, Receive, Scope, Send
+
+    from web.auth.flood_guard import SignInFloodGuard
+    from web.auth.throttle import CONCURRENT_PER_CLIENT
+
+    throttle = throttle_for("filesystem://", "")
+    reached: list[str] = []
+
+    async def scenario() -> list[int]:
+        release = asyncio.Event()
+
+        async def app(scope: Scope, receive: Receive, send: Send) -> None:
+            reached.append(scope["client"][0])
+            await release.wait()
+            await send({"type": "http.response.start", "status": 401, "headers": []})
+            await send({"type": "http.response.body", "body": b""})
+
+        guard = SignInFloodGuard(app, lambda: throttle)
+
+        async def attempt(client: str) -> int:
+            sent: list[Message] = []
+
+            async def send(message: Message) -> None:
+                sent.append(message)
+
+            async def receive() -> Message:
+                return {"type": "http.request", "body": b"", "more_body": False}
+
+            scope = {"type": "http", "method": "POST", "path": "/sign-in", "client": (client, 1)}
+            await guard(scope, receive, send)
+            return int(sent[0]["status"])
+
+        flood = [asyncio.create_task(attempt("203.0.113.9")) for _ in range(10)]
+        other = asyncio.create_task(attempt("198.51.100.7"))
+        await asyncio.sleep(0.05)
+        release.set()
+        return [*(await asyncio.gather(*flood)), await other]
+
+    statuses = run_async(scenario())
+    assert statuses[:10].count(401) == CONCURRENT_PER_CLIENT
+    assert statuses[:10].count(429) == 10 - CONCURRENT_PER_CLIENT
+    assert statuses[10] == 401  # another address is not held back
+    assert reached.count("203.0.113.9") == CONCURRENT_PER_CLIENT
