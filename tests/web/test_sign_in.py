@@ -200,7 +200,7 @@ def test_a_browser_that_signed_in_before_is_not_held_back_by_an_attack_on_its_ac
 ) -> None:
     own = Staff(app, client=("198.51.100.7", 50000))
     assert own.sign_in(world.a.coordinator).status_code == 303
-    from web.auth.throttle import ACCOUNT_TIERS, account_key
+    from web.auth.throttle import ACCOUNT_TIERS, CLIENT_TIERS, account_key
 
     account = account_key(world.a.coordinator)
     # Many addresses guessing at the account fill its count for unknown browsers.
@@ -208,8 +208,18 @@ def test_a_browser_that_signed_in_before_is_not_held_back_by_an_attack_on_its_ac
         run_async(
             app.state.sign_in_throttle.failed(f"10.9.{n // 250}.{n % 250}", account, trusted=False)
         )
+    # And someone on the coordinator's own network (one address for the whole hospital)
+    # fills that address's count too.
+    for n in range(CLIENT_TIERS[0].amount):
+        run_async(
+            app.state.sign_in_throttle.failed(
+                "198.51.100.7", account_key(f"guess{n}@x.example"), trusted=False
+            )
+        )
     fresh = Staff(app, client=("192.0.2.44", 50000))
     assert fresh.sign_in(world.a.coordinator).status_code == 429
+    neighbour = Staff(app, client=("198.51.100.7", 50001))
+    assert neighbour.sign_in(world.a.admin).status_code == 429
     assert "safetynet_device" in own.client.cookies
     assert own.post("/sign-out").status_code == 303
     assert own.sign_in(world.a.coordinator).status_code == 303  # known by its device cookie

@@ -2,15 +2,18 @@
 
 Failed sign-ins are counted in moving windows, by `limits`, under three keys:
 
-- the client address: one address guessing at many accounts;
 - the account as typed, from that address: one address guessing at one account;
-- the account as typed, from every address that has not signed in to it before (no device
-  cookie, see web.auth.devices): many addresses guessing at one account.
+- the client address: one address guessing at many accounts;
+- the account as typed, from every address: many addresses guessing at one account.
+
+A browser that has signed in to the account before (a device cookie, see web.auth.devices) is
+counted by the first alone, so neither a flood at its account nor one from its own network (a
+hospital's staff share one address) holds it back.
 
 Each key has tiers (5 a minute, 10 in 15 minutes, ...): while any tier is full, an attempt is
 refused at once, without hashing anything, until the window frees, so the waits grow with the
-failures. A stranger's failures fill their own address's counts and the untrusted count for the
-account, never the count of the coordinator's own browser: the coordinator still signs in. The
+failures. A stranger's failures fill their own address's counts and the account's count, never
+the count of the coordinator's own browser or address: the coordinator still signs in. The
 account is keyed as typed (hashed), known or not, so a refusal tells nothing about which
 accounts exist. Counts live in memory, or in Redis when the broker is Redis, so every web
 process shares them; if Redis fails, each process falls back to its own memory.
@@ -80,14 +83,13 @@ class SignInThrottle:
         self, client: str, account: str, trusted: bool
     ) -> list[tuple[RateLimitItem, tuple[str, ...], str]]:
         tiers: list[tuple[RateLimitItem, tuple[str, ...], str]] = [
-            (item, ("client", client), "client") for item in CLIENT_TIERS
-        ]
-        tiers += [
             (item, ("account-from-client", account, client), "account_from_client")
             for item in ACCOUNT_FROM_CLIENT_TIERS
         ]
-        if not trusted:
-            tiers += [(item, ("account", account), "account") for item in ACCOUNT_TIERS]
+        if trusted:  # a known browser is counted on its own, whoever else fails around it
+            return tiers
+        tiers += [(item, ("client", client), "client") for item in CLIENT_TIERS]
+        tiers += [(item, ("account", account), "account") for item in ACCOUNT_TIERS]
         return tiers
 
     async def check(self, client: str, account: str, *, trusted: bool) -> Verdict:
