@@ -317,7 +317,7 @@ class Stack:
         port = free_port()
         argv = [sys.executable, "-m", "uvicorn", "web.app:app", "--host", "127.0.0.1"]
         argv += ["--port", str(port), "--workers", "1", "--log-level", "warning"]
-        argv += ["--no-access-log"]
+        argv += ["--no-access-log", "--no-proxy-headers"]
         process = self.spawn("web", argv, **overrides)
         base = f"http://127.0.0.1:{port}"
         wait_until(lambda: _answers(f"{base}/healthz", process), timeout=60)

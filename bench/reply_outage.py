@@ -112,7 +112,7 @@ class OutageRun:
         started = time.monotonic()
         self.web_starts += 1
         argv = [sys.executable, "-m", "uvicorn", "web.app:app", "--host", "127.0.0.1"]
-        argv += ["--port", str(self.web_port), "--no-access-log"]
+        argv += ["--port", str(self.web_port), "--no-access-log", "--no-proxy-headers"]
         self.web_process = self.spawn(f"web-{self.web_starts}", argv)
         url = f"http://127.0.0.1:{self.web_port}/healthz"
         _wait(lambda: _answers(url, self.web_process), timeout=60)  # type: ignore[arg-type]

@@ -24,6 +24,8 @@ BENCHMARKS = (
     "triage_bench",
     "worker_memory",
     "reply_outage",
+    "signin_flood",
+    "edge_memory",
 )
 HEADLINES = {
     "alert_latency": ("p99_ms", "< 1000 ms"),
@@ -33,6 +35,8 @@ HEADLINES = {
     "triage_bench": ("replies_per_second", ">= 5000/s"),
     "worker_memory": ("busy_max_process_peak_rss_mb", "< 200 MB"),
     "reply_outage": ("stored", "all 20 stored once, alerted, advised"),
+    "signin_flood": ("webhook_p99_ms", "< 250 ms"),
+    "edge_memory": ("worst_peak_growth_mb", "< 50 MB"),
 }
 
 

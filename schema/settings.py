@@ -40,6 +40,10 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_json: bool = False
 
+    # Addresses of the reverse proxies whose X-Forwarded-For is believed (comma-separated IPs
+    # or networks). Empty: none, so the audit trail records the connecting address.
+    forwarded_allow_ips: str = ""
+
     @field_validator("public_base_url")
     @classmethod
     def _strip_trailing_slash(cls, value: str) -> str:
@@ -87,6 +91,7 @@ class Settings(BaseSettings):
         return (self.spool_dir or self.data_dir / "spool").resolve()
 
 
+@lru_cache(maxsize=8)  # read once, not at every cookie signed
 def _local_secret_key(data_dir: Path) -> str:
     data_dir.mkdir(parents=True, exist_ok=True)
     path = data_dir / "secret_key"

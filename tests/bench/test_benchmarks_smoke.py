@@ -23,6 +23,8 @@ EXPECTED_KEYS = {
     "webhook_intake": {"per_second", "ok", "stored", "met"},
     "triage_bench": {"replies_per_second", "n"},
     "worker_memory": {"idle_max_process_rss_mb", "busy_max_process_peak_rss_mb", "met"},
+    "signin_flood": {"webhook_p99_ms", "flood_statuses", "coordinator_status", "met"},
+    "edge_memory": {"all_413", "worst_peak_growth_mb", "receipts", "met"},
 }
 
 

@@ -22,6 +22,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from testing.twilio_signing import signed_headers
+from tests.conftest import LOCAL
 from tests.pipeline.conftest import PUBLIC_BASE_URL, Service, WorkerProcess, wait_until
 from web.app import create_app
 from worker.app import get_app
@@ -73,7 +74,7 @@ def test_an_alert_sms_held_by_a_sigkilled_alerts_worker_reaches_the_coordinator_
         "To": TRUST_NUMBER,
         "Body": "My legs keep giving way and I cannot feel my feet",
     }
-    with TestClient(create_app()) as client:
+    with TestClient(create_app(), base_url=LOCAL) as client:
         replied = time.monotonic()
         headers = signed_headers(PUBLIC_BASE_URL + "/twilio/sms", params, service.twilio.auth_token)
         assert client.post("/twilio/sms", data=params, headers=headers).status_code == 200

@@ -27,6 +27,7 @@ from schema.spool import Spool
 from testing.own_postgres import OwnPostgres
 from testing.trusts import load_always_open_trust
 from testing.twilio_signing import signed_headers
+from tests.conftest import LOCAL
 from web import intake as intake_module
 from web.app import create_app
 from worker.process_state import reset
@@ -98,7 +99,7 @@ def stored() -> list[str]:
 def test_a_frozen_postgresql_is_given_up_after_the_timeout_and_its_late_commit_is_no_duplicate(
     frozen_service: OwnPostgres,
 ) -> None:
-    with TestClient(create_app()) as client:
+    with TestClient(create_app(), base_url=LOCAL) as client:
         before, status, _ = post(client, "All fine, thank you")
         assert status == 200 and stored() == [before]
         frozen_service.freeze()  # SIGSTOP: connections hang rather than fail

@@ -18,6 +18,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
 
+from tests.conftest import LOCAL
 from tests.pipeline.conftest import Service, sent_count, wait_until, worker_process
 from tests.reliability.conftest import (
     all_sms_sent,
@@ -57,7 +58,7 @@ def terminate_backends(url: str) -> int:
 
 @pytest.fixture
 def client(service: Service) -> Iterator[TestClient]:
-    with TestClient(create_app()) as test_client:
+    with TestClient(create_app(), base_url=LOCAL) as test_client:
         yield test_client
 
 

@@ -16,6 +16,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from schema.settings import reset_settings_cache
+from tests.conftest import LOCAL
 from tests.pipeline.conftest import Service, sent_count, wait_until, worker_process
 from tests.reliability.conftest import (
     all_sms_sent,
@@ -36,7 +37,7 @@ PROVIDER_TIMEOUT = TwilioSmsProvider("AC", "token", None).timeout
 
 @pytest.fixture
 def client(service: Service) -> Iterator[TestClient]:
-    with TestClient(create_app()) as test_client:
+    with TestClient(create_app(), base_url=LOCAL) as test_client:
         yield test_client
 
 

@@ -42,6 +42,7 @@ from schema.vocabulary import MessageKind
 from testing.own_postgres import free_port
 from testing.trusts import load_always_open_trust
 from testing.twilio_signing import signed_headers
+from tests.conftest import LOCAL
 from web import intake as intake_module
 from web.app import create_app
 from web.intake import intake_of
@@ -137,7 +138,7 @@ def wait_until(predicate: object, timeout: float = 10) -> None:
 def test_a_signed_reply_with_the_database_down_is_spooled_answered_200_and_stored_once_back(
     database: Database,
 ) -> None:
-    with TestClient(create_app()) as client:
+    with TestClient(create_app(), base_url=LOCAL) as client:
         database.refuse()
         sent_at = utcnow()
         sid, status = post_reply(client)
@@ -159,7 +160,7 @@ def test_a_signed_reply_with_the_database_down_is_spooled_answered_200_and_store
 def test_replies_spooled_in_an_outage_are_stored_in_arrival_order_and_later_ones_wait_behind(
     database: Database, app: FastAPI
 ) -> None:
-    client = TestClient(app)
+    client = TestClient(app, base_url=LOCAL)
     intake = intake_of(app)
     database.refuse()
     early = [post_reply(client, body=body) for body in ("STOP", "START", RED)]
@@ -210,7 +211,7 @@ def test_a_database_that_does_not_answer_is_given_up_after_the_timeout_and_the_r
 ) -> None:
     monkeypatch.setenv("INTAKE_DATABASE_TIMEOUT_SECONDS", "0.5")
     database.hang(hung_database)
-    client = TestClient(app)
+    client = TestClient(app, base_url=LOCAL)
     started = time.monotonic()
     first, status = post_reply(client)
     first_seconds = time.monotonic() - started
@@ -236,7 +237,7 @@ def test_with_neither_the_database_nor_the_spool_the_webhook_answers_503_at_once
     blocker.write_text("")
     monkeypatch.setenv("SPOOL_DIR", str(blocker / "spool"))
     database.refuse()
-    client = TestClient(app)
+    client = TestClient(app, base_url=LOCAL)
     started = time.monotonic()
     _, status = post_reply(client)
     assert status == 503
@@ -269,7 +270,7 @@ def test_a_receipt_with_the_database_down_is_spooled_and_applied_once_it_is_back
     database: Database, app: FastAPI
 ) -> None:
     message_id = sent_sms(database.trust_id, "SMreceipt0001")
-    client = TestClient(app)
+    client = TestClient(app, base_url=LOCAL)
     database.refuse()
     assert post_receipt(client, message_id, "SMreceipt0001", "delivered") == 200
     assert post_receipt(client, 999_999, "SMnobody", "delivered") == 200  # cannot know yet
@@ -288,7 +289,7 @@ def test_a_receipt_with_the_database_down_is_spooled_and_applied_once_it_is_back
 def test_a_spooled_record_that_can_never_be_stored_is_quarantined_and_holds_nothing_up(
     database: Database, app: FastAPI
 ) -> None:
-    client = TestClient(app)
+    client = TestClient(app, base_url=LOCAL)
     database.refuse()
     first, _ = post_reply(client)
     intake = intake_of(app)
@@ -306,13 +307,13 @@ def test_a_spooled_record_that_can_never_be_stored_is_quarantined_and_holds_noth
 def test_what_one_web_process_spooled_is_drained_when_the_next_one_starts(
     database: Database,
 ) -> None:
-    with TestClient(create_app()) as client:
+    with TestClient(create_app(), base_url=LOCAL) as client:
         database.refuse()
         sid, status = post_reply(client)
         assert status == 200
     assert spool_depth() == 1  # the web app stopped with the database still down
     database.back()
-    with TestClient(create_app()) as client:
+    with TestClient(create_app(), base_url=LOCAL) as client:
         wait_until(lambda: stored_sids() == [sid])
         assert spool_depth() == 0
 
@@ -320,7 +321,7 @@ def test_what_one_web_process_spooled_is_drained_when_the_next_one_starts(
 def test_healthz_and_safetynet_status_show_the_spool_and_a_stuck_one_is_a_problem(
     database: Database, app: FastAPI, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    client = TestClient(app)
+    client = TestClient(app, base_url=LOCAL)
     database.refuse()
     post_reply(client)
     post_reply(client)
@@ -342,7 +343,7 @@ def test_healthz_and_safetynet_status_show_the_spool_and_a_stuck_one_is_a_proble
 def test_no_number_and_no_body_reaches_a_log_line_while_spooling_and_draining(
     database: Database, app: FastAPI
 ) -> None:
-    client = TestClient(app)
+    client = TestClient(app, base_url=LOCAL)
     with structlog.testing.capture_logs() as logs:
         database.refuse()
         post_reply(client)
@@ -357,7 +358,7 @@ def test_no_number_and_no_body_reaches_a_log_line_while_spooling_and_draining(
 def test_a_reply_stored_in_the_database_is_not_spooled_and_the_intake_never_switches(
     database: Database, app: FastAPI
 ) -> None:
-    client = TestClient(app)
+    client = TestClient(app, base_url=LOCAL)
     sid, status = post_reply(client)
     assert status == 200
     assert stored_sids() == [sid]
@@ -370,10 +371,11 @@ def test_a_reply_stored_in_the_database_is_not_spooled_and_the_intake_never_swit
 def test_a_reply_arriving_before_the_last_processs_spool_is_drained_is_stored_after_it(
     database: Database,
 ) -> None:
-    with TestClient(create_app()) as client:
+    with TestClient(create_app(), base_url=LOCAL) as client:
         database.refuse()
         left, _ = post_reply(client, body="STOP")
-    with TestClient(create_app()) as client:  # starts while the database is still down
+    # The next process starts while the database is still down.
+    with TestClient(create_app(), base_url=LOCAL) as client:
         assert intake_of(client.app).spooling  # type: ignore[arg-type]
         later, status = post_reply(client, body="START")
         assert status == 200
