@@ -22,4 +22,4 @@ RUN pip install . \
 
 USER safetynet
 EXPOSE 8000
-CMD ["uvicorn", "web.app:app", "--host", "0.0.0.0", "--port", "8000", "--proxy-headers"]
+CMD ["uvicorn", "web.app:app", "--host", "0.0.0.0", "--port", "8000", "--no-proxy-headers"]

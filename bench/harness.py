@@ -312,13 +312,13 @@ class Stack:
         argv += ["-s", str(schedule), "--loglevel", "WARNING"]
         return self.spawn("beat", argv)
 
-    def web(self) -> tuple[Process, str]:
+    def web(self, **overrides: str) -> tuple[Process, str]:
         """uvicorn serving web.app in one process; returns it and its base URL once it answers."""
         port = free_port()
         argv = [sys.executable, "-m", "uvicorn", "web.app:app", "--host", "127.0.0.1"]
         argv += ["--port", str(port), "--workers", "1", "--log-level", "warning"]
-        argv += ["--no-access-log"]
-        process = self.spawn("web", argv)
+        argv += ["--no-access-log", "--no-proxy-headers"]
+        process = self.spawn("web", argv, **overrides)
         base = f"http://127.0.0.1:{port}"
         wait_until(lambda: _answers(f"{base}/healthz", process), timeout=60)
         return process, base

@@ -24,6 +24,9 @@ BENCHMARKS = (
     "triage_bench",
     "worker_memory",
     "rota_gaps",
+    "reply_outage",
+    "signin_flood",
+    "edge_memory",
 )
 HEADLINES = {
     "alert_latency": ("p99_ms", "< 1000 ms"),
@@ -33,6 +36,9 @@ HEADLINES = {
     "triage_bench": ("replies_per_second", ">= 5000/s"),
     "worker_memory": ("busy_max_process_peak_rss_mb", "< 200 MB"),
     "rota_gaps": ("beat_tick_ms", "< 1000 ms"),
+    "reply_outage": ("stored", "all 20 stored once, alerted, advised"),
+    "signin_flood": ("webhook_p99_ms", "< 250 ms"),
+    "edge_memory": ("worst_peak_growth_mb", "< 50 MB"),
 }
 
 

@@ -1,12 +1,17 @@
 """Webhook intake: signed inbound SMS per second, each checked and stored, on one uvicorn process.
 
-    python -m bench.webhook_intake [--size full|small] [--smoke]
+    python -m bench.webhook_intake [--size full|small] [--smoke] [--database-down]
 
 uvicorn serves web.app in one process (its defaults here: asyncio loop, h11) on 127.0.0.1, with
 PostgreSQL and Redis. Every request is a distinct reply (its own MessageSid) signed as Twilio
 signs it, so each one is validated, inserted with its audit event, committed, and its handling
 task published to the `alerts` queue in Redis (no worker consumes it: intake is what is
 measured).
+
+With `--database-down` the web process is pointed at a PostgreSQL port where nothing listens (a
+stopped server: connections refused), so every request takes the spool path (web/intake.py):
+appended, fsync'd, answered. The rate is then the spool's, every request is counted in the
+spool, and the web process is restarted on the real database to time the drain into it.
 
 The load comes from a second process (multiprocessing, spawn): an asyncio HTTP/1.1 client with
 CONNECTIONS keep-alive connections sending pre-signed, pre-serialised requests, so the client
@@ -26,9 +31,20 @@ from typing import Any
 
 from sqlalchemy import func, select, text
 
-from bench.harness import PUBLIC_BASE_URL, TRUST_NUMBER, Stack, emit, log, summary_ms
+from bench.harness import (
+    PUBLIC_BASE_URL,
+    TRUST_NUMBER,
+    Stack,
+    emit,
+    free_port,
+    log,
+    summary_ms,
+    wait_until,
+)
 from schema.db import session_scope
 from schema.models import InboundMessage
+from schema.settings import get_settings
+from schema.spool import Spool
 from testing.twilio_signing import signature
 
 SIZES = {"full": 6_000, "small": 300}
@@ -100,16 +116,27 @@ def load_generator(
     return time.perf_counter() - started, results
 
 
-def run(size: str, connections: int) -> dict[str, Any]:
+def run(size: str, connections: int, database_down: bool = False) -> dict[str, Any]:
     n = SIZES[size]
+    spooled = 0
+    drain_seconds = None
     with Stack("intake") as stack:
-        _, base_url = stack.web()
+        down = {"DATABASE_URL": f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/down"}
+        web, base_url = stack.web(**(down if database_down else {}))
         port = int(base_url.rsplit(":", 1)[1])
         context = multiprocessing.get_context("spawn")
         with context.Pool(1) as pool:
             seconds, results = pool.apply(
                 load_generator, (port, stack.twilio.auth_token, n, connections)
             )
+        if database_down:
+            spool = Spool(get_settings().resolved_spool_dir)
+            spooled = spool.depth().records
+            web.stop()
+            started = time.perf_counter()
+            stack.web()  # on the database now: it drains the spool at start-up
+            wait_until(lambda: spool.depth().records == 0, timeout=300)
+            drain_seconds = time.perf_counter() - started
         with session_scope() as session:
             stored = int(session.scalar(select(func.count()).select_from(InboundMessage)) or 0)
             # Every connection PostgreSQL accepted for this database (each one a new backend).
@@ -127,8 +154,13 @@ def run(size: str, connections: int) -> dict[str, Any]:
     log(f"{ok} of {n} answered 200 in {seconds:.2f} s = {rate:.0f}/s on one uvicorn process")
     log(f"request p50 {latency['p50_ms']} ms, p99 {latency['p99_ms']} ms; {stored} stored")
     log(f"{sessions} PostgreSQL sessions opened for the run's database")
+    if database_down:
+        log(f"database down: {spooled} spooled; drained into it in {drain_seconds:.1f} s")
     return {
         "benchmark": "webhook_intake",
+        "database_down": database_down,
+        "spooled": spooled,
+        "drain_seconds_with_restart": round(drain_seconds, 2) if drain_seconds else None,
         "size": size,
         "requests": n,
         "ok": ok,
@@ -142,7 +174,10 @@ def run(size: str, connections: int) -> dict[str, Any]:
         "handling_tasks_queued": queued,
         "database_sessions_opened": sessions,
         "target_per_second": TARGET_PER_SECOND,
-        "met": ok == n and stored == n + WARM_UP and rate >= TARGET_PER_SECOND,
+        "met": ok == n
+        and stored == n + WARM_UP
+        and (spooled == n + WARM_UP or not database_down)
+        and rate >= TARGET_PER_SECOND,
     }
 
 
@@ -151,8 +186,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--size", choices=sorted(SIZES), default="full")
     parser.add_argument("--smoke", action="store_true", help="the small size, for CI")
     parser.add_argument("--connections", type=int, default=CONNECTIONS)
+    parser.add_argument(
+        "--database-down", action="store_true", help="every request spooled, then drained"
+    )
     args = parser.parse_args(argv)
-    emit(run("small" if args.smoke else args.size, args.connections))
+    emit(run("small" if args.smoke else args.size, args.connections, args.database_down))
 
 
 if __name__ == "__main__":

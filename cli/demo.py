@@ -108,7 +108,10 @@ def _web_server(port: int) -> Iterator[None]:
     from web.app import create_app  # noqa: PLC0415 - only the demo builds the web app: other commands start without it
 
     server = uvicorn.Server(
-        uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_level="warning")
+        # No proxy headers, as every launch: FORWARDED_ALLOW_IPS decides, in the app.
+        uvicorn.Config(
+            create_app(), host="127.0.0.1", port=port, log_level="warning", proxy_headers=False
+        )
     )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -58,7 +58,10 @@ def serve_command(
     worker = f"{celery} worker --without-mingle --without-gossip -l WARNING -c {concurrency}"
     manager = Manager()
     manager.add_process(
-        "web", f"{python} -m uvicorn web.app:app --host {shlex.quote(host)} --port {port}", env=env
+        "web",
+        f"{python} -m uvicorn web.app:app --host {shlex.quote(host)} --port {port}"
+        " --no-proxy-headers",  # FORWARDED_ALLOW_IPS decides, in the app
+        env=env,
     )
     manager.add_process("worker-alerts", f"{worker} -Q alerts -n alerts@%h", env=env)
     manager.add_process("worker-messages", f"{worker} -Q messages -n messages@%h", env=env)

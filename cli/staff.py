@@ -75,7 +75,7 @@ def set_password_command(
     trust_code: str = typer.Option(None, "--trust", help="Trust code, if the email is in several."),
     password_stdin: bool = PasswordStdin,
 ) -> None:
-    """Set or reset a password (staff from the trust's YAML included). Also lifts a lockout."""
+    """Set or reset a password (staff from the trust's YAML included); lifts any old lockout."""
     password = _password(password_stdin)
     with database() as session:
         trust = _trust(session, trust_code) if trust_code else None
@@ -93,7 +93,7 @@ def unlock_command(
     email: str = typer.Argument(..., help="The staff member's email address."),
     trust_code: str = typer.Option(None, "--trust", help="Trust code, if the email is in several."),
 ) -> None:
-    """Lift a lockout after too many failed sign-ins, before it expires by itself."""
+    """Lift a lockout left from before sign-ins were throttled (wrong passwords no longer lock)."""
     with database() as session:
         trust = _trust(session, trust_code) if trust_code else None
         try:

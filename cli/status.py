@@ -33,6 +33,15 @@ def status_command(
         table.add_row("beat", "STALE" if beat_stale else "ok", beat)
         for queue, length in health.queues.items():
             table.add_row(f"queue {queue}", "ok", f"{length} waiting")
+        spool = health.spool
+        if spool.get("records") is not None:
+            waiting = f"{spool['records']} waiting"
+            if spool.get("oldest_age_seconds") is not None:
+                waiting += f", oldest {spool['oldest_age_seconds']:.0f} s"
+            if spool.get("quarantined"):
+                waiting += f", {spool['quarantined']} quarantined"
+            empty = not spool["records"] and not spool.get("quarantined")
+            table.add_row("spool", "ok" if empty else "WAITING", waiting)
         for name, value in health.backlog.items():
             table.add_row(name.replace("_", " "), "", str(value))
         console.print(table)

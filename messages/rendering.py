@@ -17,7 +17,7 @@ from typing import Any
 import jinja2
 
 from messages.catalogue import CATALOGUE, CHANNEL_FILES, TEMPLATE_DIR, TemplateSpec, variant
-from messages.sms import SmsInfo, fold_to_gsm, measure, normalise
+from messages.sms import SmsInfo, fold_to_gsm, measure, normalise, one_kind_of_line_break
 
 _KEY = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 ELLIPSIS = "..."
@@ -51,7 +51,7 @@ def _spell(code: str) -> str:
 
 def _tidy(text: str) -> str:
     """No trailing spaces, no run of blank lines, nothing before or after (templates nest)."""
-    lines = [line.rstrip() for line in text.strip().split("\n")]
+    lines = [line.rstrip() for line in one_kind_of_line_break(text).strip().split("\n")]
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines))
 
 

@@ -101,7 +101,13 @@ def normalise(text: str) -> str:
     the single letter (é, which GSM-7 has; ŵ, which it has not, stays ŵ but counts once).
     """
     composed = unicodedata.normalize("NFC", text)
-    return composed.replace("\r\n", "\n").translate(_TABLE)
+    return one_kind_of_line_break(composed).translate(_TABLE)
+
+
+def one_kind_of_line_break(text: str) -> str:
+    """Windows (CR LF) and old Mac (CR) line breaks as LF: a lone CR would reach the phone, and
+    CR CR LF is two breaks (a blank line), not one."""
+    return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 # Letters Unicode does not decompose into a base letter and an accent.

@@ -9,7 +9,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -36,6 +43,12 @@ class PatientIn(BaseModel):
     cohort: str = Field(min_length=1)
     language: str = "en"
 
+    @field_validator("given_name", "family_name", mode="before")
+    @classmethod
+    def _one_line(cls, value: Any) -> Any:
+        # A pasted name may carry a tab or a CR or LF of any kind: a name is one line.
+        return " ".join(value.split()) if isinstance(value, str) else value
+
     @field_validator("nhs_number")
     @classmethod
     def _nhs(cls, value: str) -> str:
@@ -43,8 +56,9 @@ class PatientIn(BaseModel):
 
     @field_validator("phone")
     @classmethod
-    def _mobile(cls, value: str) -> str:
-        return _checked(parse_mobile, value)
+    def _mobile(cls, value: str, info: ValidationInfo) -> str:
+        abroad = bool((info.context or {}).get("allow_international"))
+        return _checked(lambda raw: parse_mobile(raw, allow_international=abroad), value)
 
     @field_validator("email", mode="before")
     @classmethod
@@ -81,7 +95,9 @@ def parse_patient(raw: dict[str, Any], config: TrustConfig) -> PatientIn:
     if language not in config.languages:
         reasons.append(f"language: {language!r} is not served by this trust")
     try:
-        patient = PatientIn.model_validate(raw)
+        patient = PatientIn.model_validate(
+            raw, context={"allow_international": config.sms.allow_international}
+        )
     except ValidationError as error:
         reasons[:0] = [
             f"{'.'.join(str(p) for p in e['loc']) or 'row'}: "

@@ -40,7 +40,8 @@ _INSERT_ONCE = {dialect: _insert_once(dialect) for dialect in ("postgresql", "sq
 def store_inbound(
     session: Session, *, sid: str, sender: str, to: str, body: str, now: datetime
 ) -> int | None:
-    """Insert the reply unless this MessageSid was seen before. Returns the new id, or None."""
+    """Insert the reply unless this MessageSid was seen before. Returns the new id, or None.
+    `now` is when the webhook took it (for a reply drained from the spool, before the insert)."""
     statement = _INSERT_ONCE[session.get_bind().dialect.name]
     inbound_id = (
         session.connection()

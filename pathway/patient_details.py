@@ -28,7 +28,7 @@ def update_patient(
     now: datetime,
 ) -> list[str]:
     """Apply the changes (only the fields given); returns the names of those that really changed."""
-    wanted = _checked(changes)
+    wanted = _checked(changes, allow_international=config.sms.allow_international)
     current = {
         "given_name": patient.given_name,
         "family_name": patient.family_name,
@@ -57,13 +57,16 @@ def update_patient(
     return changed
 
 
-def _checked(changes: Mapping[str, str | None]) -> dict[str, str | None]:
+def _checked(
+    changes: Mapping[str, str | None], *, allow_international: bool
+) -> dict[str, str | None]:
     reasons: list[str] = []
     wanted: dict[str, str | None] = {}
     for name, value in changes.items():
         try:
             if name == "phone":
-                value = parse_mobile(value or "")  # the API refuses a null phone
+                # the API refuses a null phone
+                value = parse_mobile(value or "", allow_international=allow_international)
             elif name == "email":
                 value = check_email(value) if value else None
         except InvalidIdentifier as error:

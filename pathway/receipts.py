@@ -5,11 +5,14 @@
 - A patient whose last three messages failed on every channel is flagged unreachable, and the
   coordinators are told (not urgently).
 - A carrier opt-out (Twilio 21610) opts the patient out; an invalid number flags them unreachable.
+- A receipt names our message (`?m=`) and the provider's (its MessageSid): when the two disagree
+  it changes nothing and is audited (`receive_receipt`).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 import structlog
 from sqlalchemy import select
@@ -262,3 +265,94 @@ def mark_reachable(session: Session, patient: Patient, *, now: datetime, via: st
         trust_id=patient.trust_id,
         via=via,
     )
+
+
+class ReceiptOutcome(StrEnum):
+    APPLIED = "applied"
+    NOT_FOUND = "not_found"
+    MISMATCH = "mismatch"
+
+
+def receive_receipt(
+    session: Session,
+    *,
+    message_id: int | None,
+    provider_message_id: str,
+    state: MessageState | None,
+    error_code: str | None,
+    reason: PermanentReason | None,
+    detail: str,
+    now: datetime,
+    spooled: bool = False,
+) -> ReceiptOutcome:
+    """A delivery receipt matched to the message it is about, then applied (`apply_receipt`).
+
+    `message_id` (the StatusCallback's `?m=`) names our message, `provider_message_id` the
+    provider's. They must agree: a receipt whose id is not the one stored for the message (or,
+    before the send was recorded, is another message's) changes nothing, is audited, and comes
+    back MISMATCH. `spooled`: it waited in the web's spool, so nobody was answered 404 for an
+    unknown message, and that is audited instead.
+    """
+    sid = provider_message_id
+    message = None
+    if message_id is not None:
+        message = session.get(OutboundMessage, message_id, with_for_update=True)
+        if message is not None and not _sid_matches(session, message, sid):
+            audit.record(
+                session,
+                "receipt.refused",
+                "outbound_message",
+                message.id,
+                actor=audit.SYSTEM,
+                trust_id=message.trust_id,
+                reason="MessageSid does not match the message's provider id",
+                received_sid=sid,
+                detail=detail,
+                spooled=spooled,
+            )
+            log.warning("receipt_refused", message_id=message.id, reason="sid_mismatch")
+            return ReceiptOutcome.MISMATCH
+    if message is None:
+        message = session.scalars(
+            select(OutboundMessage)
+            .where(OutboundMessage.provider_message_id == sid)
+            .with_for_update()
+            .limit(1)
+        ).first()
+    if message is None:
+        if spooled:  # nobody was answered 404: say so where a person will see it
+            audit.record(
+                session,
+                "receipt.unmatched",
+                "outbound_message",
+                message_id,
+                actor=audit.SYSTEM,
+                trust_id=None,
+                received_sid=sid,
+                detail=detail,
+            )
+            log.warning("receipt_unmatched", message_id=message_id, sid=sid)
+        return ReceiptOutcome.NOT_FOUND
+    apply_receipt(
+        session,
+        message,
+        provider_message_id=sid,
+        state=state,
+        error_code=error_code,
+        reason=reason,
+        detail=detail,
+        now=now,
+    )
+    return ReceiptOutcome.APPLIED
+
+
+def _sid_matches(session: Session, message: OutboundMessage, sid: str) -> bool:
+    if message.provider_message_id is not None:
+        return message.provider_message_id == sid
+    # The receipt can beat our own record of the send; its sid must then be no other message's.
+    other = session.scalar(
+        select(OutboundMessage.id)
+        .where(OutboundMessage.provider_message_id == sid, OutboundMessage.id != message.id)
+        .limit(1)
+    )
+    return other is None

@@ -95,7 +95,8 @@ def staff_by_email(session: Session, email: str, trust: Trust | None) -> StaffMe
 def set_password(
     session: Session, member: StaffMember, password: str, *, actor: str, passwords: Passwords
 ) -> None:
-    """Set a password, which also lifts any lockout and ends sessions made with the old one."""
+    """Set a password, which also ends sessions made with the old one and lifts a lockout left
+    from before sign-ins were throttled (nothing locks an account now: web/auth/throttle.py)."""
     if member.role not in SIGN_IN_ROLES:
         raise AccountError(
             f"{member.name} has the role {member.role}, which does not sign in: "
@@ -120,6 +121,7 @@ def set_password(
 
 
 def unlock(session: Session, member: StaffMember, *, actor: str) -> None:
+    """Lift a lockout left from before sign-ins were throttled; wrong passwords no longer lock."""
     member.failed_sign_ins = 0
     member.locked_until = None
     audit.record(

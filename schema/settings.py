@@ -42,6 +42,10 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_json: bool = False
 
+    # Addresses of the reverse proxies whose X-Forwarded-For is believed (comma-separated IPs
+    # or networks). Empty: none, so the audit trail records the connecting address.
+    forwarded_allow_ips: str = ""
+
     @field_validator("public_base_url")
     @classmethod
     def _strip_trailing_slash(cls, value: str) -> str:
@@ -75,7 +79,21 @@ class Settings(BaseSettings):
             return self.secret_key
         return _local_secret_key(self.data_dir.resolve())
 
+    # Store first (web/intake.py): where requests wait when the database cannot take them, and
+    # how long a request waits on the database before it is spooled instead.
+    spool_dir: Path | None = None
+    intake_database_timeout_seconds: float = Field(default=3.0, gt=0, le=10)
+    # An alert message a worker took (`sending`) and did not finish is published again after
+    # this; everything else waits `stuck_after_seconds`. Longer than the providers' own timeouts
+    # (10 s), so a slow send is not sent twice.
+    alerts_stuck_after_seconds: int = Field(default=12, gt=0)
 
+    @property
+    def resolved_spool_dir(self) -> Path:
+        return (self.spool_dir or self.data_dir / "spool").resolve()
+
+
+@lru_cache(maxsize=8)  # read once, not at every cookie signed
 def _local_secret_key(data_dir: Path) -> str:
     data_dir.mkdir(parents=True, exist_ok=True)
     path = data_dir / "secret_key"

@@ -17,7 +17,13 @@ from pydantic import (
     model_validator,
 )
 
-from schema.identifiers import InvalidIdentifier, check_email, parse_mobile, parse_phone
+from schema.identifiers import (
+    UK_COUNTRY_CODE,
+    InvalidIdentifier,
+    check_email,
+    parse_mobile,
+    parse_phone,
+)
 from schema.vocabulary import ALERT_LEVELS
 
 _DURATION = re.compile(r"^\s*(\d+)\s*([wdhm])\s*$")
@@ -93,8 +99,10 @@ def _phone(value: Any) -> str:
 
 
 def _mobile(value: Any) -> str:
+    # Abroad or not is the trust's choice (sms.allow_international), checked once the whole
+    # file is read: see reference_problems.
     try:
-        return parse_mobile(str(value))
+        return parse_mobile(str(value), allow_international=True)
     except InvalidIdentifier as error:
         raise ValueError(str(error)) from None
 
@@ -122,6 +130,8 @@ class SmsSender(Strict):
     from_number: Phone | None = None
     messaging_service_sid: str | None = Field(default=None, pattern=r"^MG[0-9a-fA-F]{32}$")
     reply_numbers: list[Phone] = Field(default_factory=list)
+    # Patients' and staff mobiles outside the UK and the Crown dependencies: off unless asked for.
+    allow_international: bool = False
 
     @field_validator("from_number", mode="before")
     @classmethod
@@ -463,6 +473,7 @@ class TrustConfig(Strict):
 
 
 Location = tuple[int | str, ...]
+UK_PREFIX = f"+{UK_COUNTRY_CODE}"
 
 
 def reference_problems(config: TrustConfig) -> list[tuple[Location, str]]:
@@ -478,6 +489,15 @@ def reference_problems(config: TrustConfig) -> list[tuple[Location, str]]:
             if key in seen:
                 problems.append(((field, i, "key"), f"key {key!r} is used twice"))
             seen.add(key)
+    if not config.sms.allow_international:
+        for i, member in enumerate(config.staff):
+            if member.phone is not None and not member.phone.startswith(UK_PREFIX):
+                problems.append(
+                    (
+                        ("staff", i, "phone"),
+                        "not a UK mobile; set sms.allow_international: true to send abroad",
+                    )
+                )
     staff = {s.key for s in config.staff}
     for level in ALERT_LEVELS:
         for i, step in enumerate(config.chain(level).steps):

@@ -1,2 +1,3 @@
 """Support shared by the tests and the benchmarks: a fake Twilio REST API served on 127.0.0.1,
-Twilio's webhook signing, and an always-open test trust. Nothing here is used by the service."""
+Twilio's webhook signing, an always-open test trust, and a PostgreSQL cluster of a run's own to
+stop, crash or freeze. Nothing here is used by the service."""

@@ -30,6 +30,8 @@ pytest_plugins = ["tests.fakes.fixtures"]
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_TRUST = ROOT / "examples" / "trust.yaml"
 EXAMPLE_PATIENTS = ROOT / "examples" / "patients.csv"
+# The host test clients call: one the app serves (loopback), unlike TestClient's "testserver".
+LOCAL = "http://localhost"
 POSTGRES_SERVER = os.environ.get(
     "TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )

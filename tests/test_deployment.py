@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 SERVICES: dict[str, dict[str, Any]] = COMPOSE["services"]
 APP_SERVICES = ["migrate", "web", "worker-alerts", "worker-messages", "beat"]
-LONG_RUNNING = ["postgres", "redis", "web", "worker-alerts", "worker-messages", "beat"]
+LONG_RUNNING = ["postgres", "redis", "proxy", "web", "worker-alerts", "worker-messages", "beat"]
 SECRET_WORDS = ("PASSWORD", "TOKEN", "SECRET", "SID", "KEY")
 
 
@@ -49,7 +49,7 @@ def option(command: list[str], flag: str) -> str:
 
 
 def test_compose_has_every_part_of_a_production_deployment() -> None:
-    assert set(SERVICES) == {"postgres", "redis", *APP_SERVICES}
+    assert set(SERVICES) == {"postgres", "redis", "proxy", *APP_SERVICES}
 
 
 @pytest.mark.parametrize("name", LONG_RUNNING)
@@ -154,3 +154,24 @@ def test_the_dockerfile_copies_only_what_exists_and_runs_unprivileged() -> None:
     assert re.search(r"^USER (?!root)", text, flags=re.MULTILINE)
     for package in ["cli", "messages", "pathway", "schema", "web", "worker"]:
         assert f"COPY {package} " in text
+
+
+def test_the_web_apps_spool_is_on_a_named_volume_so_spooled_replies_survive_a_restart() -> None:
+    web = SERVICES["web"]
+    data_dir = web["environment"]["SAFETYNET_DATA_DIR"]
+    spool = web["environment"].get("SPOOL_DIR", f"{data_dir}/spool")
+    mounts = [volume.split(":")[1] for volume in web["volumes"]]
+    assert any(spool == mount or spool.startswith(f"{mount}/") for mount in mounts)
+    named = {volume.split(":")[0] for volume in web["volumes"]}
+    assert named <= set(COMPOSE["volumes"])  # named volumes, not the container's own layer
+
+
+def test_web_believes_x_forwarded_for_from_the_named_proxy_only_and_publishes_no_port() -> None:
+    web, proxy = SERVICES["web"], SERVICES["proxy"]
+    address = proxy["networks"]["edge"]["ipv4_address"]
+    assert web["environment"]["FORWARDED_ALLOW_IPS"] == address
+    assert "ports" not in web
+    assert "--no-proxy-headers" in web["command"]
+    assert "*" not in " ".join(web["command"])
+    assert (ROOT / "deploy" / "Caddyfile").exists()
+    assert "--no-proxy-headers" in (ROOT / "Dockerfile").read_text()

@@ -3,6 +3,7 @@
 - `pathway/` decides: it imports neither Celery, kombu, the settings, `worker` nor `web`.
 - `messages/` is pure: it imports neither `worker`, `web` nor `pathway`.
 - `schema/` is storage and configuration: it imports neither `pathway`, `worker` nor `web`.
+- `worker/` is Celery and the outside world: it never imports `web`.
 - Only worker/tasks.py names a task; everything else calls the task objects.
 - No import cycle among the service's modules, counting imports inside functions too.
 """
@@ -23,6 +24,7 @@ FORBIDDEN = {
     "pathway": ("celery", "kombu", "schema.settings", "worker", "web"),
     "messages": ("worker", "web", "pathway"),
     "schema": ("pathway", "worker", "web"),
+    "worker": ("web",),
 }
 TASK_NAME = re.compile(r"\bworker\.tasks\.[a-z_]+\b")
 TASKS_MODULE = Path("worker/tasks.py")

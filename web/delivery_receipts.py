@@ -1,17 +1,15 @@
-"""`POST /twilio/status`: delivery receipts for the SMS we sent."""
+"""`POST /twilio/status`: delivery receipts for the SMS we sent, stored first like replies (in
+the database, or in the spool when the database cannot take them: web/intake.py)."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response
-from sqlalchemy import select
-from starlette.concurrency import run_in_threadpool
 
-from pathway.receipts import apply_receipt
-from schema.db import session_scope
-from schema.models import OutboundMessage
-from schema.types import utcnow
+from pathway.receipts import ReceiptOutcome
 from web.ids import MAX_ROW_ID
-from worker.providers.twilio.webhook import Receipt, parse_receipt, verified_form
+from web.intake import intake_of
+from web.stored_requests import RECEIPT
+from worker.providers.twilio.webhook import parse_receipt, verified_form
 
 router = APIRouter()
 
@@ -21,35 +19,15 @@ async def delivery_receipt(
     request: Request, m: int | None = Query(default=None, ge=0, le=MAX_ROW_ID)
 ) -> Response:
     receipt = parse_receipt(await verified_form(request))
-    found = await run_in_threadpool(_apply, m, receipt)
-    if not found:
+    fields = {
+        "m": m,
+        "sid": receipt.sid,
+        "status": receipt.status,
+        "error_code": receipt.error_code,
+    }
+    accepted = await intake_of(request.app).accept(RECEIPT, fields)
+    if accepted.result == ReceiptOutcome.NOT_FOUND:
         raise HTTPException(404, "no such message")
+    if accepted.result == ReceiptOutcome.MISMATCH:
+        raise HTTPException(409, "MessageSid is not the message's")
     return Response(status_code=200)
-
-
-def _apply(message_id: int | None, receipt: Receipt) -> bool:
-    sid = receipt.sid
-    with session_scope() as session:
-        message = None
-        if message_id is not None:
-            message = session.get(OutboundMessage, message_id, with_for_update=True)
-        if message is None:
-            message = session.scalars(
-                select(OutboundMessage)
-                .where(OutboundMessage.provider_message_id == sid)
-                .with_for_update()
-                .limit(1)
-            ).first()
-        if message is None:
-            return False
-        apply_receipt(
-            session,
-            message,
-            provider_message_id=sid,
-            state=receipt.state,
-            error_code=receipt.error_code,
-            reason=receipt.reason,
-            detail=receipt.detail,
-            now=utcnow(),
-        )
-        return True

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from schema.settings import get_settings
+
 POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
@@ -16,6 +18,8 @@ ALWAYS = [
     (b"referrer-policy", b"same-origin"),
 ]
 NO_STORE = (b"cache-control", b"no-store")
+# Only once the service is public over https: a browser then never tries plain http again.
+HSTS = (b"strict-transport-security", b"max-age=31536000; includeSubDomains")
 
 
 class SecurityHeaders:
@@ -29,6 +33,7 @@ class SecurityHeaders:
             await self.app(scope, receive, send)
             return
         cacheable = str(scope.get("path", "")).startswith("/static/")
+        https = get_settings().public_base_url.startswith("https://")
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -36,6 +41,8 @@ class SecurityHeaders:
                 extra = [(n, v) for n, v in ALWAYS if n not in names]
                 if not cacheable and b"cache-control" not in names:
                     extra.append(NO_STORE)
+                if https:
+                    extra.append(HSTS)
                 message["headers"] = [*message.get("headers", []), *extra]
             await send(message)
 

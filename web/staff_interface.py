@@ -10,11 +10,13 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 
+from schema.settings import get_settings
 from web.api.routes import api_router, schema_router
 from web.auth import routes as auth_routes
 from web.auth.identity import AdminOnly, CsrfRefused, SignInRequired, current_staff
 from web.auth.routes import safe_next
 from web.auth.signin import SignInPolicy
+from web.auth.throttle import throttle_for
 from web.dashboard import (
     alerts,
     audit_trail,
@@ -35,6 +37,10 @@ STATIC = Path(__file__).parent / "static"
 
 def mount_staff_interface(app: FastAPI) -> None:
     app.state.sign_in_policy = SignInPolicy()
+    settings = get_settings()
+    app.state.sign_in_throttle = throttle_for(
+        settings.resolved_broker_url, settings.broker_key_prefix
+    )
     app.state.dashboard_refresh_seconds = DEFAULT_REFRESH_SECONDS
     app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

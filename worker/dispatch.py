@@ -9,14 +9,16 @@ task's own state check makes a second delivery of the same id harmless.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 
 import structlog
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from pathway.outbound import Claimed
 from schema.models import MessageState, OutboundMessage, Queue
+from schema.settings import Settings
 
 log = structlog.get_logger(__name__)
 
@@ -54,18 +56,47 @@ def claim_due(
     return _mark_queued(session, due, now)
 
 
+StuckTimeouts = Mapping[tuple[Queue, MessageState], timedelta]
+
+
+def stuck_timeouts(settings: Settings) -> dict[tuple[Queue, MessageState], timedelta]:
+    """How long a message may stay in flight, by queue and state, before it counts as lost.
+
+    An alert a worker took (`sending`) and did not finish within the providers' timeouts went
+    with its worker: it is rescued after `alerts_stuck_after_seconds`. An alert still `queued`
+    is most likely waiting its turn in the broker, where a second copy would only lengthen the
+    queue under load, so it keeps the general timeout, as bulk messages do.
+    """
+    general = timedelta(seconds=settings.stuck_after_seconds)
+    lost_with_worker = timedelta(seconds=settings.alerts_stuck_after_seconds)
+    return {
+        (Queue.ALERTS, MessageState.SENDING): lost_with_worker,
+        (Queue.ALERTS, MessageState.QUEUED): general,
+        (Queue.MESSAGES, MessageState.SENDING): general,
+        (Queue.MESSAGES, MessageState.QUEUED): general,
+    }
+
+
 def find_stuck(
-    session: Session, *, now: datetime, stuck_after: timedelta, limit: int
+    session: Session, *, now: datetime, stuck_after: StuckTimeouts, limit: int
 ) -> list[Claimed]:
     """Messages `queued` or `sending` for too long: the broker lost them or a worker died.
 
-    They go back to `queued` with a fresh timestamp so each is rescued once per timeout.
+    Each queue and state has its own timeout (`stuck_timeouts`). They go back to `queued` with
+    a fresh timestamp so each is rescued once per timeout.
     """
     stale = (
         select(OutboundMessage.id)
         .where(
             OutboundMessage.state.in_(IN_FLIGHT),
-            OutboundMessage.state_changed_at < now - stuck_after,
+            or_(
+                *(
+                    (OutboundMessage.queue == queue)
+                    & (OutboundMessage.state == state)
+                    & (OutboundMessage.state_changed_at < now - after)
+                    for (queue, state), after in stuck_after.items()
+                )
+            ),
         )
         .order_by(OutboundMessage.state_changed_at)
         .limit(limit)

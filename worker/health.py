@@ -15,10 +15,13 @@ from sqlalchemy import func, select, text
 from schema.db import session_scope
 from schema.models import Alert, AlertState, Heartbeat, MessageState, OutboundMessage, Queue
 from schema.settings import get_settings
+from schema.spool import Spool
 from schema.types import utcnow
 from worker.app import get_app
 
 BEAT_STALE_AFTER = timedelta(seconds=30)
+# With the database up, the drainer empties the spool within seconds; longer means it is stuck.
+SPOOL_STALE_AFTER = timedelta(seconds=60)
 
 
 @dataclass(frozen=True)
@@ -31,6 +34,7 @@ class Health:
     problems: list[str] = field(default_factory=list)
     queues: dict[str, int | None] = field(default_factory=dict)
     backlog: dict[str, int] = field(default_factory=dict)
+    spool: dict[str, Any] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -41,6 +45,7 @@ def check(*, with_queues: bool = False, now: datetime | None = None) -> Health:
     problems: list[str] = []
     database, beat_at, backlog = _database(now, problems, with_queues)
     broker, queues = _broker(problems, with_queues)
+    spool = _spool(now, problems, database_ok=database == "ok")
     age = (now - beat_at).total_seconds() if beat_at else None
     if beat_at is None:
         problems.append("beat has never ticked: nothing is dispatched or escalated")
@@ -55,6 +60,7 @@ def check(*, with_queues: bool = False, now: datetime | None = None) -> Health:
         problems=problems,
         queues=queues,
         backlog=backlog,
+        spool=spool,
     )
 
 
@@ -100,6 +106,32 @@ def _database(
     except Exception as error:
         problems.append(f"database unreachable: {type(error).__name__}")
         return "unreachable", None, backlog
+
+
+def _spool(now: datetime, problems: list[str], *, database_ok: bool) -> dict[str, Any]:
+    """Requests waiting in this host's spool for the database (web/intake.py)."""
+    try:
+        depth = Spool(get_settings().resolved_spool_dir).depth()
+    except OSError as error:
+        problems.append(f"spool unreadable: {type(error).__name__}")
+        return {"records": None}
+    age = (now - depth.oldest).total_seconds() if depth.oldest else None
+    stale_after = SPOOL_STALE_AFTER.total_seconds()
+    if depth.records and database_ok and age is not None and age > stale_after:
+        problems.append(
+            f"{depth.records} requests waiting in the spool for {int(age)} s with the database up:"
+            " is the web app draining it?"
+        )
+    if depth.quarantined:
+        problems.append(
+            f"{depth.quarantined} spooled requests could not be stored: a person must look at"
+            " the spool's quarantine folder"
+        )
+    return {
+        "records": depth.records,
+        "oldest_age_seconds": round(age, 1) if age is not None else None,
+        "quarantined": depth.quarantined,
+    }
 
 
 def _broker(problems: list[str], with_queues: bool) -> tuple[str, dict[str, int | None]]:

@@ -24,6 +24,8 @@ EXPECTED_KEYS = {
     "triage_bench": {"replies_per_second", "n"},
     "worker_memory": {"idle_max_process_rss_mb", "busy_max_process_peak_rss_mb", "met"},
     "rota_gaps": {"on_duty_p50_us", "gaps_14d_ms", "beat_tick_ms", "beat_first_tick_ms", "met"},
+    "signin_flood": {"webhook_p99_ms", "flood_statuses", "coordinator_status", "met"},
+    "edge_memory": {"all_413", "worst_peak_growth_mb", "receipts", "met"},
 }
 
 

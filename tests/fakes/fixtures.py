@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from testing.fake_twilio import FakeTwilio
+from testing.own_postgres import OwnPostgres, remove_template, template_cluster
 from tests.fakes.smtp_server import SmtpTestServer
 
 
@@ -22,3 +23,17 @@ def smtp_server() -> Iterator[SmtpTestServer]:
     """A plain SMTP server (aiosmtpd, no STARTTLS) on 127.0.0.1 that keeps what it receives."""
     with SmtpTestServer() as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def own_postgres_template() -> Iterator[None]:
+    template_cluster()
+    yield
+    remove_template()
+
+
+@pytest.fixture
+def own_postgres(own_postgres_template: None) -> Iterator[OwnPostgres]:
+    """A running PostgreSQL cluster of this test's own: stop, crash or freeze it at will."""
+    with OwnPostgres.fresh() as cluster:
+        yield cluster

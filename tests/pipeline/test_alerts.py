@@ -33,7 +33,7 @@ from schema.trusts import trust_config
 from schema.types import utcnow
 from testing.trusts import always_open_trust_yaml
 from testing.twilio_signing import signed_headers
-from tests.conftest import EXAMPLE_TRUST
+from tests.conftest import EXAMPLE_TRUST, LOCAL
 from tests.pipeline.conftest import PUBLIC_BASE_URL, Service, wait_until
 from web.app import create_app
 from worker import sending, tasks
@@ -47,7 +47,7 @@ PATIENT = "+447700900300"
 
 @pytest.fixture
 def client(service: Service) -> Iterator[TestClient]:
-    with TestClient(create_app()) as test_client:
+    with TestClient(create_app(), base_url=LOCAL) as test_client:
         yield test_client
 
 

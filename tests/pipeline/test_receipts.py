@@ -15,6 +15,7 @@ from schema.models import Channel, MessageState, OutboundMessage, Patient, Queue
 from schema.types import utcnow
 from schema.vocabulary import MessageKind
 from testing.twilio_signing import signed_headers
+from tests.conftest import LOCAL
 from tests.pipeline.conftest import PUBLIC_BASE_URL, Service, count_messages
 from web.app import create_app
 from worker import sending
@@ -22,7 +23,7 @@ from worker import sending
 
 @pytest.fixture
 def client(service: Service) -> Iterator[TestClient]:
-    with TestClient(create_app()) as test_client:
+    with TestClient(create_app(), base_url=LOCAL) as test_client:
         yield test_client
 
 

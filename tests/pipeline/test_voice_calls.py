@@ -27,6 +27,7 @@ from schema.models import (
 from schema.types import SimulatedClock, use_clock
 from testing.fake_twilio import FakeCall
 from testing.twilio_signing import signed_headers
+from tests.conftest import LOCAL
 from tests.fakes.rota_trust import VOICE_NUMBER, load_rota_trust
 from tests.pipeline.conftest import PUBLIC_BASE_URL, Service, count_messages, wait_until
 from tests.pipeline.test_alerts import escalate, handle_replies, post_sms, send_due
@@ -63,7 +64,7 @@ def client(service: Service) -> Iterator[TestClient]:
     use_clock(SimulatedClock(NOON))
     load_rota_trust(escalation=CALL_FIRST)
     service.enrol(1)
-    with TestClient(create_app()) as test_client:
+    with TestClient(create_app(), base_url=LOCAL) as test_client:
         yield test_client
     use_clock(None)
 

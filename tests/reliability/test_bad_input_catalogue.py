@@ -21,7 +21,7 @@ from cli.main import app
 from schema.db import session_scope
 from schema.models import Base
 from testing.twilio_signing import signed_headers
-from tests.conftest import EXAMPLE_PATIENTS, EXAMPLE_TRUST
+from tests.conftest import EXAMPLE_PATIENTS, EXAMPLE_TRUST, LOCAL
 from web.app import create_app
 from worker.process_state import reset
 
@@ -247,7 +247,7 @@ def client(
     monkeypatch.setenv("PUBLIC_BASE_URL", BASE)
     monkeypatch.delenv("BROKER_KEY_PREFIX", raising=False)
     reset()
-    with TestClient(create_app(), raise_server_exceptions=False) as test_client:
+    with TestClient(create_app(), base_url=LOCAL, raise_server_exceptions=False) as test_client:
         yield test_client
     reset()
 

@@ -16,6 +16,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from schema.settings import reset_settings_cache
+from tests.conftest import LOCAL
 from tests.pipeline.conftest import Service, sent_count, wait_until, worker_process
 from tests.reliability.conftest import (
     all_sms_sent,
@@ -36,7 +37,7 @@ PROVIDER_TIMEOUT = TwilioSmsProvider("AC", "token", None).timeout
 
 @pytest.fixture
 def client(service: Service) -> Iterator[TestClient]:
-    with TestClient(create_app()) as test_client:
+    with TestClient(create_app(), base_url=LOCAL) as test_client:
         yield test_client
 
 
@@ -59,18 +60,18 @@ def test_twilio_answering_500_then_429_then_timing_out_mid_batch_loses_no_messag
         wait_until(lambda: sent_count() >= BATCH // 10, timeout=60)
 
         service.twilio.fail_for(1.5, status=500)
-        reply_sids += [post_red_reply(client, service, next(senders))[0] for _ in range(2)]
+        reply_sids += [post_red_reply(client, service, next(senders)) for _ in range(2)]
         time.sleep(1.5)
         at_first_fault = sent_count()
 
         service.twilio.fail_for(1.5, status=429, code=20429)
         beat_tick(service)  # the refused ones, retried into the next fault
-        reply_sids += [post_red_reply(client, service, next(senders))[0] for _ in range(2)]
+        reply_sids += [post_red_reply(client, service, next(senders)) for _ in range(2)]
         time.sleep(1.5)
 
         service.twilio.delay_next(TIMED_OUT_REQUESTS, PROVIDER_TIMEOUT + 1)
         beat_tick(service)
-        reply_sids += [post_red_reply(client, service, next(senders))[0] for _ in range(2)]
+        reply_sids += [post_red_reply(client, service, next(senders)) for _ in range(2)]
         time.sleep(PROVIDER_TIMEOUT + 2)
 
         drive_until(service, lambda: all_sms_sent() and not outcome(service, reply_sids).lost)

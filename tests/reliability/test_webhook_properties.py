@@ -26,6 +26,7 @@ from schema.models import Channel, InboundMessage, MessageState, OutboundMessage
 from schema.types import utcnow
 from schema.vocabulary import MessageKind
 from testing.twilio_signing import signature
+from tests.conftest import LOCAL
 from web.app import create_app
 from worker.process_state import reset
 
@@ -103,7 +104,7 @@ def client(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestC
     monkeypatch.setenv("PUBLIC_BASE_URL", BASE)
     monkeypatch.delenv("BROKER_KEY_PREFIX", raising=False)
     reset()
-    with TestClient(create_app(), raise_server_exceptions=False) as test_client:
+    with TestClient(create_app(), base_url=LOCAL, raise_server_exceptions=False) as test_client:
         yield test_client
     reset()
 

@@ -3,13 +3,15 @@ an API token each, and HTTP clients that sign in and post forms the way a browse
 
 from __future__ import annotations
 
+import asyncio
 import re
 import uuid
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from argon2 import PasswordHasher
@@ -28,11 +30,12 @@ from schema.models import InboundMessage, Patient, StaffMember, Trust
 from schema.trusts import trust_config
 from schema.types import utcnow
 from schema.vocabulary import Label
-from tests.conftest import EXAMPLE_TRUST
+from tests.conftest import EXAMPLE_TRUST, LOCAL
 from web.app import create_app
 from web.auth import passwords, tokens
 from web.auth.signin import SignInPolicy
 
+T = TypeVar("T")
 PASSWORD = "correct horse battery staple"
 CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
 
@@ -228,8 +231,8 @@ def app() -> FastAPI:
 class Staff:
     """A browser-like client: keeps its cookie, reads the CSRF token from pages, posts forms."""
 
-    def __init__(self, app: FastAPI) -> None:
-        self.client = TestClient(app, follow_redirects=False)
+    def __init__(self, app: FastAPI, client: tuple[str, int] = ("testclient", 50000)) -> None:
+        self.client = TestClient(app, base_url=LOCAL, follow_redirects=False, client=client)
 
     def sign_in(self, email: str, password: str = PASSWORD) -> Response:
         page = self.client.get("/sign-in")
@@ -244,6 +247,12 @@ class Staff:
 
     def get(self, path: str) -> Response:
         return self.client.get(path)
+
+
+def run_async(coroutine: Coroutine[Any, Any, T]) -> T:
+    """asyncio.run in a thread of its own: the browser tests leave an event loop in this one."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
 
 def csrf_of(page: Response) -> str:

@@ -21,6 +21,7 @@ from schema.models import (
     Patient,
     StaffMember,
 )
+from tests.conftest import LOCAL
 from tests.web.conftest import World, bearer
 
 NEW_PATIENT = {
@@ -36,7 +37,7 @@ NEW_PATIENT = {
 
 class Api:
     def __init__(self, app: FastAPI, token: str) -> None:
-        self.client = TestClient(app, headers=bearer(token))
+        self.client = TestClient(app, base_url=LOCAL, headers=bearer(token))
 
     def get(self, path: str, **params: Any) -> Any:
         return self.client.get(f"/api/v1{path}", params=params)

@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from schema.db import session_scope
 from schema.models import Base
+from tests.conftest import LOCAL
 from tests.web.conftest import World, bearer, build_world
 from web.app import create_app
 from web.ids import MAX_ROW_ID
@@ -35,7 +36,7 @@ def database_digest() -> str:
 @pytest.fixture
 def api(database_url: str) -> Iterator[tuple[TestClient, World]]:
     world = build_world()
-    with TestClient(create_app()) as client:
+    with TestClient(create_app(), base_url=LOCAL) as client:
         yield client, world
 
 

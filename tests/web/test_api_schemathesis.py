@@ -15,6 +15,7 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
 )
 
+from tests.conftest import LOCAL
 from tests.web.conftest import World, bearer, build_world
 from web.app import create_app
 
@@ -33,7 +34,7 @@ schema.app = APP
 
 
 def test_the_published_schema_is_the_one_tested(api_world: World) -> None:
-    with TestClient(APP) as client:
+    with TestClient(APP, base_url=LOCAL) as client:
         published = client.get("/openapi.json", headers=bearer(api_world.a.token)).json()
     assert published == APP.openapi()
     assert any(path.startswith("/api/v1/") for path in published["paths"])

@@ -120,7 +120,9 @@ def live_service(pg_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[LiveS
     app = create_app()
     app.state.dashboard_refresh_seconds = 1
     app.state.sign_in_policy = SignInPolicy(failure_delay_seconds=0)
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, log_level="warning", lifespan="off", proxy_headers=False
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -10,10 +10,11 @@ from schema.db import session_scope
 from schema.models import AuditEvent, StaffMember
 from schema.settings import reset_settings_cache
 from schema.types import utcnow
-from tests.web.conftest import PASSWORD, Staff, World, csrf_of, signed_in
+from tests.web.conftest import PASSWORD, Staff, World, csrf_of, run_async, signed_in
 from web.auth import passwords
 from web.auth.passwords import production_hasher
 from web.auth.signin import SignInPolicy
+from web.auth.throttle import ACCOUNT_TIERS, CLIENT_TIERS, account_key
 from web.sessions import COOKIE
 
 
@@ -137,25 +138,88 @@ def test_every_refusal_waits_the_same_before_answering(world: World, app: FastAP
         assert time.monotonic() - started >= 0.3
 
 
-def test_five_wrong_passwords_lock_the_account_for_fifteen_minutes_even_against_the_right_one(
+def test_fifty_wrong_sign_ins_from_a_stranger_never_keep_the_coordinator_out(
     world: World, app: FastAPI
 ) -> None:
-    staff = Staff(app)
-    for attempt in range(1, 5):
-        assert (
-            staff.sign_in(world.a.coordinator, f"wrong guess number {attempt}").status_code == 401
+    stranger = Staff(app, client=("203.0.113.9", 40000))
+    statuses = [
+        stranger.sign_in(world.a.coordinator, f"wrong guess number {n}").status_code
+        for n in range(50)
+    ]
+    assert statuses[:5] == [401] * 5  # then the stranger waits, and nothing is checked
+    assert set(statuses[5:]) == {429}
+    coordinator = Staff(app, client=("198.51.100.7", 50000))
+    started = time.monotonic()
+    assert coordinator.sign_in(world.a.coordinator).status_code == 303
+    assert time.monotonic() - started < 2
+    assert member(world.a.coordinator).locked_until is None
+    assert events("staff.locked_out") == []
+
+
+def test_wrong_passwords_from_one_client_make_it_wait_longer_and_longer_without_hashing(
+    world: World, app: FastAPI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    hashed: list[str] = []
+    verify = passwords.verify_password
+    monkeypatch.setattr(passwords, "verify_password", lambda h, p: hashed.append(p) or verify(h, p))
+    guesser = Staff(app, client=("203.0.113.9", 40000))
+    for n in range(5):
+        assert guesser.sign_in(world.a.coordinator, f"wrong guess {n}").status_code == 401
+    waited = guesser.sign_in(world.a.coordinator, PASSWORD)  # even the right one waits
+    assert waited.status_code == 429
+    assert 1 <= int(waited.headers["retry-after"]) <= 60
+    assert "Too many sign-in attempts" in waited.text and "1 minute" in waited.text
+    assert len(hashed) == 5  # the refused attempt cost no Argon2 at all
+    assert member(world.a.coordinator).last_sign_in_at is None
+    assert events("staff.sign_in_throttled")[0].details["reason"] == "account_from_client"
+    # Later windows are longer: the tenth failure in 15 minutes means a wait of up to 15.
+    throttle = app.state.sign_in_throttle
+    account = account_key(world.a.coordinator)
+    for _ in range(5):
+        run_async(throttle.failed("203.0.113.9", account, trusted=False))
+    verdict = run_async(throttle.check("203.0.113.9", account, trusted=False))
+    assert 60 < verdict.wait_seconds <= 15 * 60
+
+
+def test_a_throttled_refusal_is_the_same_for_an_unknown_email_as_for_a_real_one(
+    world: World, app: FastAPI
+) -> None:
+    pages = []
+    for n, email in enumerate((world.a.coordinator, "nobody@riverside.example.nhs.uk")):
+        guesser = Staff(app, client=(f"203.0.113.{n + 1}", 40000))
+        for _ in range(5):
+            guesser.sign_in(email, "not the password at all")
+        pages.append(guesser.sign_in(email, "not the password at all"))
+    assert [p.status_code for p in pages] == [429, 429]
+    assert refusal_text(pages[0].text) == refusal_text(pages[1].text)
+
+
+def test_a_browser_that_signed_in_before_is_not_held_back_by_an_attack_on_its_account(
+    world: World, app: FastAPI
+) -> None:
+    own = Staff(app, client=("198.51.100.7", 50000))
+    assert own.sign_in(world.a.coordinator).status_code == 303
+    account = account_key(world.a.coordinator)
+    # Many addresses guessing at the account fill its count for unknown browsers.
+    for n in range(ACCOUNT_TIERS[0].amount):
+        run_async(
+            app.state.sign_in_throttle.failed(f"10.9.{n // 250}.{n % 250}", account, trusted=False)
         )
-        assert member(world.a.coordinator).failed_sign_ins == attempt
-    before = utcnow()
-    assert staff.sign_in(world.a.coordinator, "wrong guess number 5").status_code == 401
-    locked = member(world.a.coordinator).locked_until
-    assert locked is not None
-    assert timedelta(minutes=14) < locked - before <= timedelta(minutes=15, seconds=5)
-    refused = staff.sign_in(world.a.coordinator, PASSWORD)
-    assert refused.status_code == 401
-    assert "did not match" in refused.text  # the same words as a wrong password: nothing revealed
-    assert len(events("staff.locked_out")) == 1
-    assert events("staff.sign_in_refused")[0].details["reason"] == "locked"
+    # And someone on the coordinator's own network (one address for the whole hospital)
+    # fills that address's count too.
+    for n in range(CLIENT_TIERS[0].amount):
+        run_async(
+            app.state.sign_in_throttle.failed(
+                "198.51.100.7", account_key(f"guess{n}@x.example"), trusted=False
+            )
+        )
+    fresh = Staff(app, client=("192.0.2.44", 50000))
+    assert fresh.sign_in(world.a.coordinator).status_code == 429
+    neighbour = Staff(app, client=("198.51.100.7", 50001))
+    assert neighbour.sign_in(world.a.admin).status_code == 429
+    assert "safetynet_device" in own.client.cookies
+    assert own.post("/sign-out").status_code == 303
+    assert own.sign_in(world.a.coordinator).status_code == 303  # known by its device cookie
 
 
 def test_the_right_password_works_again_once_the_lock_has_expired(
@@ -178,8 +242,8 @@ def test_a_success_resets_the_count_of_failures(world: World, app: FastAPI) -> N
         staff.sign_in(world.a.coordinator, "not the password at all")
     assert staff.sign_in(world.a.coordinator).status_code == 303
     for _ in range(4):
-        Staff(app).sign_in(world.a.coordinator, "not the password at all")
-    assert member(world.a.coordinator).locked_until is None
+        assert Staff(app).sign_in(world.a.coordinator, "not the password").status_code == 401
+    assert Staff(app).sign_in(world.a.coordinator).status_code == 303
 
 
 def test_escalation_only_and_inactive_staff_cannot_sign_in(world: World, app: FastAPI) -> None:
@@ -204,11 +268,11 @@ def test_a_deactivated_member_loses_the_session_they_already_have(
     assert staff.get("/").status_code == 303
 
 
-def test_sign_ins_failures_and_lockouts_are_audited_without_secrets(
+def test_sign_ins_failures_and_throttling_are_audited_without_secrets(
     world: World, app: FastAPI
 ) -> None:
     signed_in(app, world.a.coordinator)
-    for _ in range(5):
+    for _ in range(6):
         Staff(app).sign_in(world.a.admin, "a wrong password here")
     Staff(app).sign_in("nobody@riverside.example.nhs.uk", "another wrong password")
     with session_scope() as session:
@@ -219,7 +283,8 @@ def test_sign_ins_failures_and_lockouts_are_audited_without_secrets(
         actions = [e.action for e in trail]
     assert actions.count("staff.signed_in") == 1
     assert actions.count("staff.sign_in_failed") == 6
-    assert actions.count("staff.locked_out") == 1
+    assert actions.count("staff.sign_in_throttled") == 1
+    assert actions.count("staff.locked_out") == 0
     for secret in (PASSWORD, "a wrong password", "another wrong", "nobody@", "+4477", "07700"):
         assert secret not in text
 

@@ -9,6 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from testing.twilio_signing import signed_headers
+from tests.conftest import LOCAL
 from web.app import create_app
 from worker.process_state import reset
 
@@ -21,7 +22,7 @@ def client(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestC
     monkeypatch.setenv("TWILIO_AUTH_TOKEN", TOKEN)
     monkeypatch.setenv("PUBLIC_BASE_URL", BASE)
     reset()
-    with TestClient(create_app(), raise_server_exceptions=False) as test_client:
+    with TestClient(create_app(), base_url=LOCAL, raise_server_exceptions=False) as test_client:
         yield test_client
     reset()
 

@@ -1,4 +1,4 @@
-"""Checking a sign-in: the password, the lockout after repeated failures, and the audit trail.
+"""Checking a sign-in: the account, the outcome of its password check, and the audit trail.
 
 Every refusal looks the same to the person signing in (an unknown email, a wrong password, a
 locked or inactive account, a role without a dashboard), so the form reveals nothing about
@@ -8,7 +8,7 @@ which accounts exist. The audit trail records the real reason; never the passwor
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import structlog
 from sqlalchemy import func, select
@@ -16,7 +16,6 @@ from sqlalchemy.orm import Session
 
 from pathway import audit
 from schema.models import SIGN_IN_ROLES, StaffMember
-from web.auth.passwords import hash_password, needs_rehash, verify_password
 
 log = structlog.get_logger(__name__)
 
@@ -25,10 +24,8 @@ ANONYMOUS = "anonymous"
 
 @dataclass(frozen=True)
 class SignInPolicy:
-    max_failures: int = 5
-    lockout: timedelta = timedelta(minutes=15)
-    # Every refusal waits this long before answering: it slows guessing, and because unknown
-    # and known accounts wait alike, the delay tells nothing either.
+    # Every refusal waits this long before answering. It holds no thread (an asyncio sleep),
+    # so it slows one guesser's sequence, not a flood: web.auth.throttle limits floods.
     failure_delay_seconds: float = 1.0
 
 
@@ -39,33 +36,45 @@ class SignedIn:
     epoch: int
 
 
-def find_by_email(session: Session, email: str) -> list[StaffMember]:
+@dataclass(frozen=True)
+class Candidate:
+    """The one account an email signs in to, and the hash to check the password against."""
+
+    staff_id: int
+    password_hash: str
+
+
+def find_by_email(session: Session, email: str, *, lock: bool = True) -> list[StaffMember]:
     """Staff with this email (any case) who have a password: at most one, as accounts keeps it."""
-    return list(
-        session.scalars(
-            select(StaffMember)
-            .where(
-                func.lower(StaffMember.email) == email.strip().lower(),
-                StaffMember.password_hash.is_not(None),
-            )
-            .with_for_update()
-        )
+    query = select(StaffMember).where(
+        func.lower(StaffMember.email) == email.strip().lower(),
+        StaffMember.password_hash.is_not(None),
     )
+    return list(session.scalars(query.with_for_update() if lock else query))
 
 
-def authenticate(
+def find_candidate(session: Session, email: str) -> Candidate | None:
+    """Read only, and no lock: the password is checked after this session has ended."""
+    found = find_by_email(session, email, lock=False) if email.strip() else []
+    if len(found) != 1 or found[0].password_hash is None:
+        return None
+    return Candidate(found[0].id, found[0].password_hash)
+
+
+def record_sign_in(
     session: Session,
-    email: str,
-    password: str,
+    candidate: Candidate | None,
     *,
+    matches: bool,
+    new_hash: str | None,
     now: datetime,
-    policy: SignInPolicy,
     client: str,
 ) -> SignedIn | None:
-    candidates = find_by_email(session, email) if email.strip() else []
-    member = candidates[0] if len(candidates) == 1 else None
-    matches = verify_password(member.password_hash if member else None, password)
-    if member is None:
+    """The outcome of a password checked outside the session: audited, and signed in or not."""
+    member = (
+        session.get(StaffMember, candidate.staff_id, with_for_update=True) if candidate else None
+    )
+    if member is None or candidate is None:
         log.info("staff_sign_in_failed", reason="unknown_account")
         audit.record(
             session,
@@ -79,15 +88,16 @@ def authenticate(
         )
         return None
     refusal = _refusal(member, now)
+    if refusal is None and member.password_hash != candidate.password_hash:
+        refusal = "password changed meanwhile"
     if refusal is not None:
         _audit(session, member, "staff.sign_in_refused", reason=refusal, client=client)
         return None
     if not matches:
-        _count_failure(session, member, now, policy, client)
+        _count_failure(session, member, client)
         return None
-    assert member.password_hash is not None
-    if needs_rehash(member.password_hash):
-        member.password_hash = hash_password(password)
+    if new_hash is not None:
+        member.password_hash = new_hash
     member.failed_sign_ins = 0
     member.locked_until = None
     member.last_sign_in_at = now
@@ -95,7 +105,25 @@ def authenticate(
     return SignedIn(member.id, member.trust_id, member.session_epoch)
 
 
+def record_throttled(session: Session, *, reason: str, wait_seconds: int, client: str) -> None:
+    """An attempt refused before any password was checked: which count was full, how long."""
+    log.info("staff_sign_in_throttled", reason=reason, wait_seconds=wait_seconds)
+    audit.record(
+        session,
+        "staff.sign_in_throttled",
+        "staff_member",
+        None,
+        actor=ANONYMOUS,
+        trust_id=None,
+        reason=reason,
+        wait_seconds=wait_seconds,
+        client=client,
+    )
+
+
 def _refusal(member: StaffMember, now: datetime) -> str | None:
+    # Only a lockout from before sign-ins were throttled: nothing sets one now, and it ends by
+    # itself within its 15 minutes (or `safetynet staff unlock`).
     if member.locked_until is not None and member.locked_until > now:
         return "locked"
     if not member.active:
@@ -105,9 +133,9 @@ def _refusal(member: StaffMember, now: datetime) -> str | None:
     return None
 
 
-def _count_failure(
-    session: Session, member: StaffMember, now: datetime, policy: SignInPolicy, client: str
-) -> None:
+def _count_failure(session: Session, member: StaffMember, client: str) -> None:
+    # Counted for the audit trail and the staff list; never a lockout, which anyone who knows
+    # a coordinator's email could trigger again and again. web.auth.throttle slows guessing.
     member.failed_sign_ins += 1
     _audit(
         session,
@@ -117,17 +145,6 @@ def _count_failure(
         failures=member.failed_sign_ins,
         client=client,
     )
-    if member.failed_sign_ins >= policy.max_failures:
-        member.locked_until = now + policy.lockout
-        member.failed_sign_ins = 0
-        _audit(
-            session,
-            member,
-            "staff.locked_out",
-            until=member.locked_until.isoformat(),
-            after_failures=policy.max_failures,
-            client=client,
-        )
 
 
 def _audit(session: Session, member: StaffMember, action: str, **details: object) -> None:
