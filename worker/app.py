@@ -85,7 +85,7 @@ def celery_config(settings: Settings) -> dict[str, Any]:
 
 
 def make_celery(settings: Settings) -> Celery:
-    app = Celery("safetynet", set_as_current=True)
+    app = Celery(tasks.APP_NAME, set_as_current=True)
     app.conf.update(celery_config(settings))
     return app
 

@@ -161,6 +161,20 @@ def check_rota_gaps(self: Task) -> int:
     return publish(self.app, urgent)
 
 
+APP_NAME = "safetynet"
+
+
+class AppNotMade(RuntimeError):
+    """A task ran with Celery's fallback app: nothing called `worker.app.get_app()` first, so
+    its messages would go to the fallback's broker (amqp://localhost), not ours."""
+
+
+def _ours(app: Celery) -> Celery:
+    if app.main != APP_NAME:
+        raise AppNotMade("the Celery app was not made: call worker.app.get_app() first")
+    return app
+
+
 def publish(app: Celery, claimed: Iterable[Claimed]) -> int:
     """Enqueue the send tasks, on each message's own queue. Returns how many messages went.
 
@@ -169,6 +183,7 @@ def publish(app: Celery, claimed: Iterable[Claimed]) -> int:
     A failure to publish loses nothing: the message stays `queued` in the database and is
     published again by the stuck sweep.
     """
+    _ours(app)
     claimed = list(claimed)
     alerts = [c.message_id for c in claimed if c.queue == Queue.ALERTS]
     bulk = [c.message_id for c in claimed if c.queue != Queue.ALERTS]
@@ -196,6 +211,7 @@ def publish(app: Celery, claimed: Iterable[Claimed]) -> int:
 
 def enqueue_handling(app: Celery, inbound_id: int) -> bool:
     """Hand a stored reply to the alerts workers. False if the broker would not take it."""
+    _ours(app)
     try:
         with app.producer_or_acquire() as producer:
             handle_inbound.apply_async(args=[inbound_id], producer=producer)

@@ -158,6 +158,7 @@ def service(
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     reset()
+    get_app()  # before any task runs here: a task called first would resolve to Celery's fallback
     trust_id = load_always_open_trust()
     yield Service(pg_url, redis_broker, fake_twilio, smtp_server, trust_id, env)
     reset()
