@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from cli import db as db_commands
+from cli import hl7 as hl7_commands
 from cli import messages as message_commands
 from cli import patients as patient_commands
 from cli import rota as rota_commands
@@ -29,6 +30,7 @@ app.add_typer(message_commands.app, name="messages")
 app.add_typer(staff_commands.app, name="staff")
 app.add_typer(rota_commands.app, name="rota")
 app.add_typer(token_commands.app, name="tokens")
+app.add_typer(hl7_commands.app, name="hl7")
 app.command("status")(status_command)
 app.command("serve")(serve_command)
 app.command("demo")(demo_command)

@@ -75,6 +75,7 @@ CATALOGUE: dict[str, TemplateSpec] = {
         _spec("voice_acknowledged", "staff", VOICE_ONLY, needs=("answer",)),
         _spec("voice_key_not_understood", "staff", VOICE_ONLY),
         _spec("rota_gap", "staff", BOTH, needs=("gap",)),
+        _spec("writeback_failed", "staff", BOTH, needs=("failed_callbacks",)),
     )
 }
 
@@ -159,4 +160,5 @@ def sample_context(config: TrustConfig, *, worst_case: bool = True) -> dict[str,
             "beyond": long,
             "unreachable": [staff.name] if long else [],
         },
+        failed_callbacks=1234 if long else 1,
     )

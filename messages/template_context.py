@@ -56,13 +56,17 @@ def nhs_number_display(digits: str) -> str:
     return f"{digits[:3]} {digits[3:6]} {digits[6:]}" if len(digits) == 10 else digits
 
 
+# A restricted record (PDS, the PAS) shows no contact details anywhere, staff messages included.
+WITHHELD = "withheld (restricted record: see the PAS)"
+
+
 def _patient(patient: Patient) -> dict[str, Any]:
     return {
         "given_name": patient.given_name,
         "family_name": patient.family_name,
         "name": f"{patient.given_name} {patient.family_name}",
         "nhs_number": nhs_number_display(patient.nhs_number),
-        "phone": display_phone(patient.phone_e164),
+        "phone": WITHHELD if patient.restricted else display_phone(patient.phone_e164),
     }
 
 

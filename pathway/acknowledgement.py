@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from pathway import audit
+from pathway import audit, writeback
 from pathway.alerts import CODE_LENGTH, notify
 from pathway.outcomes import Resolution
 from schema.models import (
@@ -71,6 +71,7 @@ def acknowledge(
     )
     session.flush()
     _tell_who_acknowledged(session, alert, member, now=now, via=via)
+    writeback.alert_changed(session, alert, "acknowledged", now=now)
     return AckResult(alert, first=True)
 
 
@@ -148,6 +149,7 @@ def resolve(
         with_note=resolution.note is not None,
         mri_recorded=resolution.mri_at is not None,
     )
+    writeback.alert_changed(session, alert, "resolved", now=now)
     return True
 
 

@@ -23,7 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from messages.template_context import AlertFacts, build_context
-from pathway import audit
+from pathway import audit, writeback
 from pathway.on_duty import on_duty_staff
 from pathway.outbound import create_message
 from schema.models import (
@@ -135,6 +135,7 @@ def raise_alert(
     )
     log.info("alert_raised", alert_id=alert.id, level=level.value, trust_id=alert.trust_id)
     fire_step(session, alert, NotificationKind.ALERT, now=now)
+    writeback.alert_changed(session, alert, "raised", now=now)
     return alert
 
 
@@ -162,6 +163,7 @@ def upgrade_to_red(
         level=Label.RED.value,
     )
     fire_step(session, alert, NotificationKind.ALERT, now=now)
+    writeback.alert_changed(session, alert, "upgraded", now=now)
 
 
 def renotify(session: Session, alert: Alert, inbound: InboundMessage, now: datetime) -> None:

@@ -137,6 +137,7 @@ def enrol(
         status=PatientStatus.ACTIVE,
         enrolled_at=now,
         plan_generation=0,
+        pds_next_check_at=now,  # checked in PDS at once when checks are on (pathway.pds_checks)
     )
     session.add(patient)
     session.flush()

@@ -15,9 +15,45 @@ from schema.trust_config import TrustConfig
 from schema.vocabulary import MessageKind
 
 
-def discharge(session: Session, patient: Patient, *, now: datetime, actor: str) -> None:
+def discharge(
+    session: Session, patient: Patient, *, now: datetime, actor: str, reason: str | None = None
+) -> None:
     _change_status(session, patient, PatientStatus.DISCHARGED, now=now, actor=actor)
-    cancel_planned(session, patient, now)
+    cancel_planned(session, patient, now, reason=reason)
+
+
+def record_death(
+    session: Session,
+    patient: Patient,
+    *,
+    now: datetime,
+    actor: str,
+    source: str,
+    detail: str,
+) -> bool:
+    """The patient has died (PDS, the PAS): everything planned for them is cancelled with that
+    reason, they leave the safety net, and no check is owed any more. False if already known.
+    The send path refuses anything to them too (`suppression_reason`), whatever was claimed."""
+    if patient.deceased_at is not None:
+        return False
+    patient.deceased_at = now
+    patient.pds_next_check_at = None
+    if patient.status != PatientStatus.DISCHARGED:
+        patient.status = PatientStatus.DISCHARGED
+    patient.updated_at = now
+    cancelled = cancel_planned(session, patient, now, everything=True, reason="deceased")
+    audit.record(
+        session,
+        "patient.deceased",
+        "patient",
+        patient.id,
+        actor=actor,
+        trust_id=patient.trust_id,
+        source=source,
+        detail=detail,
+        cancelled=cancelled,
+    )
+    return True
 
 
 def pause(session: Session, patient: Patient, *, now: datetime, actor: str) -> None:
@@ -95,12 +131,15 @@ def _change_status(
 def suppression_reason(patient: Patient, message: OutboundMessage) -> str | None:
     """Why this message must not go to this patient now, or None.
 
-    Only messages to the patient are ever suppressed; staff alerts about them always go. An
-    opt-out stops everything but its own confirmation. Pausing or discharge stops planned
-    messages; a reply's own answer (advice, help) still goes, because the patient wrote to us.
+    Only messages to the patient are ever suppressed; staff alerts about them always go. A
+    patient who has died gets nothing. An opt-out stops everything but its own confirmation.
+    Pausing or discharge stops planned messages; a reply's own answer (advice, help) still
+    goes, because the patient wrote to us.
     """
     if message.staff_member_id is not None:
         return None
+    if patient.deceased_at is not None:
+        return "deceased"  # nothing at all, not even a confirmation, reaches the number
     if patient.opted_out_at is not None and message.template_key != "stop_confirmation":
         return "opted_out"
     planned = message.kind == MessageKind.PLANNED

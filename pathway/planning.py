@@ -161,11 +161,17 @@ def _planned_row(patient: Patient, planned: PlannedMessage, now: datetime) -> di
 
 
 def cancel_planned(
-    session: Session, patient: Patient, now: datetime, *, everything: bool = False
+    session: Session,
+    patient: Patient,
+    now: datetime,
+    *,
+    everything: bool = False,
+    reason: str | None = None,
 ) -> int:
     """Cancel the patient's messages that are not yet on their way.
 
     Planned messages only, unless `everything` (an opt-out cancels replies' advice too).
+    `reason` is recorded on each message (a death, a merge).
     """
     condition = [
         OutboundMessage.patient_id == patient.id,
@@ -177,7 +183,11 @@ def cancel_planned(
     result = session.execute(
         update(OutboundMessage)
         .where(*condition)
-        .values(state=MessageState.CANCELLED, state_changed_at=now)
+        .values(
+            state=MessageState.CANCELLED,
+            state_changed_at=now,
+            **({"error_message": reason} if reason else {}),
+        )
         .execution_options(synchronize_session=False)
     )
     return int(result.rowcount or 0)  # type: ignore[attr-defined]

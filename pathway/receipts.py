@@ -18,7 +18,7 @@ import structlog
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from pathway import audit
+from pathway import audit, writeback
 from pathway.escalation import notification_failed
 from pathway.outbound import create_message
 from pathway.patient_status import opt_out
@@ -90,6 +90,7 @@ def record_failure(
         code=code,
         reason=reason.value if reason else None,
     )
+    writeback.message_changed(session, message, now=now)
     after_failure(session, message, now=now, reason=reason)
 
 
@@ -245,6 +246,8 @@ def apply_receipt(
         )
         return message.state != before
     moved = advance(message, state, now)
+    if moved:
+        writeback.message_changed(session, message, now=now)
     if moved and state == MessageState.DELIVERED and message.staff_member_id is None:
         patient = session.get(Patient, message.patient_id) if message.patient_id else None
         if patient is not None:

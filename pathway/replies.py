@@ -16,7 +16,7 @@ from sqlalchemy import case, or_, select
 from sqlalchemy.orm import Session
 
 from messages.triage import triage
-from pathway import alerts, audit, patient_status
+from pathway import alerts, audit, patient_status, writeback
 from pathway.acknowledgement import acknowledge, alert_to_acknowledge, parse_ack
 from pathway.outbound import Claimed, create_message
 from pathway.receipts import mark_reachable
@@ -120,6 +120,7 @@ def _patient_reply(
     if label == Label.UNCLEAR:
         inbound.review_state = ReviewState.OPEN
     _answer(session, inbound, patient, label, config, now)
+    writeback.reply_received(session, inbound, patient, now=now)
 
 
 def _triaged(

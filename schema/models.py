@@ -21,6 +21,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     event,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -179,6 +180,7 @@ class Patient(Base):
         UniqueConstraint("trust_id", "nhs_number"),
         Index("ix_patients_trust_phone", "trust_id", "phone_e164"),
         Index("ix_patients_phone", "phone_e164"),
+        Index("ix_patients_pds_due", "pds_next_check_at"),
         _in("status", PatientStatus),
     )
 
@@ -198,6 +200,14 @@ class Patient(Base):
     plan_generation: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # NHS integration (issue 16): what PDS and the trust's systems told us about the patient.
+    deceased_at: Mapped[datetime | None]  # when the death was learnt: nothing reaches them after
+    restricted: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    nhs_number_verified_at: Mapped[datetime | None]  # PDS last found a record under this number
+    pds_checked_at: Mapped[datetime | None]  # the last answer PDS gave about the person
+    pds_next_check_at: Mapped[datetime | None]  # None: no check owed (discharged, deceased)
+    pds_failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("patients.id"))
 
     trust: Mapped[Trust] = relationship()
 
@@ -207,7 +217,11 @@ class Patient(Base):
 
     @property
     def receives_messages(self) -> bool:
-        return self.status == PatientStatus.ACTIVE and self.opted_out_at is None
+        return (
+            self.status == PatientStatus.ACTIVE
+            and self.opted_out_at is None
+            and self.deceased_at is None
+        )
 
 
 class OutboundMessage(Base):
@@ -450,6 +464,133 @@ class RotaGap(Base):
     warned_at: Mapped[datetime | None]
     open_warned_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
+
+
+# -- NHS integration (issue 16): PDS notices, messages from the trust's systems, write-back ----
+
+
+class NoticeKind(StrEnum):
+    """What a coordinator is asked to see, or decide, about one patient."""
+
+    DECEASED = "deceased"  # PDS or the PAS says the patient has died: seen, never undone here
+    MOBILE_DIFFERS = "mobile_differs"  # another mobile in PDS or the PAS: confirm or dismiss
+    NHS_NUMBER_SUPERSEDED = "nhs_number_superseded"  # PDS gives a newer number: confirm/dismiss
+    NHS_NUMBER_UNVERIFIED = "nhs_number_unverified"  # PDS has no record under the number
+    RECORDS_MERGED = "records_merged"  # the PAS merged two records (A40) into this one
+
+
+class NoticeState(StrEnum):
+    OPEN = "open"
+    CONFIRMED = "confirmed"  # the change is applied, or the notice was seen
+    DISMISSED = "dismissed"  # the change is refused: our record stays as it is
+
+
+class PatientNotice(Base):
+    """Something about a patient that a coordinator must see, or decide, on the patient's page.
+    Never applied silently: a different mobile or NHS number changes nothing until confirmed."""
+
+    __tablename__ = "patient_notices"
+    __table_args__ = (
+        Index("ix_patient_notices_open", "trust_id", "state"),
+        Index("ix_patient_notices_patient", "patient_id", "state"),
+        _in("kind", NoticeKind),
+        _in("state", NoticeState),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    trust_id: Mapped[int] = mapped_column(ForeignKey("trusts.id"))
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"))
+    kind: Mapped[str] = mapped_column(String(30))
+    state: Mapped[str] = mapped_column(String(12), default=NoticeState.OPEN)
+    source: Mapped[str] = mapped_column(String(10))  # pds, hl7v2 or fhir
+    # One notice per patient, kind and proposed value: a daily check repeats nothing.
+    dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)  # the proposed value, if any
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    decided_at: Mapped[datetime | None]
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_members.id"))
+
+
+class IntegrationSource(StrEnum):
+    HL7V2 = "hl7v2"
+    FHIR = "fhir"
+
+
+class IntegrationStatus(StrEnum):
+    APPLIED = "applied"  # it changed, or deliberately left, the patient's record
+    IGNORED = "ignored"  # an event this service does not use (A02, A31...), acknowledged
+    FAILED = "failed"  # handling raised: unanswered, so the sender sends it again
+
+
+class IntegrationMessage(Base):
+    """A message from the trust's systems, kept once per (trust, source, sender, message id)
+    with the answer it got, so the same message sent again is answered the same and changes
+    nothing. The raw body is cleared after the retention period; the rest stays as the record.
+    A message refused for its content (AE/AR, a 4xx) is answered and not stored."""
+
+    __tablename__ = "integration_messages"
+    __table_args__ = (
+        UniqueConstraint("trust_id", "source", "sender", "message_id"),
+        Index("ix_integration_messages_received", "received_at"),
+        Index("ix_integration_messages_patient", "patient_id"),
+        _in("source", IntegrationSource),
+        _in("status", IntegrationStatus),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    trust_id: Mapped[int] = mapped_column(ForeignKey("trusts.id"))
+    source: Mapped[str] = mapped_column(String(10))
+    sender: Mapped[str] = mapped_column(String(200))  # MSH-4 (else MSH-3), or the API token
+    message_id: Mapped[str] = mapped_column(String(200))  # MSH-10, or the X-Request-ID
+    event: Mapped[str] = mapped_column(String(40))  # A01, EpisodeOfCare.active...
+    status: Mapped[str] = mapped_column(String(12))
+    outcome: Mapped[str | None] = mapped_column(String(40))  # enrolled, discharged, merged...
+    patient_id: Mapped[int | None] = mapped_column(ForeignKey("patients.id"))
+    body_sha256: Mapped[str] = mapped_column(String(64))
+    raw: Mapped[str | None] = mapped_column(Text)
+    response: Mapped[str] = mapped_column(Text, default="")  # the ACK, or the JSON answered
+    response_status: Mapped[int | None] = mapped_column(Integer)  # HTTP status (FHIR)
+    error: Mapped[str | None] = mapped_column(String(200))  # a failure's kind, never content
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    processed_at: Mapped[datetime | None]
+    raw_purged_at: Mapped[datetime | None]
+
+
+class CallbackState(StrEnum):
+    PENDING = "pending"  # to be sent to the trust's endpoint (again) at next_attempt_at
+    DELIVERED = "delivered"  # the endpoint answered 2xx
+    FAILED = "failed"  # a day of failures: a person was told; still readable by pull
+    PULL_ONLY = "pull_only"  # the trust has no endpoint: its integration engine pulls the feed
+
+
+class Callback(Base):
+    """One write-back to the trust's record (a FHIR Communication or Flag), tracked like any
+    outbound work: kept until the trust's endpoint answers 2xx, retried for a day, and readable
+    by the staff API's feed. `record` holds the facts as they were at the event; the signed body
+    is built from them, the same bytes every time."""
+
+    __tablename__ = "callbacks"
+    __table_args__ = (
+        Index("ix_callbacks_due", "state", "next_attempt_at"),
+        Index("ix_callbacks_trust_feed", "trust_id", "id"),
+        _in("state", CallbackState),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    trust_id: Mapped[int] = mapped_column(ForeignKey("trusts.id"))
+    patient_id: Mapped[int | None] = mapped_column(ForeignKey("patients.id"))
+    event_type: Mapped[str] = mapped_column(String(30))
+    idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
+    resource_type: Mapped[str] = mapped_column(String(20))  # Communication or Flag
+    record: Mapped[dict[str, Any]]
+    state: Mapped[str] = mapped_column(String(12))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None]
+    last_status: Mapped[int | None] = mapped_column(Integer)
+    last_error: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    delivered_at: Mapped[datetime | None]
+    failed_at: Mapped[datetime | None]
 
 
 class AppendOnlyError(RuntimeError):

@@ -5,8 +5,9 @@ from __future__ import annotations
 import secrets
 from functools import lru_cache
 from pathlib import Path
+from typing import Self
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -46,10 +47,44 @@ class Settings(BaseSettings):
     # or networks). Empty: none, so the audit trail records the connecting address.
     forwarded_allow_ips: str = ""
 
+    # NHS integration (issue 16). PDS is off unless PDS_BASE_URL is set (then all five are needed).
+    pds_base_url: str = ""
+    pds_token_url: str = ""
+    pds_api_key: str = ""
+    pds_private_key_path: str = ""
+    pds_key_id: str = ""
+    pds_timeout_seconds: float = Field(default=10.0, gt=0)
+    pds_check_every_hours: float = Field(default=24.0, gt=0)
+    # A planned message waits while the last PDS answer is older than this (or there is none).
+    pds_max_check_age_hours: float = Field(default=48.0, gt=0)
+    pds_check_batch_size: int = Field(default=20, gt=0)
+    # Raw HL7 and FHIR bodies received are cleared after this many days (0: applied ones keep none).
+    integration_raw_retention_days: int = Field(default=30, ge=0)
+    callback_timeout_seconds: float = Field(default=10.0, gt=0)
+    callback_batch_size: int = Field(default=50, gt=0)
+
     @field_validator("public_base_url")
     @classmethod
     def _strip_trailing_slash(cls, value: str) -> str:
         return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _pds_complete(self) -> Self:
+        if self.pds_base_url:
+            missing = [
+                name.upper()
+                for name in ("pds_token_url", "pds_api_key", "pds_private_key_path", "pds_key_id")
+                if not getattr(self, name)
+            ]
+            if missing:
+                raise ValueError(
+                    f"PDS_BASE_URL is set, so PDS checks are on and need {', '.join(missing)}"
+                )
+        return self
+
+    @property
+    def pds_enabled(self) -> bool:
+        return bool(self.pds_base_url)
 
     @property
     def resolved_database_url(self) -> str:

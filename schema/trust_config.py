@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import urllib.parse
 from datetime import datetime, time, timedelta
 from typing import Annotated, Any, Literal, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -414,6 +415,125 @@ def _default_outcomes() -> list[Outcome]:
     return [Outcome(key=key, name=name) for key, name in DEFAULT_OUTCOMES]
 
 
+# -- NHS integration (issue 16): which markers mean which cohort, the ADT feed, write-back -----
+
+# What a cohort rule can match on: the kinds of messages.patient_events.MarkerKind (a test keeps
+# the two lists equal; schema imports nothing of messages).
+MARKER_KINDS = (
+    "location",
+    "facility",
+    "specialty",
+    "patient_class",
+    "patient_type",
+    "alert",
+    "episode_type",
+    "flag_code",
+)
+CODED_MARKERS = frozenset({"episode_type", "flag_code"})  # FHIR codings: they have a system
+_FIELD_PATH = re.compile(r"^[A-Z][A-Z0-9]{2}-[1-9]\d{0,2}(\.[1-9]\d?)?$")
+_ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]{0,127}$")
+_LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
+Code = Annotated[str, Field(min_length=1, max_length=100)]
+
+
+class CohortRule(Strict):
+    """One marker in an ADT or FHIR message that means one cohort, such as
+    `{specialty: "800", cohort: spinal_mets}`. Rules are tried in order; the first match wins."""
+
+    cohort: Key
+    location: Code | None = None  # PV1-3.1: the clinic or ward
+    facility: Code | None = None  # PV1-3.4
+    specialty: Code | None = None  # PV1-10: the treatment function code
+    patient_class: Code | None = None  # PV1-2
+    patient_type: Code | None = None  # PV1-18
+    alert: Code | None = None  # a code in one of hl7.alert_fields
+    episode_type: Code | None = None  # FHIR EpisodeOfCare.type coding
+    flag_code: Code | None = None  # FHIR Flag.code coding
+    system: str | None = Field(default=None, min_length=1, max_length=300)
+
+    @model_validator(mode="after")
+    def _one_marker(self) -> Self:
+        given = [kind for kind in MARKER_KINDS if getattr(self, kind) is not None]
+        if len(given) != 1:
+            raise ValueError(f"give exactly one of {', '.join(MARKER_KINDS)} (and the cohort)")
+        if self.system is not None and given[0] not in CODED_MARKERS:
+            raise ValueError("system goes only with episode_type or flag_code")
+        return self
+
+    @property
+    def marker(self) -> tuple[str, str]:
+        kind = next(kind for kind in MARKER_KINDS if getattr(self, kind) is not None)
+        return kind, str(getattr(self, kind))
+
+
+class Hl7Feed(Strict):
+    """The trust's ADT feed (`safetynet hl7 listen`)."""
+
+    sending_facilities: list[Code] = Field(min_length=1)  # MSH-4 (MSH-3 when empty) accepted
+    accept_test_messages: bool = False  # also apply MSH-11 = T: test environments only
+    alert_fields: list[str] = Field(default_factory=list)  # where the PAS puts alert codes
+
+    @field_validator("alert_fields")
+    @classmethod
+    def _fields(cls, value: list[str]) -> list[str]:
+        for text in value:
+            if not _FIELD_PATH.match(text):
+                raise ValueError(f"{text!r} is not a field such as ZAL-3 or OBX-5.1")
+        return value
+
+
+class WriteBack(Strict):
+    """Where each message, reply and alert is written back (signed callbacks), if anywhere.
+    The secret is never in this file: it is read from an environment variable or a file."""
+
+    callback_url: str | None = Field(default=None, max_length=500)
+    secret_env: str | None = None
+    secret_file: str | None = None
+
+    @field_validator("callback_url")
+    @classmethod
+    def _https(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        parts = urllib.parse.urlsplit(value)
+        loopback = parts.scheme == "http" and parts.hostname in _LOOPBACK
+        if not parts.hostname or not (parts.scheme == "https" or loopback):
+            raise ValueError("an https address (http only to 127.0.0.1, for tests)")
+        return value
+
+    @field_validator("secret_env")
+    @classmethod
+    def _env_name(cls, value: str | None) -> str | None:
+        if value is not None and not _ENV_NAME.match(value):
+            raise ValueError("the name of an environment variable, such as RXX_CALLBACK_SECRET")
+        return value
+
+    @model_validator(mode="after")
+    def _secret_with_url(self) -> Self:
+        secrets = (self.secret_env is not None) + (self.secret_file is not None)
+        if self.callback_url is not None and secrets != 1:
+            raise ValueError("a callback_url needs exactly one of secret_env or secret_file")
+        if self.callback_url is None and secrets:
+            raise ValueError("a secret without a callback_url signs nothing")
+        return self
+
+
+class Integration(Strict):
+    cohort_rules: list[CohortRule] = Field(default_factory=list)
+    hl7: Hl7Feed | None = None  # None: this trust takes no ADT feed
+    write_back: WriteBack | None = None  # None: nothing is written back
+
+    def cohort_for(self, markers: list[tuple[str, str, str | None]]) -> str | None:
+        """The cohort of the first rule matching any (kind, code, system) marker given."""
+        for rule in self.cohort_rules:
+            kind, code = rule.marker
+            for marker_kind, marker_code, system in markers:
+                same_system = rule.system is None or rule.system == system
+                if marker_kind == kind and marker_code == code and same_system:
+                    return rule.cohort
+        return None
+
+
 class TrustConfig(Strict):
     code: str = Field(pattern=r"^[A-Z0-9]{2,16}$")
     name: str = Field(min_length=1, max_length=200)
@@ -429,6 +549,7 @@ class TrustConfig(Strict):
     rotas: dict[Key, Rota] = Field(default_factory=dict)
     voice: VoiceSender | None = None
     outcomes: list[Outcome] = Field(default_factory=_default_outcomes, min_length=1)
+    integration: Integration = Field(default_factory=Integration)
 
     @field_validator("timezone")
     @classmethod
@@ -489,6 +610,7 @@ def reference_problems(config: TrustConfig) -> list[tuple[Location, str]]:
             if key in seen:
                 problems.append(((field, i, "key"), f"key {key!r} is used twice"))
             seen.add(key)
+    problems += _cohort_rule_problems(config)
     if not config.sms.allow_international:
         for i, member in enumerate(config.staff):
             if member.phone is not None and not member.phone.startswith(UK_PREFIX):
@@ -510,6 +632,16 @@ def reference_problems(config: TrustConfig) -> list[tuple[Location, str]]:
                 problem = "a call step needs voice.from_number, the number to call from"
                 problems.append(((*where, "call"), problem))
     return problems + _rota_problems(config, staff)
+
+
+def _cohort_rule_problems(config: TrustConfig) -> list[tuple[Location, str]]:
+    """Every cohort rule of the integration names one of the trust's cohorts."""
+    cohorts = {c.key for c in config.cohorts}
+    return [
+        (("integration", "cohort_rules", i, "cohort"), f"no cohort {rule.cohort!r}")
+        for i, rule in enumerate(config.integration.cohort_rules)
+        if rule.cohort not in cohorts
+    ]
 
 
 def _recipient_problem(config: TrustConfig, staff: set[str], recipient: str) -> str | None:

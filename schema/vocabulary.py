@@ -78,3 +78,4 @@ class MessageKind(StrEnum):
     FALLBACK = "fallback"  # an SMS that failed, sent again by email
     UNREACHABLE = "unreachable"  # coordinators told a patient cannot be reached
     ROTA_GAP = "rota_gap"  # admins told nobody is on a role an escalation chain uses
+    INTEGRATION = "integration"  # admins told the trust's record is missing write-backs

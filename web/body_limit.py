@@ -27,6 +27,8 @@ ROUTE_LIMITS: tuple[tuple[str, int], ...] = (
     ("/twilio/sms", 64 * KIB),
     ("/sign-in", 4 * KIB),
     ("/api/", 64 * KIB),
+    # A FHIR Patient with its EpisodeOfCare or Flag is a few KiB; a Bundle of them far under this.
+    ("/fhir/", 256 * KIB),
 )
 # Every other route: the dashboard's forms (an enrolment, a review or outcome note).
 DEFAULT_LIMIT = 32 * KIB

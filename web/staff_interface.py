@@ -21,6 +21,7 @@ from web.dashboard import (
     alerts,
     audit_trail,
     history,
+    patient_notices,
     patients,
     reports,
     resolving,
@@ -51,6 +52,7 @@ def mount_staff_interface(app: FastAPI) -> None:
     app.include_router(reports.router)
     app.include_router(audit_trail.router)
     app.include_router(patients.router)
+    app.include_router(patient_notices.router)
     app.include_router(trust.router)
     app.include_router(rota.router)
     app.include_router(api_router)

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from messages.rendering import render
 from messages.template_context import build_context
-from pathway import audit
+from pathway import audit, pds_checks, writeback
 from pathway.patient_status import suppression_reason
 from pathway.planning import next_send_time
 from pathway.receipts import BEFORE_SENT, record_failure
@@ -38,7 +38,7 @@ from schema.models import (
     StaffMember,
     Trust,
 )
-from schema.settings import get_settings
+from schema.settings import Settings, get_settings
 from schema.trust_config import TrustConfig
 from schema.trusts import trust_config
 from schema.types import utcnow
@@ -84,14 +84,37 @@ def send_messages(message_ids: Sequence[int]) -> list[Outcome]:
     """Send every message of the batch that is still ours to send; an outcome per id, in order."""
     with session_scope() as session:
         prepared = _claim_and_prepare(session, list(message_ids), utcnow())
+        written_back = _written_back(session, prepared)
     outcomes = {
-        message_id: item if isinstance(item, Outcome) else _deliver(item)
+        message_id: item
+        if isinstance(item, Outcome)
+        else _deliver(item, write_back=message_id in written_back)
         for message_id, item in prepared.items()
     }
     return [outcomes.get(message_id, Outcome.SKIPPED) for message_id in message_ids]
 
 
-def _deliver(prepared: Outgoing) -> Outcome:
+def _written_back(session: Session, prepared: dict[int, Outgoing | Outcome]) -> set[int]:
+    """The messages about to go whose trust writes back to its record, decided once per trust
+    per batch from what the claim already loaded (no query): a trust without write-back costs
+    its sends nothing."""
+    writes: dict[int, bool] = {}
+    found: set[int] = set()
+    for message_id, item in prepared.items():
+        message = session.get(OutboundMessage, message_id) if isinstance(item, Outgoing) else None
+        if message is None or message.staff_member_id is not None:
+            continue
+        if message.trust_id not in writes:
+            trust = session.get(Trust, message.trust_id)
+            writes[message.trust_id] = (
+                trust is not None and trust_config(trust).integration.write_back is not None
+            )
+        if writes[message.trust_id]:
+            found.add(message_id)
+    return found
+
+
+def _deliver(prepared: Outgoing, *, write_back: bool = False) -> Outcome:
     message_id = prepared.message_id
     provider = channel_provider(prepared.channel, get_settings())
     try:
@@ -118,20 +141,27 @@ def _deliver(prepared: Outgoing) -> Outcome:
             return _record_transient(
                 session, message_id, TransientError(type(error).__name__, "error"), utcnow()
             )
-    _record_sent_despite_disconnects(message_id, result)
+    _record_sent_despite_disconnects(message_id, result, write_back=write_back)
     return Outcome.SENT
 
 
 RECORD_SENT_ATTEMPTS = 4
 
 
-def _record_sent_despite_disconnects(message_id: int, result: SendResult) -> None:
+def _record_sent_despite_disconnects(
+    message_id: int, result: SendResult, *, write_back: bool = False
+) -> None:
     """The provider has the message: if recording it failed, the stuck sweep would send it again.
     A dropped database connection is therefore retried here, on a fresh connection."""
     for attempt in range(1, RECORD_SENT_ATTEMPTS + 1):
         try:
             with session_scope() as session:
-                _record_sent(session, message_id, result, utcnow())
+                now = utcnow()
+                _record_sent(session, message_id, result, now)
+                if write_back:  # in the same transaction: recorded sent means written back
+                    sent = session.get(OutboundMessage, message_id)
+                    assert sent is not None
+                    writeback.message_changed(session, sent, now=now)
             return
         except OperationalError as error:
             if attempt == RECORD_SENT_ATTEMPTS:
@@ -202,10 +232,12 @@ def _prepare(
     """Suppress, defer or render one claimed message."""
     if _suppressed(session, message, patient, staff):
         return Outcome.SUPPRESSED
+    settings = get_settings()
+    if patient is not None and _held_for_pds(message, patient, now, settings):
+        return Outcome.DEFERRED
     config = trust_config(trust)
     if _deferred_to_the_window(message, config, now):
         return Outcome.DEFERRED
-    settings = get_settings()
     context = build_context(
         config, patient=patient, staff=staff, dashboard_url=settings.public_base_url
     )
@@ -269,6 +301,26 @@ def _suppressed(
         trust_id=message.trust_id,
         reason=reason,
     )
+    return True
+
+
+def _held_for_pds(
+    message: OutboundMessage, patient: Patient, now: datetime, settings: Settings
+) -> bool:
+    """With PDS checks on, a planned message waits while the patient's last PDS answer is too
+    old (pathway.pds_checks.hold_until): it goes after the next check, never unchecked."""
+    if not settings.pds_enabled:
+        return False
+    max_age = timedelta(hours=settings.pds_max_check_age_hours)
+    until = pds_checks.hold_until(patient, message, now=now, max_age=max_age)
+    if until is None:
+        return False
+    pds_checks.owe_check(patient, now)
+    message.state = MessageState.SCHEDULED
+    message.state_changed_at = now
+    message.due_at = until
+    message.attempts -= 1
+    log.info("send_held_for_pds", message_id=message.id, until=until.isoformat())
     return True
 
 

@@ -9,19 +9,20 @@ them as objects, through `publish` and `enqueue_handling` here, never by name.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import timedelta
 from typing import Any
 
 import structlog
 from celery import Celery, Task, shared_task
 
-from pathway import escalation, intake, replies, review, rota_gaps
+from pathway import escalation, intake, integration_store, replies, review, rota_gaps
 from pathway.outbound import Claimed
 from schema.db import session_scope
 from schema.heartbeats import record_heartbeat
 from schema.models import Queue
 from schema.settings import get_settings
 from schema.types import utcnow
-from worker import dispatch, sending
+from worker import callback_delivery, dispatch, pds_checks, sending
 
 log = structlog.get_logger(__name__)
 
@@ -36,12 +37,18 @@ HANDLE_INBOUND = "worker.tasks.handle_inbound"
 ESCALATE_ALERTS = "worker.tasks.escalate_alerts"
 SWEEP_INBOUND = "worker.tasks.sweep_inbound"
 CHECK_ROTA_GAPS = "worker.tasks.check_rota_gaps"
+CHECK_PDS = "worker.tasks.check_pds"
+DELIVER_CALLBACKS = "worker.tasks.deliver_callbacks"
+PURGE_INTEGRATION_RAW = "worker.tasks.purge_integration_raw"
 
 DISPATCH_EVERY_SECONDS = 1.0
 REDISPATCH_EVERY_SECONDS = 3.0  # alerts are stuck after 12 s: rescued within about 15 s
 ESCALATE_EVERY_SECONDS = 5.0
 SWEEP_INBOUND_EVERY_SECONDS = 5.0
 CHECK_ROTA_GAPS_EVERY_SECONDS = 60.0
+CHECK_PDS_EVERY_SECONDS = 10.0
+DELIVER_CALLBACKS_EVERY_SECONDS = 5.0
+PURGE_INTEGRATION_RAW_EVERY_SECONDS = 3600.0
 
 BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     "dispatch-due-messages": {
@@ -68,6 +75,22 @@ BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
         "task": CHECK_ROTA_GAPS,
         "schedule": CHECK_ROTA_GAPS_EVERY_SECONDS,
         "options": {"expires": 120},
+    },
+    # NHS integration (issue 16): on the messages queue, never in the way of alerts.
+    "check-pds": {
+        "task": CHECK_PDS,
+        "schedule": CHECK_PDS_EVERY_SECONDS,
+        "options": {"expires": 30},
+    },
+    "deliver-callbacks": {
+        "task": DELIVER_CALLBACKS,
+        "schedule": DELIVER_CALLBACKS_EVERY_SECONDS,
+        "options": {"expires": 30},
+    },
+    "purge-integration-raw": {
+        "task": PURGE_INTEGRATION_RAW,
+        "schedule": PURGE_INTEGRATION_RAW_EVERY_SECONDS,
+        "options": {"expires": 600},
     },
 }
 
@@ -159,6 +182,26 @@ def check_rota_gaps(self: Task) -> int:
     with session_scope() as session:
         urgent = rota_gaps.warn_about_gaps(session, now=utcnow(), days=days)
     return publish(self.app, urgent)
+
+
+@shared_task(name=CHECK_PDS, queue=Queue.MESSAGES.value, ignore_result=True)
+def check_pds() -> int:
+    """Beat: a batch of due PDS checks (nothing when PDS is off)."""
+    return pds_checks.check_due(get_settings())
+
+
+@shared_task(name=DELIVER_CALLBACKS, queue=Queue.MESSAGES.value, ignore_result=True)
+def deliver_callbacks() -> int:
+    """Beat: send due write-backs to the trusts' endpoints."""
+    return callback_delivery.deliver_due(get_settings())
+
+
+@shared_task(name=PURGE_INTEGRATION_RAW, queue=Queue.MESSAGES.value, ignore_result=True)
+def purge_integration_raw() -> int:
+    """Beat, hourly: clear raw HL7 and FHIR bodies older than the retention period."""
+    days = get_settings().integration_raw_retention_days
+    with session_scope() as session:
+        return integration_store.purge_raw(session, older_than=timedelta(days=days), now=utcnow())
 
 
 APP_NAME = "safetynet"

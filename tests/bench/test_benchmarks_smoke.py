@@ -26,6 +26,13 @@ EXPECTED_KEYS = {
     "rota_gaps": {"on_duty_p50_us", "gaps_14d_ms", "beat_tick_ms", "beat_first_tick_ms", "met"},
     "signin_flood": {"webhook_p99_ms", "flood_statuses", "coordinator_status", "met"},
     "edge_memory": {"all_413", "worst_peak_growth_mb", "receipts", "met"},
+    "hl7_intake": {
+        "parse_us_per_message",
+        "mllp_messages_per_second",
+        "applied_per_second",
+        "repeat_per_second",
+        "rss_growth_mb_50_partial_1mib_messages",
+    },
 }
 
 

@@ -41,6 +41,7 @@ EXPECTED_KEYS = {
     "voice_acknowledged",
     "voice_key_not_understood",
     "rota_gap",
+    "writeback_failed",
 }
 
 

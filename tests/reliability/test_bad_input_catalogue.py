@@ -1,6 +1,7 @@
 """A catalogue of bad inputs at every entry point but the staff API, on SQLite and PostgreSQL.
 
-Trust configuration files, CSV imports, command-line arguments and the two Twilio webhooks.
+Trust configuration files, CSV imports, command-line arguments, the two Twilio webhooks, the
+HL7v2 ADT feed (over MLLP, with its real handler) and the FHIR endpoints.
 Each bad input gets a clear error (exit code 2 naming the problem, or a 4xx with a message) and
 leaves every table exactly as it was. The database starts as a coordinator's would: the example
 trust loaded and the example patients imported.
@@ -8,9 +9,12 @@ trust loaded and the example patients imported.
 
 from __future__ import annotations
 
+import json
 import urllib.parse
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -22,6 +26,9 @@ from schema.db import session_scope
 from schema.models import Base
 from testing.twilio_signing import signed_headers
 from tests.conftest import EXAMPLE_PATIENTS, EXAMPLE_TRUST, LOCAL
+from tests.fakes.adt_messages import adt
+from tests.fakes.mllp_sender import MllpSender, ack_fields
+from tests.nhs.conftest import listening
 from web.app import create_app
 from worker.process_state import reset
 
@@ -88,6 +95,32 @@ CONFIG_FILES: dict[str, tuple[str | bytes, str]] = {
     "a cohort removed while patients are in it": (
         TRUST_YAML.replace("key: bone_mets", "key: bone_mets_renamed"),
         "bone_mets",
+    ),
+    "a cohort rule naming no cohort": (
+        TRUST_YAML.replace("{alert: MSCC-RISK, cohort: high_risk}", "{alert: X, cohort: nowhere}"),
+        "integration.cohort_rules[2].cohort",
+    ),
+    "a cohort rule with two markers": (
+        TRUST_YAML.replace('{specialty: "800",', '{specialty: "800", location: A,'),
+        "give exactly one of",
+    ),
+    "an alert field that is no field": (
+        TRUST_YAML.replace("alert_fields: [ZAL-2]", "alert_fields: [somewhere]"),
+        "alert_fields",
+    ),
+    "a callback over plain http": (
+        TRUST_YAML.replace(
+            "  # write_back:",
+            "  write_back: {callback_url: 'http://engine.example/cb', secret_env: RXX_S}\n  #",
+        ),
+        "an https address",
+    ),
+    "a callback secret written in the file": (
+        TRUST_YAML.replace(
+            "  # write_back:",
+            "  write_back: {callback_url: 'https://engine.example/cb', secret: abc}\n  #",
+        ),
+        "integration.write_back.secret",
     ),
 }
 
@@ -225,6 +258,12 @@ ARGUMENTS = {
         "no trust with code",
     ),
     "history of an unknown trust": (["trust", "history", "--trust", "ZZZ"], "no trust"),
+    "an ADT feed for an unknown trust": (
+        ["hl7", "listen", "--port", "2575", "--trust", "ZZZ"],
+        "no trust with code 'ZZZ'",
+    ),
+    "an ADT feed on no port": (["hl7", "listen"], "Missing option '--port'"),
+    "an ADT feed on a port out of range": (["hl7", "listen", "--port", "70000"], "--port"),
 }
 
 
@@ -346,3 +385,282 @@ def test_a_bad_webhook_gets_a_4xx_with_a_message_and_changes_nothing(
     assert status == expected, text[:300]
     assert '"detail"' in text and len(text) > len('{"detail":""}')
     assert row_counts() == coordinators_database
+
+
+# -- the ADT feed (HL7v2 over MLLP) ----------------------------------------------------------
+
+GOOD_ADT = adt("A01", control_id="CAT1", nhs_number="9434765919")
+
+ADT_MESSAGES: dict[str, tuple[bytes, str, str]] = {
+    "no NHS number": (adt(pid3="RX1^^^RXX^MR").encode(), "AE", "PID-3: no NHS number"),
+    "a wrong check digit": (
+        adt(nhs_number="9434765918").encode(),
+        "AE",
+        "PID-3[1].1: not a valid NHS number",
+    ),
+    "two NHS numbers": (
+        adt(pid3="9434765919^^^NHS^NH~9434765870^^^NHS^NH").encode(),
+        "AE",
+        "PID-3: more than one NHS number",
+    ),
+    "a date of birth in the future": (
+        adt(date_of_birth="29990101").encode(),
+        "AE",
+        "PID-7: date of birth in the future",
+    ),
+    "a date of birth that is no date": (adt(date_of_birth="19501301").encode(), "AE", "PID-7"),
+    "a mobile that is a landline": (
+        adt(telecom="01134960000^PRN^CP").encode(),
+        "AE",
+        "PID-13[1].1: not a mobile number",
+    ),
+    "no mobile to enrol with": (
+        adt(telecom="^NET^Internet^ann@example.com").encode(),
+        "AE",
+        "PID-13: no mobile number, needed to enrol",
+    ),
+    "no family name to enrol with": (
+        adt(name="^ANN").encode(),
+        "AE",
+        "PID-5.1: no family name, needed to enrol",
+    ),
+    "a name over 100 characters": (adt(name="E" * 101 + "^ANN").encode(), "AE", "PID-5.1"),
+    "a bad email address": (
+        adt(telecom="07700900123^PRN^CP~^NET^Internet^not-an-address").encode(),
+        "AE",
+        "PID-13[2].4: not a valid email address",
+    ),
+    "no PID segment": (
+        GOOD_ADT.replace(GOOD_ADT.split("\r")[2] + "\r", "").encode(),
+        "AE",
+        "PID: segment missing",
+    ),
+    "no PV1 segment": (adt(pv1=None).encode(), "AE", "PV1: segment missing"),
+    "a merge without MRG": (adt("A40", pv1=None).encode(), "AE", "MRG: segment missing"),
+    "a merge of a record into itself": (
+        adt("A40", pv1=None, mrg="MRG|9434765919^^^NHS^NH").encode(),
+        "AE",
+        "MRG-1: the same NHS number as PID-3",
+    ),
+    "not ADT": (adt(message_type="ORU").encode(), "AR", "MSH-9.1: message type ORU is not ADT"),
+    "an unsupported version": (adt(version="2.9").encode(), "AR", "MSH-12: version 2.9"),
+    "no control id": (adt(control_id="").encode(), "AR", "MSH-10: no message control id"),
+    "another trust's facility": (adt(sending_facility="RZZ").encode(), "AR", "MSH-4"),
+    "a training message": (GOOD_ADT.replace("|P|2.4", "|T|2.4").encode(), "AR", "MSH-11"),
+    "not HL7 at all": (b"GET / HTTP/1.1\r\nHost: x\r\n\r\n", "AR", "MSH"),
+}
+
+
+@pytest.fixture
+def adt_feed(coordinators_database: dict[str, int]) -> Iterator[tuple[str, int]]:
+    with listening() as server:
+        yield server.address
+
+
+def test_every_bad_adt_message_gets_ae_or_ar_naming_the_field_and_changes_nothing(
+    adt_feed: tuple[str, int], coordinators_database: dict[str, int]
+) -> None:
+    # One walk over the catalogue on one connection (the feed stays usable after each refusal):
+    # setting the database up once per case would cost CI a minute.
+    with MllpSender(*adt_feed) as client:
+        for case, (message, code, field) in sorted(ADT_MESSAGES.items()):
+            ack = client.send(message)
+            assert ack_fields(ack)["MSA"][1] == code, f"{case}: {ack}"
+            assert field in ack, f"{case}: {ack}"
+            assert row_counts() == coordinators_database, case
+
+
+def test_bad_mllp_framing_gets_ar_and_changes_nothing(
+    adt_feed: tuple[str, int], coordinators_database: dict[str, int]
+) -> None:
+    with MllpSender(*adt_feed) as client:
+        client.send_raw(GOOD_ADT.encode())  # no start block
+        ack = client.read_reply()
+    assert ack_fields(ack)["MSA"][1] == "AR" and "MLLP:" in ack
+    assert row_counts() == coordinators_database
+
+
+# -- FHIR in -----------------------------------------------------------------------------------
+
+NHS_SYSTEM = "https://fhir.nhs.uk/Id/nhs-number"
+EPISODE_TYPES = "https://fhir.riverside.example/CodeSystem/episode-type"
+FHIR_PATIENT = {
+    "resourceType": "Patient",
+    "identifier": [{"system": NHS_SYSTEM, "value": "9434765919"}],
+    "name": [{"family": "Example", "given": ["Ann"]}],
+    "telecom": [{"system": "phone", "use": "mobile", "value": "07700 900299"}],
+}
+
+
+def fhir_bundle(person: dict[str, Any] | None = None, **episode: Any) -> dict[str, Any]:
+    return {
+        "resourceType": "Bundle",
+        "type": "transaction",
+        "entry": [
+            {"fullUrl": "urn:uuid:p", "resource": person or FHIR_PATIENT},
+            {
+                "resource": {
+                    "resourceType": "EpisodeOfCare",
+                    "status": "active",
+                    "type": [{"coding": [{"system": EPISODE_TYPES, "code": "mscc-spinal-mets"}]}],
+                    "patient": {"reference": "urn:uuid:p"},
+                    **episode,
+                }
+            },
+        ],
+    }
+
+
+def with_patient(**changes: Any) -> dict[str, Any]:
+    return {**FHIR_PATIENT, **changes}
+
+
+# name -> (path, body or raw bytes, headers changed, status, words the error must contain)
+FHIR_REQUESTS: dict[str, tuple[str, Any, dict[str, str], int, str]] = {
+    "no token": ("/fhir/Patient", fhir_bundle(), {"Authorization": ""}, 401, "bearer"),
+    "a token nobody issued": (
+        "/fhir/Patient",
+        fhir_bundle(),
+        {"Authorization": "Bearer sn_forged"},
+        401,
+        "token",
+    ),
+    "no X-Request-ID": ("/fhir/Patient", fhir_bundle(), {"X-Request-ID": ""}, 400, "X-Request-ID"),
+    "an X-Request-ID that is no UUID": (
+        "/fhir/Patient",
+        fhir_bundle(),
+        {"X-Request-ID": "42"},
+        400,
+        "X-Request-ID",
+    ),
+    "sent as a form": (
+        "/fhir/Patient",
+        fhir_bundle(),
+        {"Content-Type": "application/x-www-form-urlencoded"},
+        415,
+        "application/fhir+json",
+    ),
+    "not JSON": ("/fhir/Patient", b"{not json", {}, 400, "not JSON"),
+    "over the edge's ceiling": ("/fhir/Patient", b" " * (256 << 10) + b"{}", {}, 413, "too large"),
+    "a JSON list": ("/fhir/Patient", [], {}, 400, "resourceType"),
+    "an Observation": ("/fhir/Patient", {"resourceType": "Observation"}, {}, 400, "Observation"),
+    "a Patient to the Flag endpoint": ("/fhir/Flag", FHIR_PATIENT, {}, 400, "expected Flag"),
+    "a bad NHS number": (
+        "/fhir/Patient",
+        fhir_bundle(with_patient(identifier=[{"system": NHS_SYSTEM, "value": "9434765918"}])),
+        {},
+        400,
+        "Bundle.entry[0].resource.identifier[0].value: not a valid NHS number",
+    ),
+    "a birth date that is no date": (
+        "/fhir/Patient",
+        fhir_bundle(with_patient(birthDate="01/01/1950")),
+        {},
+        400,
+        "Bundle.entry[0].resource.birthDate: not a date",
+    ),
+    "a landline for a mobile": (
+        "/fhir/Patient",
+        fhir_bundle(
+            with_patient(telecom=[{"system": "phone", "use": "mobile", "value": "0113 496 0001"}])
+        ),
+        {},
+        400,
+        "Bundle.entry[0].resource.telecom[0].value: not a mobile number",
+    ),
+    "an episode of someone else": (
+        "/fhir/Patient",
+        fhir_bundle(patient={"reference": "urn:uuid:other"}),
+        {},
+        400,
+        "Bundle.entry[1].resource.patient: does not name the Patient in this Bundle",
+    ),
+    "an episode on hold": (
+        "/fhir/Patient",
+        fhir_bundle(status="onhold"),
+        {},
+        400,
+        "Bundle.entry[1].resource.status: 'onhold' is not used by this service",
+    ),
+    "an episode with no type": (
+        "/fhir/Patient",
+        fhir_bundle(type=[]),
+        {},
+        400,
+        "Bundle.entry[1].resource.type: no coding",
+    ),
+    "no mobile to enrol with": (
+        "/fhir/Patient",
+        fhir_bundle(with_patient(telecom=[])),
+        {},
+        422,
+        "Patient.telecom: no mobile number, needed to enrol",
+    ),
+    "a Patient alone for nobody enrolled": (
+        "/fhir/Patient",
+        FHIR_PATIENT,
+        {},
+        422,
+        "Patient.identifier: no patient of this trust has this NHS number",
+    ),
+    "an EpisodeOfCare naming nobody": (
+        "/fhir/EpisodeOfCare",
+        {
+            "resourceType": "EpisodeOfCare",
+            "status": "active",
+            "type": [{"coding": [{"code": "x"}]}],
+        },
+        {},
+        400,
+        "EpisodeOfCare.patient: missing",
+    ),
+}
+
+
+@pytest.fixture
+def fhir_client(
+    coordinators_database: dict[str, int],
+) -> Iterator[tuple[TestClient, str, dict[str, int]]]:
+    code, output = run("tokens", "issue", "--trust", "RXX", "--name", "catalogue EPR")
+    assert code == 0, output
+    token = next(word for word in output.split() if word.startswith("sn_"))
+    with TestClient(create_app(), base_url=LOCAL, raise_server_exceptions=False) as test_client:
+        yield test_client, token, row_counts()
+
+
+def test_every_bad_fhir_request_gets_a_4xx_naming_the_element_and_changes_nothing(
+    fhir_client: tuple[TestClient, str, dict[str, int]],
+) -> None:
+    client, token, before = fhir_client
+    for case, (path, body, changes, expected, words) in sorted(FHIR_REQUESTS.items()):
+        headers = {
+            "Authorization": f"Bearer {token}",
+            "Content-Type": "application/fhir+json",
+            "X-Request-ID": str(uuid.uuid4()),
+            **changes,
+        }
+        headers = {name: value for name, value in headers.items() if value}
+        content = body if isinstance(body, bytes) else json.dumps(body).encode()
+        response = client.post(path, content=content, headers=headers)
+        assert response.status_code == expected, f"{case}: {response.text[:500]}"
+        assert words in response.text, f"{case}: {response.text[:500]}"
+        assert row_counts() == before, case
+
+
+def test_a_reused_request_id_with_another_body_gets_409_and_changes_nothing(
+    fhir_client: tuple[TestClient, str, dict[str, int]],
+) -> None:
+    client, token, _ = fhir_client
+    headers = {
+        "Authorization": f"Bearer {token}",
+        "Content-Type": "application/fhir+json",
+        "X-Request-ID": str(uuid.uuid4()),
+    }
+    first = client.post("/fhir/Patient", content=json.dumps(fhir_bundle()), headers=headers)
+    assert first.status_code == 201, first.text
+    after_first = row_counts()
+    second = client.post(
+        "/fhir/Patient", content=json.dumps(fhir_bundle(status="finished")), headers=headers
+    )
+    assert second.status_code == 409 and "already used" in second.text
+    assert row_counts() == after_first

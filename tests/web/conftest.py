@@ -18,15 +18,17 @@ from argon2 import PasswordHasher
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from httpx2 import Response
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pathway import alerts, audit
 from pathway.enrolment import enrol, parse_patient
+from pathway.pds_checks import mobile_differs
 from pathway.rota_overrides import add_override
 from pathway.trust_loading import load_trust
 from schema.config_file import LoadedConfig, parse_config_text, read_config_file
 from schema.db import session_scope
-from schema.models import InboundMessage, Patient, StaffMember, Trust
+from schema.models import InboundMessage, Patient, PatientNotice, StaffMember, Trust
 from schema.trusts import trust_config
 from schema.types import utcnow
 from schema.vocabulary import Label
@@ -83,6 +85,8 @@ class Side:
     review_id: int
     token: str
     override_id: int  # cover on the trust's on-call consultant rota, made on the rota page
+    notice_id: int  # PDS offers another mobile: a coordinator confirms or dismisses it
+    phone: str
 
 
 @dataclass(frozen=True)
@@ -178,6 +182,10 @@ def _side(
         ends_at=now + timedelta(days=2), staff=ben, instead_of=None, reason="leave",
         actor=audit.CLI, now=now,
     )  # fmt: skip
+    mobile_differs(session, patient, "+447700900399", source="pds", now=utcnow())
+    notice_id = session.scalars(
+        select(PatientNotice.id).where(PatientNotice.patient_id == patient.id)
+    ).one()
     return Side(
         trust_id=trust.id,
         code=trust.code,
@@ -192,6 +200,8 @@ def _side(
         review_id=review.id,
         token=token,
         override_id=cover.id,
+        notice_id=notice_id,
+        phone=phone,
     )
 
 

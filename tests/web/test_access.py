@@ -22,6 +22,7 @@ from schema.models import (
     InboundMessage,
     OutboundMessage,
     Patient,
+    PatientNotice,
     RotaOverride,
 )
 from schema.types import utcnow
@@ -45,6 +46,7 @@ ID_PARAMS = {
     "alert_id": "alert_id",
     "inbound_id": "review_id",
     "override_id": "override_id",
+    "notice_id": "notice_id",
 }
 
 
@@ -62,7 +64,8 @@ def endpoints(app: FastAPI) -> Iterator[tuple[str, str]]:
 
 
 def is_api(path: str) -> bool:
-    return path.startswith("/api/") or path == "/openapi.json"
+    """Routes for machines, with bearer tokens: the staff API, its schema and FHIR in."""
+    return path.startswith(("/api/", "/fhir/")) or path == "/openapi.json"
 
 
 def fill(path: str, ids: dict[str, int]) -> str:
@@ -81,6 +84,7 @@ def ids_of(world: World, side: str) -> dict[str, int]:
         "alert_id": s.alert_id,
         "review_id": s.review_id,
         "override_id": s.override_id,
+        "notice_id": s.notice_id,
     }
 
 
@@ -302,7 +306,9 @@ def _nothing_changed(world: World, side: str) -> bool:
         alert = session.get(Alert, s.alert_id)
         patient = session.get(Patient, s.patient_id)
         review = session.get(InboundMessage, s.review_id)
+        notice = session.get(PatientNotice, s.notice_id)
         assert alert is not None and patient is not None and review is not None
+        assert notice is not None
         # Anything a person or a token did to the patient, the alert or the reply.
         acted = session.scalar(
             select(func.count())
@@ -326,6 +332,8 @@ def _nothing_changed(world: World, side: str) -> bool:
             and patient.status == "active"
             and patient.given_name == s.patient_name.split()[0]
             and review.review_state == "open"
+            and notice.state == "open"
+            and patient.phone_e164 == s.phone
             and acted == 0
             and taken == 0
         )

@@ -290,7 +290,9 @@ def test_every_api_endpoint_documents_its_responses_with_models(world: World, ap
         if path.startswith("/api/v1")
         for method, op in methods.items()
     ]
-    assert len(operations) == 12  # with resolve and the monthly report (issue 18)
+    assert (
+        len(operations) == 13
+    )  # with resolve and the monthly report (issue 18), the FHIR feed (16)
     for path, method, op in operations:
         ok = op["responses"].get("200") or op["responses"].get("201")
         assert ok and "$ref" in str(ok["content"]), f"{method} {path} has no response model"

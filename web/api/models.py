@@ -65,8 +65,8 @@ class PatientOut(BaseModel):
     nhs_number: str
     given_name: str
     family_name: str
-    phone: str = Field(description="E.164")
-    email: str | None
+    phone: str | None = Field(description="E.164; null when the record is restricted")
+    email: str | None = Field(description="null when none, or when the record is restricted")
     cohort: str
     language: str
     status: Literal["active", "paused", "discharged"]
@@ -74,6 +74,9 @@ class PatientOut(BaseModel):
     opted_out_at: datetime | None
     unreachable_since: datetime | None
     enrolled_at: datetime
+    restricted: bool = Field(description="PDS or the PAS restricts the record: no contact details")
+    deceased_at: datetime | None = Field(description="when the service learnt of the death")
+    nhs_number_verified_at: datetime | None = Field(description="PDS last found the number")
 
 
 class ReplyOut(BaseModel):
@@ -168,8 +171,8 @@ def patient_out(patient: Patient) -> PatientOut:
         nhs_number=patient.nhs_number,
         given_name=patient.given_name,
         family_name=patient.family_name,
-        phone=patient.phone_e164,
-        email=patient.email,
+        phone=None if patient.restricted else patient.phone_e164,
+        email=None if patient.restricted else patient.email,
         cohort=patient.cohort,
         language=patient.language,
         status=patient.status,  # type: ignore[arg-type]
@@ -177,6 +180,9 @@ def patient_out(patient: Patient) -> PatientOut:
         opted_out_at=patient.opted_out_at,
         unreachable_since=patient.unreachable_since,
         enrolled_at=patient.enrolled_at,
+        restricted=bool(patient.restricted),
+        deceased_at=patient.deceased_at,
+        nhs_number_verified_at=patient.nhs_number_verified_at,
     )
 
 

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
-from web.api import alerts, patients, reports
+from web.api import alerts, fhir_feed, patients, reports
 from web.auth.identity import staff_or_client
 
 PREFIX = "/api/v1"
@@ -16,6 +16,7 @@ api_router = APIRouter(prefix=PREFIX)
 api_router.include_router(patients.router)
 api_router.include_router(alerts.router)
 api_router.include_router(reports.router)
+api_router.include_router(fhir_feed.router)
 
 schema_router = APIRouter(include_in_schema=False)
 

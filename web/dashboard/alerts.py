@@ -12,6 +12,7 @@ from schema.models import Alert, AlertState, InboundMessage, StaffMember
 from schema.types import utcnow
 from web.auth.identity import Viewer, csrf_protected, current_staff
 from web.dashboard import queries
+from web.dashboard.notice_views import open_notices
 from web.dashboard.notices import notice
 from web.ids import RowId
 from web.scoped import owned
@@ -35,6 +36,7 @@ def queue_page(
             "reviews": queries.replies_awaiting_review(session, viewer.trust_id),
             "unreachable": queries.unreachable_patients(session, viewer.trust_id),
             "rota_gaps": queries.rota_gaps(session, viewer.trust_id, utcnow()),
+            "patient_notices": open_notices(session, viewer.trust_id),
         }
     refresh = getattr(request.app.state, "dashboard_refresh_seconds", DEFAULT_REFRESH_SECONDS)
     return render(

@@ -22,6 +22,8 @@ NOTICES = {
     "override_added": "The override is on the rota: that person alone is on the role then.",
     "swap_added": "The swap is on the rota.",
     "override_cancelled": "The cover is cancelled; the rota is as before for that period.",
+    "notice-confirmed": "Done: the notice is confirmed, and any change it proposed is made.",
+    "notice-dismissed": "The notice is dismissed; the record stays as it was.",
 }
 _REF = re.compile(r"^[A-Z0-9]{1,12}$")
 

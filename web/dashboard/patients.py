@@ -16,6 +16,7 @@ from schema.trusts import trust_config
 from schema.types import utcnow
 from web.auth.identity import Viewer, csrf_protected, current_staff
 from web.dashboard import queries
+from web.dashboard.notice_views import notices_of
 from web.dashboard.notices import notice
 from web.dashboard.timeline import patient_timeline
 from web.dashboard.views import patient_view
@@ -119,6 +120,7 @@ def _patient_page(
         timeline = patient_timeline(session, patient, now=now)
         alerts = queries.unresolved_alerts_of(session, viewer.trust_id, patient.id)
         view = patient_view(patient)
+        patient_notices = notices_of(session, viewer.trust_id, patient)
     config = _config(viewer)
     cohort = config.cohort(view.cohort)
     return render(
@@ -130,12 +132,16 @@ def _patient_page(
             "cohort_name": cohort.name if cohort else view.cohort,
             "timeline": timeline,
             "alerts": alerts,
+            "patient_notices": patient_notices,
             "errors": {},
             "error": error,
             "notice": notice(request),
         },
         status_code=status,
     )
+
+
+patient_page_response = _patient_page  # for the notice decisions (web.dashboard.patient_notices)
 
 
 @router.get("/patients/{patient_id}", response_class=HTMLResponse)

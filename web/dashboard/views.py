@@ -23,6 +23,12 @@ class PatientView:
     opted_out_at: datetime | None
     unreachable_since: datetime | None
     enrolled_at: datetime
+    # NHS integration (issue 16). A restricted record shows no contact details: phone and email
+    # are left empty in the view itself, so no page can show them by mistake.
+    restricted: bool = False
+    deceased_at: datetime | None = None
+    nhs_number_verified_at: datetime | None = None
+    pds_checked_at: datetime | None = None
 
     @property
     def nhs_display(self) -> str:
@@ -35,14 +41,18 @@ def patient_view(patient: Patient) -> PatientView:
         id=patient.id,
         name=f"{patient.given_name} {patient.family_name}",
         nhs_number=patient.nhs_number,
-        phone=patient.phone_e164,
-        email=patient.email,
+        phone="" if patient.restricted else patient.phone_e164,
+        email=None if patient.restricted else patient.email,
         cohort=patient.cohort,
         language=patient.language,
         status=patient.status,
         opted_out_at=patient.opted_out_at,
         unreachable_since=patient.unreachable_since,
         enrolled_at=patient.enrolled_at,
+        restricted=bool(patient.restricted),
+        deceased_at=patient.deceased_at,
+        nhs_number_verified_at=patient.nhs_number_verified_at,
+        pds_checked_at=patient.pds_checked_at,
     )
 
 
