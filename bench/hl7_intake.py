@@ -28,10 +28,10 @@ from contextlib import contextmanager
 
 from messages.hl7v2 import parse_adt
 from schema.migrate import upgrade
+from testing.adt_messages import adt
+from testing.mllp_sender import MllpSender
+from testing.nhs_numbers import fake_nhs_number
 from testing.trusts import load_always_open_trust
-from tests.fakes.adt_messages import adt
-from tests.fakes.mllp_sender import MllpSender
-from tests.fakes.nhs_numbers import fake_nhs_number
 from worker.hl7_listener import Hl7Intake
 from worker.mllp import Handler, MllpLimits, MllpServer, ReceivedMessage, acknowledge, in_threads
 from worker.process_state import reset

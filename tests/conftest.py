@@ -27,6 +27,9 @@ from worker.process_state import reset
 
 pytest_plugins = ["tests.fakes.fixtures"]
 
+# Rich sizes the CLI's console when it is made; under xdist no terminal is there to ask.
+os.environ.setdefault("COLUMNS", "200")
+
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_TRUST = ROOT / "examples" / "trust.yaml"
 EXAMPLE_PATIENTS = ROOT / "examples" / "patients.csv"

@@ -29,7 +29,7 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from tests.fakes.nhs_numbers import fake_nhs_number
+from testing.nhs_numbers import fake_nhs_number
 from worker.providers.pds.auth import CLIENT_ASSERTION_TYPE, PdsCredentials
 
 PDS_PATH = "/personal-demographics/FHIR/R4"

@@ -10,8 +10,8 @@ import pytest
 
 from messages.fhir import FhirValidationError, missing_for_fhir_enrolment, parse_enrolment
 from messages.patient_events import MarkerKind, PatientAction
+from testing.nhs_numbers import fake_nhs_number, with_wrong_check_digit
 from tests.fakes.fake_pds import uk_core_patient
-from tests.fakes.nhs_numbers import fake_nhs_number, with_wrong_check_digit
 
 NUMBER = fake_nhs_number(40)
 COHORT_SYSTEM = "https://riverside.example/fhir/CodeSystem/safety-net-cohort"

@@ -23,7 +23,7 @@ from messages.fhir import (
     build_flag,
 )
 from schema.vocabulary import Label
-from tests.fakes.nhs_numbers import fake_nhs_number
+from testing.nhs_numbers import fake_nhs_number
 
 CONTEXT = FhirContext(base_url="https://safetynet.riverside.example", trust_ods_code="RXX")
 NUMBER = fake_nhs_number(50)

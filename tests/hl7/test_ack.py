@@ -15,8 +15,8 @@ from messages.hl7v2 import (
     build_ack,
     parse_adt,
 )
-from tests.fakes.adt_messages import adt
-from tests.fakes.mllp_sender import ack_fields, err_segments
+from testing.adt_messages import adt
+from testing.mllp_sender import ack_fields, err_segments
 
 NOW = datetime(2026, 12, 1, 10, 15, 30, tzinfo=UTC)
 

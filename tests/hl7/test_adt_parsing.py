@@ -19,8 +19,8 @@ from messages.hl7v2 import (
     parse_timestamp,
 )
 from messages.patient_events import MarkerKind, PatientAction
-from tests.fakes.adt_messages import DEFAULT_NHS_NUMBER, adt
-from tests.fakes.nhs_numbers import fake_nhs_number, with_wrong_check_digit
+from testing.adt_messages import DEFAULT_NHS_NUMBER, adt
+from testing.nhs_numbers import fake_nhs_number, with_wrong_check_digit
 
 
 def segment(name: str, **fields: str) -> str:

@@ -8,8 +8,8 @@ import time
 import pytest
 
 from messages.mllp_frames import frame
-from tests.fakes.adt_messages import adt
-from tests.fakes.mllp_sender import MllpSender, ack_fields, err_segments
+from testing.adt_messages import adt
+from testing.mllp_sender import MllpSender, ack_fields, err_segments
 from tests.hl7.conftest import Recorder, running
 from worker.mllp import MllpLimits, MllpServer
 

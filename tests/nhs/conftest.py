@@ -25,9 +25,9 @@ from schema.models import Base, MessageState, OutboundMessage, Patient, Trust
 from schema.trusts import trust_config
 from schema.types import utcnow
 from testing.fake_twilio import FakeTwilio
+from testing.mllp_sender import MllpSender
 from testing.trusts import always_open_trust_yaml
 from tests.fakes.fake_pds import FakePds
-from tests.fakes.mllp_sender import MllpSender
 from worker import sending
 from worker.hl7_listener import Hl7Intake
 from worker.mllp import MllpServer, in_threads
@@ -192,7 +192,7 @@ def listening(trust_code: str | None = None, **options: Any) -> Iterator[MllpSer
 
 def sender(server: MllpServer) -> MllpSender:
     host, port = server.address
-    return MllpSender(host, port)
+    return MllpSender(host, port, timeout=30.0)  # a loaded machine, not a hang
 
 
 def in_session(work: Callable[[Session], Any]) -> Any:

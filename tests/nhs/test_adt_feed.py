@@ -27,10 +27,10 @@ from schema.models import (
     Trust,
 )
 from schema.types import utcnow
+from testing.adt_messages import adt
+from testing.mllp_sender import MllpSender, ack_fields, err_segments
+from testing.nhs_numbers import fake_nhs_number
 from tests.conftest import ROOT
-from tests.fakes.adt_messages import adt
-from tests.fakes.mllp_sender import MllpSender, ack_fields, err_segments
-from tests.fakes.nhs_numbers import fake_nhs_number
 from tests.nhs.conftest import (
     enrol_patient,
     listening,

@@ -11,7 +11,7 @@ from sqlalchemy import select, update
 from schema.db import session_scope
 from schema.models import IntegrationMessage, Queue
 from schema.types import utcnow
-from tests.fakes.adt_messages import adt
+from testing.adt_messages import adt
 from tests.nhs.conftest import listening, load, sender, trust_yaml
 from worker import tasks
 from worker.process_state import reset

@@ -32,7 +32,7 @@ from pathway.outcomes import check_resolution
 from schema.models import Alert, InboundMessage, Patient, StaffMember, Trust
 from schema.trusts import trust_config
 from schema.vocabulary import Label
-from tests.fakes.nhs_numbers import fake_nhs_number
+from testing.nhs_numbers import fake_nhs_number
 
 REPLY_LEAD = timedelta(minutes=2)
 

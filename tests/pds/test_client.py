@@ -9,8 +9,8 @@ from email.utils import formatdate
 import pytest
 from structlog.testing import capture_logs
 
+from testing.nhs_numbers import with_wrong_check_digit
 from tests.fakes.fake_pds import OTHER_MOBILE, Case, FakePds, uk_core_patient
-from tests.fakes.nhs_numbers import with_wrong_check_digit
 from worker.providers.pds import (
     DeathNotification,
     Found,

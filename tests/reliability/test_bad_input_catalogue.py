@@ -24,10 +24,10 @@ from typer.testing import CliRunner
 from cli.main import app
 from schema.db import session_scope
 from schema.models import Base
+from testing.adt_messages import adt
+from testing.mllp_sender import MllpSender, ack_fields
 from testing.twilio_signing import signed_headers
 from tests.conftest import EXAMPLE_PATIENTS, EXAMPLE_TRUST, LOCAL
-from tests.fakes.adt_messages import adt
-from tests.fakes.mllp_sender import MllpSender, ack_fields
 from tests.nhs.conftest import listening
 from web.app import create_app
 from worker.process_state import reset

@@ -147,7 +147,7 @@ def test_a_signed_reply_with_the_database_down_is_spooled_answered_200_and_store
         database.back()
         wait_until(lambda: stored_sids() == [sid])
         wait_until(lambda: spool_depth() == 0)
-        assert not intake_of(client.app).spooling  # type: ignore[arg-type]
+        wait_until(lambda: not intake_of(client.app).spooling)  # type: ignore[arg-type]
         with session_scope() as session:
             reply = session.scalars(select(InboundMessage)).one()
         assert reply.body == RED

@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import json
 import threading
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -149,7 +148,7 @@ def test_a_status_callback_is_posted_signed_over_the_public_url(
     assert RequestValidator(fake_twilio.auth_token).validate(public_url, form, sent_signature)
 
 
-def test_the_fake_takes_a_thousand_messages_from_the_real_sdk_quickly(
+def test_the_fake_takes_a_thousand_messages_from_the_real_sdk_each_with_its_own_sid(
     fake_twilio: FakeTwilio,
 ) -> None:
     provider = TwilioSmsProvider(
@@ -158,12 +157,9 @@ def test_the_fake_takes_a_thousand_messages_from_the_real_sdk_quickly(
     outgoing = Outgoing(
         1, "sms", "+447700900123", "Check-in: how are you?", sms_from="+447700900001"
     )
-    started = time.perf_counter()
     with capture_logs():
         for _ in range(1000):
             provider.send(outgoing)
-    elapsed = time.perf_counter() - started
 
     assert len(fake_twilio.messages) == 1000
     assert len({message.sid for message in fake_twilio.messages}) == 1000
-    assert elapsed < 10, f"{1000 / elapsed:.0f} requests a second"
