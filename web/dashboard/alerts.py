@@ -107,23 +107,23 @@ def link_number(
     viewer: Viewer = Depends(csrf_protected),
 ) -> Response:
     """Link an unknown sender's number to a patient of the trust: their new phone, or a carer's."""
-    try:
-        as_kind = ContactKind(kind)
-        digits = check_nhs_number(nhs_number[:20])
-    except (ValueError, InvalidIdentifier):
-        return RedirectResponse("/?done=link-refused#reviews", status_code=303)
+    refused = RedirectResponse("/?done=link-refused#reviews", status_code=303)
     with session_scope() as session:
         inbound = owned(session, InboundMessage, inbound_id, viewer.trust_id, lock=True)
+        try:
+            as_kind = ContactKind(kind)
+            digits = check_nhs_number(nhs_number[:20])
+        except (ValueError, InvalidIdentifier):
+            return refused
         patient = session.scalar(
             select(Patient).where(Patient.trust_id == viewer.trust_id, Patient.nhs_number == digits)
         )
         if patient is None:
-            return RedirectResponse("/?done=link-refused#reviews", status_code=303)
+            return refused
         try:
             contacts.link_number(
                 session, inbound, patient, as_kind, actor=viewer.actor, now=utcnow()
             )
         except contacts.ContactError:
-            session.rollback()
-            return RedirectResponse("/?done=link-refused#reviews", status_code=303)
+            return refused
     return RedirectResponse("/?done=linked#reviews", status_code=303)
