@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import case, or_, select
+from sqlalchemy import case, or_, select, update
 from sqlalchemy.orm import Session
 
 from pathway import audit
@@ -106,6 +106,18 @@ def link_number(
     )
     session.add(contact)
     session.flush()
+    # Every earlier reply from the number is the patient's too, on their timeline.
+    session.execute(
+        update(InboundMessage)
+        .where(
+            InboundMessage.trust_id == patient.trust_id,
+            InboundMessage.from_address == inbound.from_address,
+            InboundMessage.sender_kind == SenderKind.UNKNOWN,
+            InboundMessage.patient_id.is_(None),
+        )
+        .values(patient_id=patient.id)
+        .execution_options(synchronize_session="fetch")
+    )
     inbound.patient_id = patient.id
     moved = _adopt_unknown_alert(session, inbound, patient)
     audit.record(

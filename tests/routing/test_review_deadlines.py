@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pathway import replies, review
+from pathway.report import review_deadline_status
 from schema.models import AuditEvent, InboundMessage, OutboundMessage, StaffMember, Trust
 from schema.trusts import trust_config
 from schema.vocabulary import MessageKind, Review, ReviewDecision, ReviewState
@@ -120,6 +121,25 @@ def test_a_reviewed_reply_reminds_nobody_and_records_who_and_what_they_decided(
     assert inbound.review_decision == ReviewDecision.CONTACTED
     event = session.scalars(select(AuditEvent).where(AuditEvent.action == "inbound.reviewed")).one()
     assert event.details["decision"] == "contacted" and event.details["late"] is False
+    assert review_deadline_status(inbound, t0 + timedelta(hours=5)) == "met"
+
+
+def test_the_monthly_report_counts_a_review_read_after_its_due_time_as_missed(
+    session: Session, trust: Trust
+) -> None:
+    t0 = FRIDAY_BEFORE_CLOCKS_GO_BACK
+    inbound = a_review(session, trust, Review.URGENT, t0)
+    assert review_deadline_status(inbound, t0 + timedelta(minutes=10)) == "pending"
+    asha = session.scalars(select(StaffMember).where(StaffMember.key == "asha")).one()
+    review.mark_reviewed(
+        session,
+        inbound,
+        staff_id=asha.id,
+        actor=f"staff:{asha.id}",
+        note="",
+        now=t0 + timedelta(minutes=45),
+    )
+    assert review_deadline_status(inbound, t0 + timedelta(hours=1)) == "missed"
 
 
 def test_an_unclear_reply_gets_its_deadline_from_triages_urgency(

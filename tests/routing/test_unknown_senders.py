@@ -132,6 +132,7 @@ def test_linking_the_number_as_the_patients_new_phone_makes_the_alert_theirs(
     session: Session, trust: Trust
 ) -> None:
     patient = enrol_patient(session, trust)
+    earlier = handle(session, trust, HUSBAND, "who is this?")
     inbound = handle(session, trust, HUSBAND, RED)
     contacts.link_number(
         session, inbound, patient, ContactKind.PATIENT, actor="staff:1", now=utcnow()
@@ -140,6 +141,8 @@ def test_linking_the_number_as_the_patients_new_phone_makes_the_alert_theirs(
     alert = session.scalars(select(Alert)).one()
     assert alert.patient_id == patient.id
     assert inbound.patient_id == patient.id
+    session.refresh(earlier)
+    assert earlier.patient_id == patient.id  # on the patient's timeline too
     linked = session.scalars(select(AuditEvent).where(AuditEvent.action == "contact.linked")).one()
     assert linked.details["kind"] == "patient" and linked.details["alert_id"] == alert.id
     later = handle(session, trust, HUSBAND, "still numb")
