@@ -16,6 +16,7 @@ from schema.models import AuditEvent, InboundMessage, OutboundMessage, StaffMemb
 from schema.trusts import trust_config
 from schema.vocabulary import MessageKind, Review, ReviewDecision, ReviewState
 from tests.routing.helpers import enrol_patient, store_reply
+from worker import health
 
 FRIDAY_BEFORE_CLOCKS_GO_BACK = datetime(2026, 10, 23, 14, 0, tzinfo=UTC)  # 15:00 BST
 SATURDAY_BEFORE_CLOCKS_GO_FORWARD = datetime(2026, 3, 28, 12, 0, tzinfo=UTC)  # 12:00 GMT
@@ -170,3 +171,19 @@ def test_a_reply_whose_handling_failed_is_due_urgently(session: Session, trust: 
     assert inbound is not None
     assert inbound.review_priority == Review.URGENT
     assert inbound.review_due_at == t0 + timedelta(minutes=30)
+
+
+def test_safetynet_status_counts_the_reviews_that_are_overdue(
+    session: Session, trust: Trust
+) -> None:
+    t0 = FRIDAY_BEFORE_CLOCKS_GO_BACK
+    a_review(session, trust, Review.URGENT, t0)
+    assert health.check(now=t0 + timedelta(minutes=29)).backlog == {}  # counts only with queues
+    assert (
+        health.check(with_queues=True, now=t0 + timedelta(minutes=29)).backlog["overdue_reviews"]
+        == 0
+    )
+    assert (
+        health.check(with_queues=True, now=t0 + timedelta(minutes=31)).backlog["overdue_reviews"]
+        == 1
+    )
