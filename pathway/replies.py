@@ -101,7 +101,7 @@ def handle_inbound(session: Session, inbound_id: int, now: datetime) -> list[Cla
         )
     ).first()
     patients = contacts.patients_with_number(session, trust.id, inbound.from_address)
-    if staff is not None and (not patients or parse_ack(inbound.body)[0]):
+    if staff is not None and (not patients or _acknowledges(session, inbound, staff)):
         _staff_reply(session, inbound, staff, now)
     elif patients:
         # A number that is a staff member's and a patient's: anything but an ACK is the patient's.
@@ -113,6 +113,13 @@ def handle_inbound(session: Session, inbound_id: int, now: datetime) -> list[Cla
     inbound.handled_at = now
     session.flush()
     return _urgent_messages(session, inbound, now)
+
+
+def _acknowledges(session: Session, inbound: InboundMessage, staff: StaffMember) -> bool:
+    """From a shared number, only an ACK that finds an alert to take is the staff member's: a
+    lone four-letter word ("numb", "pain") reads like a code, and must be triaged instead."""
+    acknowledging, codes = parse_ack(inbound.body)
+    return acknowledging and alert_to_acknowledge(session, staff, codes) is not None
 
 
 def _patient_reply(

@@ -101,3 +101,16 @@ def test_an_ack_from_a_shared_number_is_still_the_staff_members(
     assert inbound is not None and inbound.sender_kind == SenderKind.STAFF
     session.refresh(alert)
     assert alert.state == AlertState.ACKNOWLEDGED
+
+
+def test_a_lone_word_like_numb_from_a_shared_number_is_triaged_not_taken_for_an_ack(
+    session: Session, trust: Trust
+) -> None:
+    patient = enrol_on_ashas_phone(session, trust, allow=True)
+    inbound_id = store_reply(session, trust.id, ASHA, "numb")
+    replies.handle_inbound(session, inbound_id, utcnow())
+    session.commit()
+    inbound = session.get(InboundMessage, inbound_id)
+    assert inbound is not None
+    assert inbound.sender_kind == SenderKind.PATIENT and inbound.patient_id == patient.id
+    assert inbound.label != Label.NONE
