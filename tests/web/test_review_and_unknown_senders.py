@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 
 from fastapi import FastAPI
+from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from pathway import replies
@@ -14,7 +15,8 @@ from schema.db import session_scope
 from schema.models import Alert, AuditEvent, InboundMessage, PatientContact
 from schema.types import utcnow
 from schema.vocabulary import ReviewDecision, ReviewState
-from tests.web.conftest import World, signed_in
+from tests.conftest import LOCAL
+from tests.web.conftest import World, bearer, signed_in
 
 TRUST_A_NUMBER = "+447700900000"
 HUSBAND = "+447700900777"
@@ -101,3 +103,25 @@ def test_another_trusts_coordinator_cannot_link_the_number(world: World, app: Fa
     assert response.status_code == 404
     with session_scope() as session:
         assert session.scalars(select(PatientContact)).all() == []
+
+
+def test_an_unknown_senders_alert_has_its_page_its_history_row_its_audit_trail_and_its_api_form(
+    world: World, app: FastAPI
+) -> None:
+    inbound_id = unknown_red_reply()
+    with session_scope() as session:
+        inbound = session.get(InboundMessage, inbound_id)
+        assert inbound is not None and inbound.alert_id is not None
+        alert_id = inbound.alert_id
+    staff = signed_in(app, world.a.coordinator)
+    page = staff.get(f"/alerts/{alert_id}")
+    assert page.status_code == 200 and "unknown sender" in page.text
+    assert "07700 900777" in page.text
+    history = staff.get("/alerts")
+    assert history.status_code == 200 and "unknown sender" in history.text
+    assert staff.get(f"/alerts/{alert_id}/audit").status_code == 200
+    api = TestClient(app, base_url=LOCAL, headers=bearer(world.a.token))
+    found = api.get(f"/api/v1/alerts/{alert_id}")
+    assert found.status_code == 200, found.text
+    body = found.json()
+    assert body["unknown_sender"] is True and body["patient_id"] is None
