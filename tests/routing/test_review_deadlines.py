@@ -7,14 +7,17 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pathway import replies, review
 from pathway.report import review_deadline_status
+from schema.config_file import ConfigError, parse_config_text
 from schema.models import AuditEvent, InboundMessage, OutboundMessage, StaffMember, Trust
 from schema.trusts import trust_config
 from schema.vocabulary import MessageKind, Review, ReviewDecision, ReviewState
+from tests.conftest import EXAMPLE_TRUST
 from tests.routing.helpers import enrol_patient, store_reply
 from worker import health
 
@@ -187,3 +190,23 @@ def test_safetynet_status_counts_the_reviews_that_are_overdue(
         health.check(with_queues=True, now=t0 + timedelta(minutes=31)).backlog["overdue_reviews"]
         == 1
     )
+
+
+def test_a_review_step_naming_unknown_staff_is_refused_with_its_field() -> None:
+    text = EXAMPLE_TRUST.read_text().replace(
+        "  # steps:                      # who is told",
+        "  steps:\n    - notify: [bob]\n      minutes: 30\n  # who is told",
+    )
+    with pytest.raises(ConfigError) as caught:
+        parse_config_text(text, "trust.yaml")
+    (problem,) = [str(p) for p in caught.value.problems]
+    assert "review.steps[0].notify[0]: no staff member 'bob'" in problem
+
+
+def test_the_trusts_review_steps_replace_the_amber_chain() -> None:
+    text = EXAMPLE_TRUST.read_text().replace(
+        "  # steps:                      # who is told",
+        "  steps:\n    - notify: [ben]\n      minutes: 15\n  # who is told",
+    )
+    config = parse_config_text(text, "trust.yaml")
+    assert [(s.notify, s.minutes) for s in config.review_steps()] == [(["ben"], 15)]
