@@ -5,8 +5,8 @@
   opt-out for alerts to staff: an opted-out patient's red reply still alerts the coordinator,
   though the patient is sent nothing.
 - From a carer's number (`patient_contacts`): triaged as a report about their patient.
-- From a number that is a staff member's and a patient's: an ACK is staff's, anything else the
-  patient's.
+- From a number that is a staff member's and a patient's: an ACK that finds an alert to take is
+  staff's, anything else the patient's.
 - From anyone else: triaged like a patient's reply; red, amber and urgent-review replies raise an
   alert marked unknown sender, and the sender gets the same advice (at most one unsolicited reply
   a day per number, but a red's urgent advice always, once a day).
