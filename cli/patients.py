@@ -48,6 +48,9 @@ def enrol_command(
     cohort: str = typer.Option(..., help="Cohort key from the trust's configuration."),
     email: str = typer.Option(None),
     language: str = typer.Option("en", help="en, cy or pl, as the trust serves."),
+    allow_staff_number: bool = typer.Option(
+        False, "--allow-staff-number", help="Enrol even if the phone is a staff member's."
+    ),
     trust_code: str = TrustOption,
 ) -> None:
     """Enrol one patient and plan their messages."""
@@ -65,7 +68,13 @@ def enrol_command(
         config = trust_config(trust)
         try:
             patient = enrol(
-                session, trust, config, parse_patient(raw, config), actor=audit.CLI, now=utcnow()
+                session,
+                trust,
+                config,
+                parse_patient(raw, config),
+                actor=audit.CLI,
+                now=utcnow(),
+                allow_staff_number=allow_staff_number,
             )
         except PatientInputError as error:
             fail("patient not enrolled:\n  " + "\n  ".join(error.reasons))
@@ -81,6 +90,9 @@ def import_command(
     path: Path = typer.Argument(
         ..., help="CSV: nhs_number,given_name,family_name,phone,cohort[,email,language]"
     ),
+    allow_staff_number: bool = typer.Option(
+        False, "--allow-staff-number", help="Import rows whose phone is a staff member's."
+    ),
     trust_code: str = TrustOption,
 ) -> None:
     """Enrol every patient in a CSV file, or none if any row is bad."""
@@ -92,13 +104,21 @@ def import_command(
         trust = _trust(session, trust_code)
         config = trust_config(trust)
         try:
-            rows = read_import(session, trust, config, text)
+            rows = read_import(session, trust, config, text, allow_staff_number=allow_staff_number)
         except ImportRejected as rejected:
             lines = "\n".join(f"  {path}: {row}" for row in rejected.errors)
             fail(f"{len(rejected.errors)} bad rows; nobody was imported\n{lines}")
         now = utcnow()
         for row in track(rows, description="enrolling", console=console, transient=True):
-            enrol(session, trust, config, row, actor=audit.CLI, now=now)
+            enrol(
+                session,
+                trust,
+                config,
+                row,
+                actor=audit.CLI,
+                now=now,
+                allow_staff_number=allow_staff_number,
+            )
         console.print(f"imported {len(rows)} patients into {trust.code}")
 
 

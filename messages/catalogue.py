@@ -75,6 +75,7 @@ CATALOGUE: dict[str, TemplateSpec] = {
         _spec("voice_acknowledged", "staff", VOICE_ONLY, needs=("answer",)),
         _spec("voice_key_not_understood", "staff", VOICE_ONLY),
         _spec("rota_gap", "staff", BOTH, needs=("gap",)),
+        _spec("review_due", "staff", BOTH, needs=("review",)),
         _spec("writeback_failed", "staff", BOTH, needs=("failed_callbacks",)),
     )
 }
@@ -161,4 +162,12 @@ def sample_context(config: TrustConfig, *, worst_case: bool = True) -> dict[str,
             "unreachable": [staff.name] if long else [],
         },
         failed_callbacks=1234 if long else 1,
+        review={
+            "priority": "routine" if long else "urgent",
+            "sender": "an unknown number" if long else "a patient",
+            "due": "10:00 on Wed 30 Dec",
+            "overdue": long,
+            "step": 3 if long else 1,
+            "failed": False,
+        },
     )

@@ -13,6 +13,8 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from phonenumbers import NumberParseException
+
 from messages.symptoms import describe_symptom, words
 from schema.identifiers import display_phone
 from schema.models import Patient, StaffMember
@@ -37,6 +39,7 @@ class AlertFacts:
     acknowledged_by_name: str | None = None
     acknowledged_at: datetime | None = None
     round: int = 0
+    sender: str | None = None  # an unknown sender's number (the alert has no patient)
 
 
 def symptom_words() -> dict[str, str]:
@@ -70,6 +73,14 @@ def _patient(patient: Patient) -> dict[str, Any]:
     }
 
 
+def _readable_number(number: str) -> str:
+    """An unknown sender's number as staff would dial it; as it came if it is not a number."""
+    try:
+        return display_phone(number)
+    except NumberParseException:
+        return number
+
+
 def _alert(alert: AlertFacts, config: TrustConfig) -> dict[str, Any]:
     if alert.level not in ALERT_LABELS:
         raise ValueError(f"alert level must be red or amber, not {alert.level!r}")
@@ -84,6 +95,7 @@ def _alert(alert: AlertFacts, config: TrustConfig) -> dict[str, Any]:
         "step": alert.step,
         "steps": len(config.chain(alert.level).steps),
         "round": alert.round,
+        "sender": _readable_number(alert.sender) if alert.sender else None,
         "acknowledged_by": alert.acknowledged_by_name,
         "acknowledged_at": local_time(alert.acknowledged_at, zone)
         if alert.acknowledged_at

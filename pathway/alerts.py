@@ -14,12 +14,14 @@ each step reached (`chain["reached"]`). A step that reaches nobody moves on at o
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from messages.template_context import AlertFacts, build_context
@@ -95,6 +97,10 @@ def open_alert_for(session: Session, patient_id: int) -> Alert | None:
     ).first()
 
 
+class AlertAlreadyOpen(RuntimeError):
+    """The patient has an open alert: a reply joins it, never raises a second."""
+
+
 def raise_alert(
     session: Session,
     *,
@@ -104,22 +110,110 @@ def raise_alert(
     config: TrustConfig,
     now: datetime,
 ) -> Alert:
-    chain = chain_snapshot(config, level)
-    alert = Alert(
-        trust_id=patient.trust_id,
-        patient_id=patient.id,
-        inbound_message_id=inbound.id,
-        code=_new_code(session, patient.trust_id),
-        level=level,
-        state=AlertState.OPEN,
-        chain=chain,
-        current_step=0,
-        round=0,
-        raised_at=now,
-        next_escalation_at=now + timedelta(minutes=chain["steps"][0]["minutes"]),
+    alert = try_raise_alert(
+        session, patient=patient, inbound=inbound, level=level, config=config, now=now
     )
-    session.add(alert)
-    session.flush()
+    if alert is None:
+        raise AlertAlreadyOpen(f"patient {patient.id} has an open alert")
+    return alert
+
+
+def try_raise_alert(
+    session: Session,
+    *,
+    patient: Patient,
+    inbound: InboundMessage,
+    level: Label,
+    config: TrustConfig,
+    now: datetime,
+) -> Alert | None:
+    """A new alert for the patient, notified at its first step; None if the patient has an open
+    alert already (one raised by a reply handled at the same instant): the caller joins that one.
+    The database holds one open alert per patient (uq_alerts_one_open_per_patient)."""
+    return _raise(
+        session,
+        Alert(trust_id=patient.trust_id, patient_id=patient.id),
+        lambda: open_alert_for(session, patient.id),
+        inbound=inbound,
+        level=level,
+        config=config,
+        now=now,
+    )
+
+
+def open_unknown_sender_alert(session: Session, trust_id: int, sender: str) -> Alert | None:
+    """The open alert raised by replies from this number, which no patient has (yet)."""
+    return session.scalars(
+        select(Alert)
+        .where(
+            Alert.trust_id == trust_id,
+            Alert.sender_e164 == sender,
+            Alert.patient_id.is_(None),
+            Alert.state != AlertState.RESOLVED,
+        )
+        .order_by(Alert.id.desc())
+        .limit(1)
+        .with_for_update()
+    ).first()
+
+
+def try_raise_unknown_sender_alert(
+    session: Session,
+    *,
+    trust_id: int,
+    sender: str,
+    inbound: InboundMessage,
+    level: Label,
+    config: TrustConfig,
+    now: datetime,
+) -> Alert | None:
+    """An alert for a reply from a number no patient has, for the trust it was sent to; None if
+    that number has an open alert already (uq_alerts_one_open_per_unknown_sender)."""
+    return _raise(
+        session,
+        Alert(trust_id=trust_id, patient_id=None, sender_e164=sender),
+        lambda: open_unknown_sender_alert(session, trust_id, sender),
+        inbound=inbound,
+        level=level,
+        config=config,
+        now=now,
+    )
+
+
+def _raise(
+    session: Session,
+    alert: Alert,
+    already_open: Callable[[], Alert | None],
+    *,
+    inbound: InboundMessage,
+    level: Label,
+    config: TrustConfig,
+    now: datetime,
+) -> Alert | None:
+    chain = chain_snapshot(config, level)
+    for _ in range(3):
+        alert = Alert(
+            trust_id=alert.trust_id,
+            patient_id=alert.patient_id,
+            sender_e164=alert.sender_e164,
+            inbound_message_id=inbound.id,
+            code=_new_code(session, alert.trust_id),
+            level=level,
+            state=AlertState.OPEN,
+            chain=chain,
+            current_step=0,
+            round=0,
+            raised_at=now,
+            next_escalation_at=now + timedelta(minutes=chain["steps"][0]["minutes"]),
+        )
+        if _inserted(session, alert):
+            break
+        if already_open() is not None:
+            log.info("alert_raised_concurrently", patient_id=alert.patient_id)
+            return None
+        # Otherwise the code was taken at the same instant: draw another.
+    else:
+        raise RuntimeError("could not insert an alert")
     inbound.alert_id = alert.id
     audit.record(
         session,
@@ -132,11 +226,24 @@ def raise_alert(
         code=alert.code,
         inbound_message_id=inbound.id,
         symptoms=list(inbound.symptoms),
+        unknown_sender=alert.patient_id is None,
     )
     log.info("alert_raised", alert_id=alert.id, level=level.value, trust_id=alert.trust_id)
     fire_step(session, alert, NotificationKind.ALERT, now=now)
     writeback.alert_changed(session, alert, "raised", now=now)
     return alert
+
+
+def _inserted(session: Session, alert: Alert) -> bool:
+    """Insert in a savepoint; False if a unique constraint refused it (the transaction goes on).
+    On PostgreSQL the insert waits for a concurrent one on the same key to commit or roll back."""
+    try:
+        with session.begin_nested():
+            session.add(alert)
+            session.flush()
+    except IntegrityError:
+        return False
+    return True
 
 
 def upgrade_to_red(
@@ -435,6 +542,7 @@ def alert_context(session: Session, alert: Alert) -> dict[str, Any]:
         acknowledged_by_name=acknowledged_by.name if acknowledged_by else None,
         acknowledged_at=alert.acknowledged_at,
         round=alert.round,
+        sender=alert.sender_e164 if alert.patient_id is None else None,
     )
     return {"alert": build_context(trust_config(trust), alert=facts)["alert"]}
 

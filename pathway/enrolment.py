@@ -24,7 +24,7 @@ from pathway import audit
 from pathway.errors import PatientInputError
 from pathway.planning import plan_messages
 from schema.identifiers import InvalidIdentifier, check_email, check_nhs_number, parse_mobile
-from schema.models import Patient, PatientStatus, Trust
+from schema.models import Patient, PatientStatus, StaffMember, Trust
 from schema.trust_config import TrustConfig
 
 __all__ = ["ImportRejected", "PatientIn", "PatientInputError", "RowError", "enrol", "parse_patient"]
@@ -117,7 +117,10 @@ def enrol(
     *,
     actor: str,
     now: datetime,
+    allow_staff_number: bool = False,
 ) -> Patient:
+    """Enrol one patient and plan their schedule. A phone that is a staff member's is refused
+    unless `allow_staff_number` (a shared phone: its ACKs are staff's, the rest the patient's)."""
     existing = session.scalar(
         select(Patient.id).where(
             Patient.trust_id == trust.id, Patient.nhs_number == data.nhs_number
@@ -125,6 +128,9 @@ def enrol(
     )
     if existing is not None:
         raise PatientInputError([f"nhs_number: already enrolled (patient {existing})"])
+    shared = data.phone in staff_phones(session, trust.id)
+    if shared and not allow_staff_number:
+        raise PatientInputError([STAFF_NUMBER_REASON])
     patient = Patient(
         trust_id=trust.id,
         cohort=data.cohort,
@@ -151,8 +157,30 @@ def enrol(
         trust_id=trust.id,
         cohort=data.cohort,
         messages_planned=planned,
+        **({"shares_a_staff_number": True} if shared else {}),
     )
     return patient
+
+
+STAFF_NUMBER_REASON = (
+    "phone: this is a staff member's number; enrol with allow_staff_number "
+    "(--allow-staff-number) if the patient really shares it"
+)
+
+
+def staff_phones(session: Session, trust_id: int) -> set[str]:
+    """The numbers of the trust's active staff: texts from them are read as staff's."""
+    return {
+        phone
+        for phone in session.scalars(
+            select(StaffMember.phone_e164).where(
+                StaffMember.trust_id == trust_id,
+                StaffMember.active.is_(True),
+                StaffMember.phone_e164.is_not(None),
+            )
+        )
+        if phone
+    }
 
 
 @dataclass(frozen=True)
@@ -174,7 +202,14 @@ REQUIRED_COLUMNS = ("nhs_number", "given_name", "family_name", "phone", "cohort"
 OPTIONAL_COLUMNS = ("email", "language")
 
 
-def read_import(session: Session, trust: Trust, config: TrustConfig, text: str) -> list[PatientIn]:
+def read_import(
+    session: Session,
+    trust: Trust,
+    config: TrustConfig,
+    text: str,
+    *,
+    allow_staff_number: bool = False,
+) -> list[PatientIn]:
     """Every row checked; all good, or ImportRejected listing every bad row by its line."""
     reader = csv.reader(io.StringIO(text, newline=""))
     header = [h.strip() for h in next(reader, [])]
@@ -186,6 +221,7 @@ def read_import(session: Session, trust: Trust, config: TrustConfig, text: str) 
         ]
         raise ImportRejected([RowError(1, reasons)])
     enrolled = set(session.scalars(select(Patient.nhs_number).where(Patient.trust_id == trust.id)))
+    staff = set() if allow_staff_number else staff_phones(session, trust.id)
     seen: dict[str, int] = {}
     good: list[PatientIn] = []
     errors: list[RowError] = []
@@ -206,6 +242,8 @@ def read_import(session: Session, trust: Trust, config: TrustConfig, text: str) 
             errors.append(RowError(start, ["nhs_number: already enrolled"]))
         elif patient.nhs_number in seen:
             errors.append(RowError(start, [f"nhs_number: repeats line {seen[patient.nhs_number]}"]))
+        elif patient.phone in staff:
+            errors.append(RowError(start, [STAFF_NUMBER_REASON]))
         else:
             seen[patient.nhs_number] = start
             good.append(patient)

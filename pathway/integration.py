@@ -204,7 +204,16 @@ def _enrol_new(ctx: _Event, cohort: str) -> Applied:
         checked = parse_patient(raw, ctx.config)
     except PatientInputError as error:
         raise InvalidMessage([_named(ctx, reason) for reason in error.reasons]) from None
-    patient = enrol(ctx.session, ctx.trust, ctx.config, checked, actor=ctx.actor, now=ctx.now)
+    # A feed never loses a patient over a shared phone: enrolled, and the share audited.
+    patient = enrol(
+        ctx.session,
+        ctx.trust,
+        ctx.config,
+        checked,
+        actor=ctx.actor,
+        now=ctx.now,
+        allow_staff_number=True,
+    )
     if details.restricted:
         mark_restricted(ctx.session, patient, source=event.source, now=ctx.now)
     return Applied("enrolled", patient.id, f"enrolled patient {patient.id} in {cohort}")

@@ -15,6 +15,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from pathway import audit
+from pathway.alerts import open_alert_for
 from pathway.patient_notices import raise_notice
 from pathway.patient_status import opt_out
 from pathway.pds_checks import died, mark_restricted
@@ -27,6 +28,7 @@ from schema.models import (
     NoticeKind,
     OutboundMessage,
     Patient,
+    PatientContact,
     PatientNotice,
     PatientStatus,
     Trust,
@@ -34,7 +36,15 @@ from schema.models import (
 from schema.trust_config import TrustConfig
 
 NOTHING = "nothing"
-_MOVED = (OutboundMessage, InboundMessage, Alert, PatientNotice, Callback, IntegrationMessage)
+_MOVED = (
+    OutboundMessage,
+    InboundMessage,
+    Alert,
+    PatientNotice,
+    PatientContact,
+    Callback,
+    IntegrationMessage,
+)
 
 
 def _locked(session: Session, trust_id: int, nhs_number: str) -> Patient | None:
@@ -120,12 +130,13 @@ def _fold(
     was_in_the_net = merged.receives_messages and survivor.status == PatientStatus.DISCHARGED
     cancelled = cancel_planned(session, merged, now, reason="merged")
     session.flush()
+    kept_open = _open_alert_left_behind(session, merged, survivor)
     for model in _MOVED:
+        moved = update(model).where(model.patient_id == merged.id)
+        if model is Alert and kept_open is not None:
+            moved = moved.where(Alert.id != kept_open)
         session.execute(
-            update(model)
-            .where(model.patient_id == merged.id)
-            .values(patient_id=survivor.id)
-            .execution_options(synchronize_session=False)
+            moved.values(patient_id=survivor.id).execution_options(synchronize_session=False)
         )
     merged.status = PatientStatus.DISCHARGED
     merged.merged_into_id = survivor.id
@@ -153,6 +164,24 @@ def _fold(
     _stricter(session, merged, survivor, source=source, actor=actor, now=now)
     if was_in_the_net and survivor.deceased_at is None and survivor.opted_out_at is None:
         _take_its_place(session, merged, survivor, config, actor=actor, now=now)
+
+
+def _open_alert_left_behind(session: Session, merged: Patient, survivor: Patient) -> int | None:
+    """Both records have an open alert: one patient may have only one (the database says so),
+    so the merged record's stays where it is, still escalating until someone acknowledges it."""
+    merged_open = open_alert_for(session, merged.id)
+    if merged_open is None or open_alert_for(session, survivor.id) is None:
+        return None
+    audit.record(
+        session,
+        "alert.left_on_merged_record",
+        "alert",
+        merged_open.id,
+        actor=audit.SYSTEM,
+        trust_id=merged.trust_id,
+        survivor_id=survivor.id,
+    )
+    return merged_open.id
 
 
 def _stricter(

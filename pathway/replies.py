@@ -4,30 +4,36 @@
 - From a patient: triaged, then acted on by label (see triage/LABELS.md). Safety outranks the
   opt-out for alerts to staff: an opted-out patient's red reply still alerts the coordinator,
   though the patient is sent nothing.
-- From anyone else: recorded, and at most one reply a day saying the number is not monitored.
+- From a carer's number (`patient_contacts`): triaged as a report about their patient.
+- From a number that is a staff member's and a patient's: an ACK that finds an alert to take is
+  staff's, anything else the patient's.
+- From anyone else: triaged like a patient's reply; red, amber and urgent-review replies raise an
+  alert marked unknown sender, and the sender gets the same advice (at most one unsolicited reply
+  a day per number, but a red's urgent advice always, once a day).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 import structlog
-from sqlalchemy import case, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from messages.triage import triage
-from pathway import alerts, audit, patient_status, writeback
+from messages.triage import TriageResult, triage
+from pathway import alerts, audit, contacts, patient_status, review, writeback
 from pathway.acknowledgement import acknowledge, alert_to_acknowledge, parse_ack
 from pathway.outbound import Claimed, create_message
 from pathway.receipts import mark_reachable
 from schema.identifiers import InvalidIdentifier, parse_phone
 from schema.models import (
+    Alert,
     Channel,
     InboundMessage,
     MessageState,
     OutboundMessage,
     Patient,
-    PatientStatus,
     Queue,
     StaffMember,
     Trust,
@@ -35,9 +41,23 @@ from schema.models import (
 )
 from schema.trust_config import TrustConfig
 from schema.trusts import trust_config
-from schema.vocabulary import ALERT_LABELS, Label, MessageKind, ReviewState, SenderKind
+from schema.vocabulary import (
+    ALERT_LABELS,
+    Label,
+    MessageKind,
+    Review,
+    SenderKind,
+)
 
 log = structlog.get_logger(__name__)
+
+# What an unknown sender is answered (once a day; a red's advice besides): the same advice a
+# patient gets, with the 24-hour line; anything else, that the number is not monitored.
+UNKNOWN_SENDER_TEMPLATES = {
+    Label.RED: "urgent_advice",
+    Label.AMBER: "same_day_advice",
+    Label.UNCLEAR: "unclear_ack",
+}
 
 REPLY_TEMPLATES = {
     Label.RED: "urgent_advice",
@@ -80,28 +100,26 @@ def handle_inbound(session: Session, inbound_id: int, now: datetime) -> list[Cla
             StaffMember.active.is_(True),
         )
     ).first()
-    if staff is not None:
+    patients = contacts.patients_with_number(session, trust.id, inbound.from_address)
+    if staff is not None and (not patients or _acknowledges(session, inbound, staff)):
         _staff_reply(session, inbound, staff, now)
+    elif patients:
+        # A number that is a staff member's and a patient's: anything but an ACK is the patient's.
+        _patient_reply(session, inbound, patients, config, now)
+    elif (carer := contacts.carer_for(session, trust.id, inbound.from_address)) is not None:
+        _carer_reply(session, inbound, carer, config, now)
     else:
-        patients = patients_with_number(session, trust.id, inbound.from_address)
-        if patients:
-            _patient_reply(session, inbound, patients, config, now)
-        else:
-            _unknown_sender(session, inbound, trust, config, now)
+        _unknown_sender(session, inbound, trust, config, now)
     inbound.handled_at = now
     session.flush()
     return _urgent_messages(session, inbound, now)
 
 
-def patients_with_number(session: Session, trust_id: int, number: str) -> list[Patient]:
-    status_order = case((Patient.status == PatientStatus.ACTIVE, 0), else_=1)
-    return list(
-        session.scalars(
-            select(Patient)
-            .where(Patient.trust_id == trust_id, Patient.phone_e164 == number)
-            .order_by(status_order, Patient.enrolled_at.desc())
-        )
-    )
+def _acknowledges(session: Session, inbound: InboundMessage, staff: StaffMember) -> bool:
+    """From a shared number, only an ACK that finds an alert to take is the staff member's: a
+    lone four-letter word ("numb", "pain") reads like a code, and must be triaged instead."""
+    acknowledging, codes = parse_ack(inbound.body)
+    return acknowledging and alert_to_acknowledge(session, staff, codes) is not None
 
 
 def _patient_reply(
@@ -113,26 +131,54 @@ def _patient_reply(
 ) -> None:
     """Triage the reply, then act on its label: keywords, the alert, the answer, the review."""
     patient = patients[0]
-    label = _triaged(session, inbound, patients, config)
+    result = _triaged(session, inbound, patients, config)
+    label = result.label
     mark_reachable(session, patient, now=now, via="replied")
     _keyword(session, patient, label, config, now)
     _alert(session, inbound, patient, label, config, now)
     if label == Label.UNCLEAR:
-        inbound.review_state = ReviewState.OPEN
+        review.open_review(session, inbound, _priority(result), config, now=now)
     _answer(session, inbound, patient, label, config, now)
     writeback.reply_received(session, inbound, patient, now=now)
 
 
+def _carer_reply(
+    session: Session, inbound: InboundMessage, carer: Patient, config: TrustConfig, now: datetime
+) -> None:
+    """A carer's text is a report about the patient: triaged, joined to the patient's alert or
+    raising one, reviewed when unclear. The answer goes to the carer; a carer's STOP or START
+    changes nothing for the patient."""
+    result = _triaged(session, inbound, [carer], config, sender_kind=SenderKind.CARER)
+    label = result.label
+    _alert(session, inbound, carer, label, config, now)
+    if label == Label.UNCLEAR:
+        review.open_review(session, inbound, _priority(result), config, now=now)
+    template = REPLY_TEMPLATES.get(label)
+    if template is not None and label not in (Label.STOP, Label.START):
+        _answer_number(session, inbound, carer.trust_id, template, now)
+
+
+def _priority(result: TriageResult) -> Review:
+    return Review(result.review) if result.review is not None else Review.URGENT
+
+
 def _triaged(
-    session: Session, inbound: InboundMessage, patients: list[Patient], config: TrustConfig
-) -> Label:
+    session: Session,
+    inbound: InboundMessage,
+    patients: list[Patient],
+    config: TrustConfig,
+    *,
+    sender_kind: SenderKind = SenderKind.PATIENT,
+) -> TriageResult:
     patient = patients[0]
     result = triage(inbound.body, languages=config.languages)
     evidence = dict(result.evidence)
     if len(patients) > 1:
         evidence["shared_number"] = f"{len(patients)} patients have this number"
+    if sender_kind == SenderKind.CARER:
+        evidence["reported_by"] = "carer"
     inbound.patient_id = patient.id
-    inbound.sender_kind = SenderKind.PATIENT
+    inbound.sender_kind = sender_kind
     inbound.label = result.label
     inbound.symptoms = list(result.symptoms)
     inbound.evidence = evidence
@@ -145,8 +191,9 @@ def _triaged(
         trust_id=patient.trust_id,
         label=result.label,
         symptoms=list(result.symptoms),
+        sender_kind=sender_kind,
     )
-    return Label(result.label)
+    return result
 
 
 def _keyword(
@@ -173,13 +220,41 @@ def _alert(
 ) -> None:
     """A red or amber reply raises an alert; with one already open the reply joins it, and a
     red one upgrades an amber alert or tells its contacts again."""
-    alert = alerts.open_alert_for(session, patient.id)
+    _raise_or_join(
+        session,
+        inbound,
+        label,
+        config,
+        now,
+        find_open=lambda: alerts.open_alert_for(session, patient.id),
+        raise_new=lambda level: alerts.try_raise_alert(
+            session, patient=patient, inbound=inbound, level=level, config=config, now=now
+        ),
+        actor=audit.patient_actor(patient.id),
+    )
+
+
+def _raise_or_join(
+    session: Session,
+    inbound: InboundMessage,
+    label: Label,
+    config: TrustConfig,
+    now: datetime,
+    *,
+    find_open: Callable[[], Alert | None],
+    raise_new: Callable[[Label], Alert | None],
+    actor: str,
+) -> None:
+    alert = find_open()
     if alert is None:
-        if label in ALERT_LABELS:
-            alerts.raise_alert(
-                session, patient=patient, inbound=inbound, level=label, config=config, now=now
-            )
-        return
+        if label not in ALERT_LABELS:
+            return
+        if raise_new(label) is not None:
+            return
+        # Another reply raised the alert at the same instant: this one joins it.
+        alert = find_open()
+        if alert is None:  # raised and resolved in between: unreachable in practice
+            raise RuntimeError("the concurrent alert vanished")
     inbound.alert_id = alert.id
     if label == Label.RED and alert.level == Label.AMBER:
         alerts.upgrade_to_red(session, alert, inbound, config, now)
@@ -191,7 +266,7 @@ def _alert(
             "alert.reply_attached",
             "alert",
             alert.id,
-            actor=audit.patient_actor(patient.id),
+            actor=actor,
             trust_id=alert.trust_id,
             inbound_message_id=inbound.id,
             label=label,
@@ -292,7 +367,16 @@ def _tell_staff(
 def _unknown_sender(
     session: Session, inbound: InboundMessage, trust: Trust, config: TrustConfig, now: datetime
 ) -> None:
+    """A number no patient, carer or staff member has (a carer's phone, a patient's new one) is
+    read like a patient's. Red, amber and urgent-review replies raise an alert for the trust,
+    marked unknown sender; an unclear or all-well one goes on the review list, so a person sees
+    it and can link the number. The sender's answer is rate-limited (`_answer_unknown`)."""
     inbound.sender_kind = SenderKind.UNKNOWN
+    result = triage(inbound.body, languages=config.languages)
+    label = result.label
+    inbound.label = label
+    inbound.symptoms = list(result.symptoms)
+    inbound.evidence = {**result.evidence, "unknown_sender": True}
     audit.record(
         session,
         "inbound.unknown_sender",
@@ -300,22 +384,104 @@ def _unknown_sender(
         inbound.id,
         actor=audit.SYSTEM,
         trust_id=trust.id,
+        label=label,
+        symptoms=list(result.symptoms),
     )
+    sender = _sender_number(inbound.from_address)
+    urgent_review = label == Label.UNCLEAR and _priority(result) == Review.URGENT
+    level = label if label in ALERT_LABELS else Label.AMBER if urgent_review else None
+    if level is not None:
+        _raise_or_join(
+            session,
+            inbound,
+            level,
+            config,
+            now,
+            find_open=lambda: alerts.open_unknown_sender_alert(session, trust.id, sender),
+            raise_new=lambda lvl: alerts.try_raise_unknown_sender_alert(
+                session,
+                trust_id=trust.id,
+                sender=sender,
+                inbound=inbound,
+                level=lvl,
+                config=config,
+                now=now,
+            ),
+            actor=audit.SYSTEM,
+        )
+    if label == Label.UNCLEAR:
+        review.open_review(session, inbound, _priority(result), config, now=now)
+    elif label == Label.NONE:
+        # "All fine" from a number we do not know says nothing about any patient: a person reads it.
+        review.open_review(session, inbound, Review.ROUTINE, config, now=now)
+    _answer_unknown(session, inbound, trust, label, config, now)
+
+
+def _sender_number(from_address: str) -> str:
+    """The number as E.164 when it is one; otherwise as it came (an alphanumeric sender id)."""
+    try:
+        return parse_phone(from_address)
+    except InvalidIdentifier:
+        return from_address[:20]
+
+
+def _answer_unknown(
+    session: Session,
+    inbound: InboundMessage,
+    trust: Trust,
+    label: Label,
+    config: TrustConfig,
+    now: datetime,
+) -> None:
+    """At most one unsolicited reply a day per unknown number, so nobody can use the service to
+    spam a number; except that a red reply's urgent advice always goes, once a day. A STOP is
+    answered by nobody (the carrier confirms it); a number that is not one gets nothing."""
     try:
         number = parse_phone(inbound.from_address)
     except InvalidIdentifier:
         return
+    if label == Label.STOP:
+        return
     local_day = now.astimezone(config.zone).date().isoformat()
+    template = UNKNOWN_SENDER_TEMPLATES.get(label, "unknown_sender")
+    key = f"unknown:{trust.id}:{number}:{local_day}"
+    if label == Label.RED:
+        key += ":urgent"
+    urgent = label in ALERT_LABELS or label == Label.UNCLEAR
     create_message(
         session,
-        idempotency_key=f"unknown:{trust.id}:{number}:{local_day}",
+        idempotency_key=key,
         kind=MessageKind.UNKNOWN_SENDER,
         trust_id=trust.id,
         channel=Channel.SMS,
-        template_key="unknown_sender",
+        template_key=template,
         to_address=number,
         due_at=now,
-        queue=Queue.MESSAGES,
+        queue=Queue.ALERTS if urgent else Queue.MESSAGES,
+        inbound_message_id=inbound.id,
+        now=now,
+    )
+
+
+def _answer_number(
+    session: Session, inbound: InboundMessage, trust_id: int, template: str, now: datetime
+) -> None:
+    """The answer to a carer: to the number they wrote from, about no patient's own record (so
+    a patient's opt-out does not silence advice to the person reporting on them)."""
+    try:
+        number = parse_phone(inbound.from_address)
+    except InvalidIdentifier:
+        return
+    create_message(
+        session,
+        idempotency_key=f"reply:{inbound.id}:{template}",
+        kind=MessageKind.REPLY,
+        trust_id=trust_id,
+        channel=Channel.SMS,
+        template_key=template,
+        to_address=number,
+        due_at=now,
+        queue=Queue.ALERTS,
         inbound_message_id=inbound.id,
         now=now,
     )

@@ -158,12 +158,10 @@ DEFINITIONS = {
 def review_deadline_status(inbound: InboundMessage, now: datetime) -> str:
     """'met', 'missed', 'pending' or 'not_recorded' for one review item.
 
-    Review deadlines arrive as a due time on each item (`review_due_at`, added on another
-    branch); until that column exists, or for items stored before it, the answer is
-    'not_recorded'. This is the only place that reads it.
+    Each item's due time is `review_due_at` (pathway.review); an item stored without one is
+    'not_recorded'. This is the only place in the report that reads it.
     """
-    due: datetime | None = getattr(inbound, "review_due_at", None)
-    return deadline_status(due, inbound.reviewed_at, now)
+    return deadline_status(inbound.review_due_at, inbound.reviewed_at, now)
 
 
 def deadline_status(due: datetime | None, done: datetime | None, now: datetime) -> str:

@@ -215,6 +215,8 @@ def reply_received(
 
 def alert_changed(session: Session, alert: Alert, what: str, *, now: datetime) -> None:
     """An alert raised, upgraded, acknowledged or resolved: its Flag with the outcome so far."""
+    if alert.patient_id is None:
+        return  # an unknown sender's alert is on no patient's record: nothing to write back
     trust = session.get(Trust, alert.trust_id)
     patient = session.get(Patient, alert.patient_id)
     assert trust is not None and patient is not None

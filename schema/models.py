@@ -22,15 +22,19 @@ from sqlalchemy import (
     UniqueConstraint,
     event,
     false,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from schema.types import JSONType, UTCDateTime, utcnow
 from schema.vocabulary import (
     ALERT_LEVELS,
+    ContactKind,
     Label,
     MessageKind,
     NotificationKind,
+    Review,
+    ReviewDecision,
     ReviewState,
     SenderKind,
 )
@@ -224,6 +228,22 @@ class Patient(Base):
         )
 
 
+class PatientContact(Base):
+    """A number of a patient's besides `Patient.phone_e164`: their own new phone, or a carer's.
+    A number is one patient's contact within a trust (and plain E.164 for now)."""
+
+    __tablename__ = "patient_contacts"
+    __table_args__ = (UniqueConstraint("trust_id", "number_e164"), _in("kind", ContactKind))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    trust_id: Mapped[int] = mapped_column(ForeignKey("trusts.id"))
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
+    number_e164: Mapped[str] = mapped_column(String(20))
+    kind: Mapped[str] = mapped_column(String(10))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(100))
+
+
 class OutboundMessage(Base):
     """One message to one address on one channel. Created once (idempotency key), sent once.
 
@@ -284,9 +304,12 @@ class InboundMessage(Base):
         Index("ix_inbound_patient", "patient_id", "received_at"),
         Index("ix_inbound_review", "trust_id", "review_state"),
         Index("ix_inbound_unhandled", "handled_at", "received_at"),
+        Index("ix_inbound_review_due", "review_state", "review_next_at"),
         _in("label", Label),
         _in("sender_kind", SenderKind),
         _in("review_state", ReviewState),
+        _in("review_priority", Review),
+        _in("review_decision", ReviewDecision),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -308,8 +331,19 @@ class InboundMessage(Base):
     reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_members.id"))
     reviewed_at: Mapped[datetime | None]
     review_note: Mapped[str | None] = mapped_column(Text)
+    # Review deadlines (issue 12): when a person must have read it, and the reminders so far:
+    # step 0 none yet, 1 the on-duty coordinator reminded, n > 1 escalated to review step n.
+    review_priority: Mapped[str | None] = mapped_column(String(10))
+    review_due_at: Mapped[datetime | None]
+    review_step: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    review_next_at: Mapped[datetime | None]
+    review_decision: Mapped[str | None] = mapped_column(String(20))
 
     patient: Mapped[Patient | None] = relationship()
+
+
+OPEN_ALERT = "state <> 'resolved'"  # open or acknowledged: an alert not yet resolved
+UNKNOWN_OPEN = f"patient_id IS NULL AND {OPEN_ALERT}"
 
 
 class Alert(Base):
@@ -318,13 +352,32 @@ class Alert(Base):
         UniqueConstraint("trust_id", "code"),
         Index("ix_alerts_escalation", "state", "next_escalation_at"),
         Index("ix_alerts_patient", "patient_id", "state"),
+        # One open alert per patient: a second reply racing the first joins its alert.
+        Index(
+            "uq_alerts_one_open_per_patient",
+            "patient_id",
+            unique=True,
+            postgresql_where=text(OPEN_ALERT),
+            sqlite_where=text(OPEN_ALERT),
+        ),
+        # And one per unknown number: a carer's three texts raise one alert, not three.
+        Index(
+            "uq_alerts_one_open_per_unknown_sender",
+            "trust_id",
+            "sender_e164",
+            unique=True,
+            postgresql_where=text(UNKNOWN_OPEN),
+            sqlite_where=text(UNKNOWN_OPEN),
+        ),
         _in("level", ALERT_LEVELS),
         _in("state", AlertState),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     trust_id: Mapped[int] = mapped_column(ForeignKey("trusts.id"))
-    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"))
+    # None for an alert from an unknown sender, until a coordinator links their number.
+    patient_id: Mapped[int | None] = mapped_column(ForeignKey("patients.id"))
+    sender_e164: Mapped[str | None] = mapped_column(String(20))  # an unknown sender's number
     inbound_message_id: Mapped[int | None] = mapped_column(
         ForeignKey("inbound_messages.id", use_alter=True)
     )
@@ -349,7 +402,7 @@ class Alert(Base):
     outcome_name: Mapped[str | None] = mapped_column(String(100))
     mri_at: Mapped[datetime | None]
 
-    patient: Mapped[Patient] = relationship()
+    patient: Mapped[Patient | None] = relationship()
     acknowledged_by: Mapped[StaffMember | None] = relationship(foreign_keys=[acknowledged_by_id])
     notifications: Mapped[list[AlertNotification]] = relationship(
         back_populates="alert", order_by="AlertNotification.id"

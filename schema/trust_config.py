@@ -264,6 +264,19 @@ class Replies(Strict):
     thank_you_for_none: bool = False
 
 
+class ReviewDeadlines(Strict):
+    """When a reply on the review list must have been read, and whom beat tells when it is due
+    and then, while it is overdue, each later step once (the last step repeats)."""
+
+    urgent_within_minutes: int = Field(default=30, gt=0, le=24 * 60)
+    routine_by: Clock = time(10, 0)  # local time on the next working day
+    working_days: list[Day] = Field(
+        default_factory=lambda: list(_DAYS[:5]), min_length=1, description="routine reviews"
+    )
+    # None: the amber chain's steps (who is told, and how long each waits before the next).
+    steps: list[EscalationStep] | None = None
+
+
 # -- Rotas: who is on each role, in the trust's local time ------------------------------------
 
 _SHIFT = re.compile(
@@ -546,6 +559,7 @@ class TrustConfig(Strict):
     escalation: Escalation
     cohorts: list[Cohort] = Field(min_length=1)
     replies: Replies = Field(default_factory=Replies)
+    review: ReviewDeadlines = Field(default_factory=ReviewDeadlines)
     rotas: dict[Key, Rota] = Field(default_factory=dict)
     voice: VoiceSender | None = None
     outcomes: list[Outcome] = Field(default_factory=_default_outcomes, min_length=1)
@@ -573,6 +587,10 @@ class TrustConfig(Strict):
     def chain(self, level: str) -> EscalationChain:
         chain: EscalationChain = getattr(self.escalation, level)
         return chain
+
+    def review_steps(self) -> list[EscalationStep]:
+        """Who is told about a due review (step 1) and then an overdue one (each later step)."""
+        return self.review.steps if self.review.steps else list(self.chain("amber").steps)
 
     def outcome(self, key: str) -> Outcome | None:
         return next((o for o in self.outcomes if o.key == key), None)
@@ -631,7 +649,17 @@ def reference_problems(config: TrustConfig) -> list[tuple[Location, str]]:
             if step.call and config.voice is None:
                 problem = "a call step needs voice.from_number, the number to call from"
                 problems.append(((*where, "call"), problem))
-    return problems + _rota_problems(config, staff)
+    return problems + _review_problems(config, staff) + _rota_problems(config, staff)
+
+
+def _review_problems(config: TrustConfig, staff: set[str]) -> list[tuple[Location, str]]:
+    """Everyone the review steps name is one of the trust's staff, or a rota of the trust."""
+    return [
+        (("review", "steps", i, "notify", j), problem)
+        for i, step in enumerate(config.review.steps or [])
+        for j, key in enumerate(step.notify)
+        if (problem := _recipient_problem(config, staff, key))
+    ]
 
 
 def _cohort_rule_problems(config: TrustConfig) -> list[tuple[Location, str]]:

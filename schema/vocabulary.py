@@ -48,6 +48,7 @@ class SenderKind(StrEnum):
     STAFF = "staff"  # a staff member's registered phone: an acknowledgement, or a message
     PATIENT = "patient"
     UNKNOWN = "unknown"  # nobody we know (a carer's phone, a new number), or no trust's number
+    CARER = "carer"  # a number recorded as a carer's for a patient: read as a report about them
 
 
 class ReviewState(StrEnum):
@@ -55,6 +56,22 @@ class ReviewState(StrEnum):
 
     OPEN = "open"
     CLOSED = "closed"
+
+
+class ReviewDecision(StrEnum):
+    """What the person who read a reply on the review list decided."""
+
+    NO_ACTION = "no_action"  # read: nothing needed
+    CONTACTED = "contacted"  # the sender was phoned or written to
+    ALERT_RAISED = "alert_raised"  # it needed an alert, raised by hand
+    NUMBER_LINKED = "number_linked"  # an unknown number linked to a patient (or a carer)
+
+
+class ContactKind(StrEnum):
+    """Whose a patient's extra number is."""
+
+    PATIENT = "patient"  # the patient's own (a new phone)
+    CARER = "carer"  # a carer's: their texts are read as reports about the patient
 
 
 class NotificationKind(StrEnum):
@@ -79,3 +96,4 @@ class MessageKind(StrEnum):
     UNREACHABLE = "unreachable"  # coordinators told a patient cannot be reached
     ROTA_GAP = "rota_gap"  # admins told nobody is on a role an escalation chain uses
     INTEGRATION = "integration"  # admins told the trust's record is missing write-backs
+    REVIEW = "review"  # coordinators told a reply on the review list is due (or overdue)

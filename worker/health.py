@@ -13,10 +13,19 @@ from urllib.parse import urlsplit, urlunsplit
 from sqlalchemy import func, select, text
 
 from schema.db import session_scope
-from schema.models import Alert, AlertState, Heartbeat, MessageState, OutboundMessage, Queue
+from schema.models import (
+    Alert,
+    AlertState,
+    Heartbeat,
+    InboundMessage,
+    MessageState,
+    OutboundMessage,
+    Queue,
+)
 from schema.settings import get_settings
 from schema.spool import Spool
 from schema.types import utcnow
+from schema.vocabulary import ReviewState
 from worker.app import get_app
 
 BEAT_STALE_AFTER = timedelta(seconds=30)
@@ -99,6 +108,17 @@ def _database(
                         select(func.count())
                         .select_from(Alert)
                         .where(Alert.state == AlertState.OPEN)
+                    )
+                    or 0
+                )
+                backlog["overdue_reviews"] = int(
+                    session.scalar(
+                        select(func.count())
+                        .select_from(InboundMessage)
+                        .where(
+                            InboundMessage.review_state == ReviewState.OPEN,
+                            InboundMessage.review_due_at < now,
+                        )
                     )
                     or 0
                 )

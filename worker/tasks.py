@@ -35,6 +35,7 @@ DISPATCH_DUE = "worker.tasks.dispatch_due"
 REDISPATCH_STUCK = "worker.tasks.redispatch_stuck"
 HANDLE_INBOUND = "worker.tasks.handle_inbound"
 ESCALATE_ALERTS = "worker.tasks.escalate_alerts"
+REMIND_REVIEWS = "worker.tasks.remind_reviews"
 SWEEP_INBOUND = "worker.tasks.sweep_inbound"
 CHECK_ROTA_GAPS = "worker.tasks.check_rota_gaps"
 CHECK_PDS = "worker.tasks.check_pds"
@@ -44,6 +45,7 @@ PURGE_INTEGRATION_RAW = "worker.tasks.purge_integration_raw"
 DISPATCH_EVERY_SECONDS = 1.0
 REDISPATCH_EVERY_SECONDS = 3.0  # alerts are stuck after 12 s: rescued within about 15 s
 ESCALATE_EVERY_SECONDS = 5.0
+REMIND_REVIEWS_EVERY_SECONDS = 15.0
 SWEEP_INBOUND_EVERY_SECONDS = 5.0
 CHECK_ROTA_GAPS_EVERY_SECONDS = 60.0
 CHECK_PDS_EVERY_SECONDS = 10.0
@@ -60,6 +62,11 @@ BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
         "task": ESCALATE_ALERTS,
         "schedule": ESCALATE_EVERY_SECONDS,
         "options": {"expires": 30},
+    },
+    "remind-due-reviews": {
+        "task": REMIND_REVIEWS,
+        "schedule": REMIND_REVIEWS_EVERY_SECONDS,
+        "options": {"expires": 60},
     },
     "sweep-unhandled-replies": {
         "task": SWEEP_INBOUND,
@@ -152,7 +159,7 @@ def handle_inbound(self: Task, inbound_id: int) -> int:
             urgent = replies.handle_inbound(session, inbound_id, utcnow())
     except Exception as error:
         with session_scope() as session:
-            review.needs_a_person(session, inbound_id, why=type(error).__name__)
+            review.needs_a_person(session, inbound_id, why=type(error).__name__, now=utcnow())
         raise
     return publish(self.app, urgent)
 
@@ -162,6 +169,14 @@ def escalate_alerts() -> int:
     """Beat: move unacknowledged alerts up their chain; remind about unresolved ones."""
     with session_scope() as session:
         return escalation.escalate_due(session, utcnow())
+
+
+@shared_task(name=REMIND_REVIEWS, queue=Queue.ALERTS.value, ignore_result=True)
+def remind_reviews() -> int:
+    """Beat: remind the review steps' people of replies due to be read; escalate overdue ones.
+    The dispatcher sends what this makes, on the alerts queue."""
+    with session_scope() as session:
+        return review.remind_due(session, utcnow())
 
 
 @shared_task(name=SWEEP_INBOUND, queue=Queue.ALERTS.value, ignore_result=True, bind=True)

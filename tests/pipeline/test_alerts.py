@@ -340,15 +340,19 @@ def test_help_sends_the_help_text_with_the_numbers(service: Service, client: Tes
     assert "0113 496 0001" in help_text
 
 
-def test_an_unknown_number_gets_one_reply_a_day_and_raises_no_alert(
+def test_an_unknown_numbers_red_reply_raises_an_unknown_sender_alert_and_one_reply_a_day_else(
     service: Service, client: TestClient
 ) -> None:
     stranger = "+447700900999"
     post_sms(client, service, stranger, "can't feel my legs")
     post_sms(client, service, stranger, "hello??")
+    post_sms(client, service, stranger, "hello again??")
     handle_replies()
-    assert templates_to(stranger) == ["unknown_sender"]
-    assert count(Alert) == 0
+    # The red's urgent advice goes whatever else; besides it, one reply a day.
+    assert sorted(templates_to(stranger)) == ["unclear_ack", "urgent_advice"]
+    alert = the_alert()
+    assert alert.patient_id is None and alert.sender_e164 == stranger
+    assert ("asha", "sms", 0, 0) in notified()
     with session_scope() as session:
         kinds = set(session.scalars(select(InboundMessage.sender_kind)))
     assert kinds == {"unknown"}
@@ -549,7 +553,7 @@ def test_a_reply_whose_handling_fails_goes_to_a_person_and_is_retried(
     def broken(*_: Any, **__: Any) -> None:
         raise RuntimeError("a bug")
 
-    monkeypatch.setattr(alerts, "raise_alert", broken)
+    monkeypatch.setattr(alerts, "try_raise_alert", broken)
     with pytest.raises(RuntimeError):
         tasks.handle_inbound(inbound_id)
     with session_scope() as session:

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from pathway import alerts, audit
 from pathway.enrolment import enrol, parse_patient
 from pathway.pds_checks import mobile_differs
+from pathway.review import open_review
 from pathway.rota_overrides import add_override
 from pathway.trust_loading import load_trust
 from schema.config_file import LoadedConfig, parse_config_text, read_config_file
@@ -31,7 +32,7 @@ from schema.db import session_scope
 from schema.models import InboundMessage, Patient, PatientNotice, StaffMember, Trust
 from schema.trusts import trust_config
 from schema.types import utcnow
-from schema.vocabulary import Label
+from schema.vocabulary import Label, Review
 from tests.conftest import EXAMPLE_TRUST, LOCAL
 from web.app import create_app
 from web.auth import passwords, tokens
@@ -128,10 +129,11 @@ def reply(
         symptoms=list(evidence.pop("symptoms", [])),
         evidence=evidence,
         handled_at=now,
-        review_state="open" if label == "unclear" else None,
     )
     session.add(inbound)
     session.flush()
+    if label == "unclear":
+        open_review(session, inbound, Review.URGENT, trust_config(trust), now=now)
     return inbound
 
 

@@ -298,3 +298,18 @@ def test_every_api_endpoint_documents_its_responses_with_models(world: World, ap
         assert ok and "$ref" in str(ok["content"]), f"{method} {path} has no response model"
         assert "422" in op["responses"], f"{method} {path}"
         assert op.get("security"), f"{method} {path} is not marked as needing a token"
+
+
+def test_enrolling_a_patient_on_a_staff_members_phone_is_refused_unless_allowed(api: Api) -> None:
+    shared = {**NEW_PATIENT, "phone": "07700 900101"}  # Asha's, a coordinator of trust A
+    assert fields_of(api.post("/patients", shared)) == {"phone"}
+    with session_scope() as session:
+        on_it = select(func.count()).where(Patient.phone_e164 == "+447700900101")
+        assert session.scalar(on_it) == 0
+    response = api.post("/patients", {**shared, "allow_staff_number": True})
+    assert response.status_code == 201, response.text
+    with session_scope() as session:
+        enrolled = session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "patient.enrolled")
+        ).all()
+        assert [e.details.get("shares_a_staff_number") for e in enrolled][-1] is True

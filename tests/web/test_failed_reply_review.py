@@ -28,7 +28,7 @@ def test_a_reply_whose_handling_failed_is_on_its_trusts_review_list(
         )
         session.add(inbound)
         session.flush()
-        needs_a_person(session, inbound.id, why="RuntimeError")
+        needs_a_person(session, inbound.id, why="RuntimeError", now=utcnow())
         inbound_id = inbound.id
     page = signed_in(app, world.a.coordinator).get("/").text
     assert f'id="reply-{inbound_id}"' in page

@@ -38,6 +38,11 @@ class PatientCreate(BaseModel):
     email: str | None = Field(default=None, max_length=254)
     cohort: str = Field(description="a cohort key of the trust's configuration", max_length=64)
     language: str = Field(default="en", description="one the trust serves: en, cy or pl")
+    allow_staff_number: bool = Field(
+        default=False,
+        description="enrol even though the phone is a staff member's (a shared phone): "
+        "otherwise refused with 422",
+    )
 
 
 class PatientUpdate(BaseModel):
@@ -103,8 +108,11 @@ class AlertOut(BaseModel):
     code: str = Field(description="what staff text back to acknowledge: ACK <code>")
     level: Literal[Label.RED, Label.AMBER]
     state: Literal["open", "acknowledged", "resolved"]
-    patient_id: int
-    patient_name: str
+    patient_id: int | None = Field(description="None for an unknown sender's alert")
+    patient_name: str | None
+    unknown_sender: bool = Field(
+        default=False, description="raised by a reply from a number on no patient's record"
+    )
     raised_at: datetime
     step: int
     steps_total: int
@@ -203,8 +211,9 @@ def alert_out(view: AlertView) -> AlertOut:
         code=view.code,
         level=view.level,  # type: ignore[arg-type]
         state=view.state,  # type: ignore[arg-type]
-        patient_id=view.patient.id,
-        patient_name=view.patient.name,
+        patient_id=view.patient.id if view.patient else None,
+        patient_name=view.patient.name if view.patient else None,
+        unknown_sender=view.unknown_sender is not None,
         raised_at=view.raised_at,
         step=view.step,
         steps_total=view.steps_total,

@@ -41,8 +41,16 @@ def enrol_patient(body: PatientCreate, client: ApiClient = Depends(api_client)) 
         trust = _trust(session, client)
         config = trust_config(trust)
         try:
-            checked = parse_patient(body.model_dump(), config)
-            patient = enrol(session, trust, config, checked, actor=client.actor, now=utcnow())
+            checked = parse_patient(body.model_dump(exclude={"allow_staff_number"}), config)
+            patient = enrol(
+                session,
+                trust,
+                config,
+                checked,
+                actor=client.actor,
+                now=utcnow(),
+                allow_staff_number=body.allow_staff_number,
+            )
         except PatientInputError as error:
             raise unprocessable(error) from None
         return patient_out(patient)

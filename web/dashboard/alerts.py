@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from pathway import acknowledgement, review
+from pathway import acknowledgement, contacts, review
 from schema.db import session_scope
-from schema.models import Alert, AlertState, InboundMessage, StaffMember
+from schema.identifiers import InvalidIdentifier, check_nhs_number
+from schema.models import Alert, AlertState, InboundMessage, Patient, StaffMember
 from schema.types import utcnow
+from schema.vocabulary import ContactKind, ReviewDecision
 from web.auth.identity import Viewer, csrf_protected, current_staff
 from web.dashboard import queries
 from web.dashboard.notice_views import open_notices
@@ -72,12 +75,55 @@ def acknowledge(alert_id: RowId, viewer: Viewer = Depends(csrf_protected)) -> Re
 
 @router.post("/replies/{inbound_id}/review")
 def mark_reviewed(
-    inbound_id: RowId, review_note: str = Form(""), viewer: Viewer = Depends(csrf_protected)
+    inbound_id: RowId,
+    review_note: str = Form(""),
+    decision: str = Form(ReviewDecision.NO_ACTION.value),
+    viewer: Viewer = Depends(csrf_protected),
 ) -> Response:
     note = review_note.strip()[:4000]
+    try:
+        decided = ReviewDecision(decision)
+    except ValueError:
+        raise HTTPException(status_code=422, detail="decision: not one of the choices") from None
     with session_scope() as session:
         inbound = owned(session, InboundMessage, inbound_id, viewer.trust_id, lock=True)
         review.mark_reviewed(
-            session, inbound, staff_id=viewer.staff_id, actor=viewer.actor, note=note, now=utcnow()
+            session,
+            inbound,
+            staff_id=viewer.staff_id,
+            actor=viewer.actor,
+            note=note,
+            now=utcnow(),
+            decision=decided,
         )
     return RedirectResponse("/?done=reviewed#reviews", status_code=303)
+
+
+@router.post("/replies/{inbound_id}/link")
+def link_number(
+    inbound_id: RowId,
+    nhs_number: str = Form(""),
+    kind: str = Form(ContactKind.PATIENT.value),
+    viewer: Viewer = Depends(csrf_protected),
+) -> Response:
+    """Link an unknown sender's number to a patient of the trust: their new phone, or a carer's."""
+    refused = RedirectResponse("/?done=link-refused#reviews", status_code=303)
+    with session_scope() as session:
+        inbound = owned(session, InboundMessage, inbound_id, viewer.trust_id, lock=True)
+        try:
+            as_kind = ContactKind(kind)
+            digits = check_nhs_number(nhs_number[:20])
+        except (ValueError, InvalidIdentifier):
+            return refused
+        patient = session.scalar(
+            select(Patient).where(Patient.trust_id == viewer.trust_id, Patient.nhs_number == digits)
+        )
+        if patient is None:
+            return refused
+        try:
+            contacts.link_number(
+                session, inbound, patient, as_kind, actor=viewer.actor, now=utcnow()
+            )
+        except contacts.ContactError:
+            return refused
+    return RedirectResponse("/?done=linked#reviews", status_code=303)

@@ -272,7 +272,9 @@ def alert_audit(
     with session_scope() as session:
         alert = owned(session, Alert, alert_id, viewer.trust_id)
         lines = alert_trail(session, alert)
-        patient = patient_view(alert.patient)
+        patient: Any = (
+            patient_view(alert.patient) if alert.patient else {"name": "an unknown sender"}
+        )
         title, back = f"Audit trail of alert {alert.code}", f"/alerts/{alert.id}"
     return _page(request, viewer, title, back, f"Alert {alert.code}", patient, lines)
 

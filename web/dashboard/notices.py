@@ -15,6 +15,9 @@ NOTICES = {
     "already": "Alert {ref} was already acknowledged; nothing changed.",
     "resolved": "Alert {ref} is resolved and its outcome recorded.",
     "reviewed": "The reply is marked as reviewed.",
+    "linked": "The number is linked: replies from it are now read as that patient's.",
+    "link-refused": "The number was not linked: check the NHS number, and that the number is "
+    "on no other patient's record.",
     "enrolled": "The patient is enrolled and their messages are planned.",
     "paused": "Messages to this patient are paused.",
     "resumed": "Messages to this patient have resumed and are planned again from now.",

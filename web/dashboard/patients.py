@@ -81,6 +81,7 @@ def enrol_patient(
     email: str = Form(""),
     cohort: str = Form(""),
     language: str = Form("en"),
+    allow_staff_number: str = Form(""),
     viewer: Viewer = Depends(csrf_protected),
 ) -> Response:
     raw = {
@@ -93,20 +94,28 @@ def enrol_patient(
         "language": language,
     }
     raw = {name: value[:300] for name, value in raw.items()}
+    shared = allow_staff_number == "yes"
     try:
-        patient_id = _enrol(viewer, raw)
+        patient_id = _enrol(viewer, raw, allow_staff_number=shared)
     except PatientInputError as error:
-        return _list_page(request, viewer, form=raw, errors=error.reasons, status=422)
+        form = {**raw, "allow_staff_number": "yes" if shared else ""}
+        return _list_page(request, viewer, form=form, errors=error.reasons, status=422)
     return RedirectResponse(f"/patients/{patient_id}?done=enrolled", status_code=303)
 
 
-def _enrol(viewer: Viewer, raw: dict[str, Any]) -> int:
+def _enrol(viewer: Viewer, raw: dict[str, Any], *, allow_staff_number: bool) -> int:
     with session_scope() as session:
         trust = session.get(Trust, viewer.trust_id)
         assert trust is not None
         config = trust_config(trust)
         patient = enrol(
-            session, trust, config, parse_patient(raw, config), actor=viewer.actor, now=utcnow()
+            session,
+            trust,
+            config,
+            parse_patient(raw, config),
+            actor=viewer.actor,
+            now=utcnow(),
+            allow_staff_number=allow_staff_number,
         )
         return patient.id
 

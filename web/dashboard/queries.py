@@ -76,7 +76,8 @@ def alert_views(session: Session, trust_id: int, alerts: list[Alert]) -> list[Al
         p.id: p
         for p in session.scalars(
             select(Patient).where(
-                Patient.trust_id == trust_id, Patient.id.in_({a.patient_id for a in alerts})
+                Patient.trust_id == trust_id,
+                Patient.id.in_({a.patient_id for a in alerts if a.patient_id is not None}),
             )
         )
     }
@@ -112,7 +113,7 @@ def alert_views(session: Session, trust_id: int, alerts: list[Alert]) -> list[Al
         views.append(
             alert_view(
                 alert,
-                patient=patients[alert.patient_id],
+                patient=patients[alert.patient_id] if alert.patient_id is not None else None,
                 reply=reply_view(first) if first is not None else None,
                 later_replies=later[alert.id],
                 staff_names=names_by_key,
@@ -166,7 +167,12 @@ def replies_awaiting_review(session: Session, trust_id: int) -> list[ReplyView]:
         select(InboundMessage, Patient)
         .outerjoin(Patient, Patient.id == InboundMessage.patient_id)
         .where(InboundMessage.trust_id == trust_id, InboundMessage.review_state == ReviewState.OPEN)
-        .order_by(InboundMessage.received_at, InboundMessage.id)
+        .order_by(
+            InboundMessage.review_due_at.is_(None),
+            InboundMessage.review_due_at,
+            InboundMessage.received_at,
+            InboundMessage.id,
+        )
     ).all()
     return [reply_view(inbound, patient=patient) for inbound, patient in rows]
 
@@ -206,10 +212,12 @@ def open_alert_patients(session: Session, trust_id: int) -> dict[int, str]:
     """Patient id → level of their unresolved alert, for flags in the patients list."""
     rows = session.execute(
         select(Alert.patient_id, Alert.level).where(
-            Alert.trust_id == trust_id, Alert.state != AlertState.RESOLVED
+            Alert.trust_id == trust_id,
+            Alert.state != AlertState.RESOLVED,
+            Alert.patient_id.is_not(None),
         )
     ).all()
-    return {patient_id: level for patient_id, level in rows}
+    return {patient_id: level for patient_id, level in rows if patient_id is not None}
 
 
 def unresolved_alerts_of(session: Session, trust_id: int, patient_id: int) -> list[AlertView]:

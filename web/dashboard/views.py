@@ -8,6 +8,7 @@ from typing import Any
 
 from messages.evidence import Explanation, explain
 from schema.models import Alert, InboundMessage, Patient
+from schema.vocabulary import SenderKind
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,14 @@ class ReplyView:
     reviewed_by: str | None = None
     reviewed_at: datetime | None = None
     patient: PatientView | None = None
+    sender_kind: str | None = None
+    sender: str | None = None  # the number, shown only for an unknown sender (to call, to link)
+    review_priority: str | None = None
+    review_due_at: datetime | None = None
+    review_decision: str | None = None
+
+    def overdue(self, now: datetime) -> bool:
+        return self.review_due_at is not None and now > self.review_due_at
 
     @property
     def evidence_lists(self) -> list[tuple[str, list[str]]]:
@@ -105,6 +114,11 @@ def reply_view(
         reviewed_by=reviewed_by,
         reviewed_at=inbound.reviewed_at,
         patient=patient_view(patient) if patient is not None else None,
+        sender_kind=inbound.sender_kind,
+        sender=inbound.from_address if inbound.sender_kind == SenderKind.UNKNOWN else None,
+        review_priority=inbound.review_priority,
+        review_due_at=inbound.review_due_at,
+        review_decision=inbound.review_decision,
     )
 
 
@@ -130,7 +144,7 @@ class AlertView:
     level: str
     state: str
     raised_at: datetime
-    patient: PatientView
+    patient: PatientView | None  # None: an unknown sender's alert (`unknown_sender` is the number)
     reply: ReplyView | None
     later_replies: list[ReplyView]
     step: int
@@ -150,6 +164,7 @@ class AlertView:
     outcome_name: str | None = None
     mri_at: datetime | None = None
     outcome_choices: tuple[tuple[str, str], ...] = ()
+    unknown_sender: str | None = None
 
     @property
     def past_last_step(self) -> bool:
@@ -182,7 +197,7 @@ def step_contacts(
 def alert_view(
     alert: Alert,
     *,
-    patient: Patient,
+    patient: Patient | None,
     reply: ReplyView | None,
     later_replies: list[ReplyView],
     staff_names: dict[str, str],
@@ -198,7 +213,7 @@ def alert_view(
         level=alert.level,
         state=alert.state,
         raised_at=alert.raised_at,
-        patient=patient_view(patient),
+        patient=patient_view(patient) if patient is not None else None,
         reply=reply,
         later_replies=later_replies,
         step=alert.current_step + 1,
@@ -217,6 +232,7 @@ def alert_view(
         outcome_name=alert.outcome_name,
         mri_at=alert.mri_at,
         outcome_choices=outcome_choices,
+        unknown_sender=alert.sender_e164 if patient is None else None,
     )
 
 
