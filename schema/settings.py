@@ -56,8 +56,9 @@ class Settings(BaseSettings):
     # Staff alert SMS expire at the provider after this many minutes unless the trust sets its own
     # (sms.alert_validity_minutes). Twilio allows up to 600 (10 hours).
     alert_sms_validity_minutes: int = Field(default=10, ge=1, le=600)
-    # Bulk SMS a second per sender, unless the trust sets sms.bulk_per_second.
-    bulk_sms_per_second: int = Field(default=10, ge=1, le=1000)
+    # Bulk SMS a second per sender, unless the trust sets sms.bulk_per_second. 0: not paced
+    # (`safetynet status` warns): set it to the sender's throughput at Twilio.
+    bulk_sms_per_second: int = Field(default=0, ge=0, le=1000)
 
     rota_warn_days: int = Field(default=14, gt=0, le=90)  # how far ahead admins hear of gaps
 

@@ -111,10 +111,9 @@ def _sender_rates(session: Session, prepared: dict[int, Outgoing | Outcome]) -> 
             continue
         message = session.get(OutboundMessage, message_id)
         trust = session.get(Trust, message.trust_id) if message is not None else None
-        if trust is not None:
-            rates[message_id] = (
-                trust_config(trust).sms.bulk_per_second or settings.bulk_sms_per_second
-            )
+        rate = trust_config(trust).sms.bulk_per_second if trust is not None else None
+        if rate or settings.bulk_sms_per_second:
+            rates[message_id] = rate or settings.bulk_sms_per_second
     return rates
 
 

@@ -15,14 +15,22 @@ from pathway import audit
 from pathway.trust_loading import load_trust
 from schema.config_file import LoadedConfig, parse_config_text
 from schema.db import session_scope
-from schema.models import MessageState, OutboundMessage, TrustNumber
+from schema.models import Alert, MessageState, OutboundMessage, TrustNumber
 from schema.settings import reset_settings_cache
 from schema.types import utcnow
 from schema.vocabulary import MessageKind
 from testing.trusts import always_open_trust_yaml
 from tests.conftest import LOCAL
 from tests.pipeline.conftest import Service
-from tests.pipeline.test_alerts import ASHA, PATIENT, TRUST_NUMBER, handle_replies, post_sms
+from tests.pipeline.test_alerts import (
+    ASHA,
+    BEN,
+    PATIENT,
+    TRUST_NUMBER,
+    handle_replies,
+    post_sms,
+)
+from tests.pipeline.test_receipts import post_receipt
 from web.app import create_app
 from worker import sending
 
@@ -118,3 +126,28 @@ def test_staff_replies_to_the_alert_number_reach_the_trust(service: Service) -> 
     with session_scope() as session:
         numbers = set(session.scalars(select(TrustNumber.number_e164)))
     assert {BULK_NUMBER, ALERT_NUMBER} <= numbers
+
+
+def test_an_alert_that_expired_at_twilio_moves_the_chain_on_at_once(
+    service: Service, client: TestClient
+) -> None:
+    reload_trust(with_alert_sender())
+    service.enrol(1)
+    post_sms(client, service, PATIENT, "my legs keep giving way")
+    handle_replies()
+    send_all_due()
+    with session_scope() as session:
+        (alert_sms,) = session.scalars(
+            select(OutboundMessage).where(
+                OutboundMessage.to_address == ASHA, OutboundMessage.channel == "sms"
+            )
+        ).all()
+    # Twilio reports a message whose validity period ran out in its queue as failed, 30036.
+    assert post_receipt(client, service, alert_sms, "failed", ErrorCode="30036") == 200
+    with session_scope() as session:
+        alert = session.scalars(select(Alert)).one()
+        assert alert.current_step == 1  # Ben's step, without waiting out Asha's five minutes
+        to_ben = session.scalars(
+            select(OutboundMessage.template_key).where(OutboundMessage.to_address == BEN)
+        ).all()
+    assert to_ben

@@ -17,8 +17,16 @@ from worker.sender_warnings import sender_warnings
 def test_a_trust_without_an_alert_sender_is_named_in_the_warnings(
     session: Session, trust: Trust
 ) -> None:
-    (warning,) = sender_warnings(session, Settings())
-    assert f"trust {trust.code} has no dedicated alert sender" in warning
+    (alert_sender, pacing) = sender_warnings(session, Settings())
+    assert f"trust {trust.code} has no dedicated alert sender" in alert_sender
+    assert f"trust {trust.code}'s bulk is not paced" in pacing
+
+
+def test_a_bulk_pace_set_for_the_service_silences_the_pacing_warning(
+    session: Session, trust: Trust
+) -> None:
+    warnings = sender_warnings(session, Settings(bulk_sms_per_second=10))
+    assert not any("not paced" in w for w in warnings)
 
 
 def test_twilio_without_notify_warns_that_alerts_have_no_second_provider(
