@@ -8,9 +8,10 @@ worker, beat), with PostgreSQL, Redis, the fake Twilio API and the fake Notify A
 process, with the timestamps). Twilio answers every request 500 for `--fault-seconds`, from
 just before the first reply. Red replies arrive at times drawn from a Poisson process, each from
 its own patient. Latency is from just before the request is sent to the moment Notify accepts
-the text to the first-step coordinator about that reply's alert (Notify's `reference` is our
-message id -> alert -> inbound MessageSid). The first figure is the first alert's: from the
-first Twilio failure (the first reply) to Notify.
+the text to the first-step coordinator about that reply's alert, at whichever provider took it
+(Notify's `reference`, Twilio's StatusCallback `m`: our message id -> alert -> inbound
+MessageSid). `--fault-seconds 0` is the same run with Twilio healthy, for comparison. The
+first figure is the first alert's: from the first Twilio failure (the first reply) to Notify.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import argparse
 import random
 import threading
 import time
+import urllib.parse
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -43,12 +45,19 @@ TARGET_FIRST_SECONDS = 5.0
 TARGET_P99_MS = 1000.0
 
 
-def notify_latencies(notify: FakeNotify, started: dict[str, float]) -> dict[str, float]:
+def coordinator_latencies(
+    stack: Stack, notify: FakeNotify, started: dict[str, float]
+) -> dict[str, float]:
+    """Seconds from each reply's request to its alert's text at either provider."""
     arrivals = {
         int(text.reference): text.received_monotonic
         for text in notify.texts
         if text.phone_number == FIRST_COORDINATOR and text.reference and text.reference.isdigit()
     }
+    for message in stack.twilio.messages:
+        if message.to == FIRST_COORDINATOR and message.status_callback:
+            query = urllib.parse.parse_qs(urllib.parse.urlsplit(message.status_callback).query)
+            arrivals.setdefault(int(query["m"][0]), message.received_monotonic)
     with session_scope() as session:
         rows = session.execute(
             select(OutboundMessage.id, InboundMessage.provider_message_id)
@@ -66,7 +75,8 @@ def run(replies: int, rate: float, fault_seconds: float, seed: int) -> dict[str,
         stack.wait_for_workers("alerts")
         stack.beat()
         _, base_url = stack.web()
-        stack.twilio.fail_for(fault_seconds, status=500)
+        if fault_seconds:
+            stack.twilio.fail_for(fault_seconds, status=500)
         rng = random.Random(seed)
         started: dict[str, float] = {}
         lock = threading.Lock()
@@ -91,40 +101,40 @@ def run(replies: int, rate: float, fault_seconds: float, seed: int) -> dict[str,
                 at += rng.expovariate(rate)
 
         def all_arrived() -> bool:
-            return sum(1 for t in notify.texts if t.phone_number == FIRST_COORDINATOR) >= replies
+            at_notify = sum(1 for t in notify.texts if t.phone_number == FIRST_COORDINATOR)
+            at_twilio = sum(1 for m in stack.twilio.messages if m.to == FIRST_COORDINATOR)
+            return at_notify + at_twilio >= replies
 
         try:
             wait_until(all_arrived, timeout=60, every=0.2)
         except TimeoutError:
-            log("not every coordinator text reached Notify in time")
-        latencies = notify_latencies(notify, started)
+            log("not every coordinator text arrived in time")
+        latencies = coordinator_latencies(stack, notify, started)
         twilio_refused = stack.twilio.request_count - len(stack.twilio.messages)
+        at_notify = sum(1 for t in notify.texts if t.phone_number == FIRST_COORDINATOR)
     first = min(started.values())
     first_at_notify = (
         min(t.received_monotonic for t in notify.texts) - first if notify.texts else None
     )
     figures = summary_ms(latencies.values())
-    log(
-        f"first alert at Notify {first_at_notify:.2f} s after the first reply"
-        if first_at_notify
-        else "none"
-    )
+    if first_at_notify is not None:
+        log(f"first alert at Notify {first_at_notify:.2f} s after the first reply")
     for name, value in figures.items():
-        log(f"webhook -> coordinator text at Notify {name}: {value}")
+        log(f"webhook -> coordinator text {name}: {value}")
     return {
         "benchmark": "failover_latency",
         "replies": replies,
         "replies_per_second": rate,
         "twilio_500_seconds": fault_seconds,
         "coordinator_texts_matched": len(latencies),
+        "coordinator_texts_by_notify": at_notify,
         "first_alert_at_notify_seconds": round(first_at_notify, 3) if first_at_notify else None,
         **figures,
         "twilio_requests_refused": twilio_refused,
         "target_first_seconds": TARGET_FIRST_SECONDS,
         "target_p99_ms": TARGET_P99_MS,
         "met": len(latencies) == replies
-        and first_at_notify is not None
-        and first_at_notify < TARGET_FIRST_SECONDS
+        and (not fault_seconds or (first_at_notify or 99.0) < TARGET_FIRST_SECONDS)
         and figures["p99_ms"] < TARGET_P99_MS,
     }
 

@@ -103,17 +103,23 @@ def send_messages(message_ids: Sequence[int]) -> list[Outcome]:
 
 
 def _sender_rates(session: Session, prepared: dict[int, Outgoing | Outcome]) -> dict[int, int]:
-    """Each SMS's sender throughput (messages a second), from its trust's configuration."""
-    settings = get_settings()
+    """Each SMS's sender throughput (messages a second) where bulk is paced, decided once per
+    trust per batch from what the claim loaded (no query)."""
+    default = get_settings().bulk_sms_per_second
+    by_trust: dict[int, int] = {}
     rates: dict[int, int] = {}
     for message_id, item in prepared.items():
         if not isinstance(item, Outgoing) or item.channel != Channel.SMS:
             continue
         message = session.get(OutboundMessage, message_id)
-        trust = session.get(Trust, message.trust_id) if message is not None else None
-        rate = trust_config(trust).sms.bulk_per_second if trust is not None else None
-        if rate or settings.bulk_sms_per_second:
-            rates[message_id] = rate or settings.bulk_sms_per_second
+        if message is None:
+            continue
+        if message.trust_id not in by_trust:
+            trust = session.get(Trust, message.trust_id)
+            rate = trust_config(trust).sms.bulk_per_second if trust is not None else None
+            by_trust[message.trust_id] = rate or default
+        if by_trust[message.trust_id]:
+            rates[message_id] = by_trust[message.trust_id]
     return rates
 
 
