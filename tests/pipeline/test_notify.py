@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -15,6 +16,8 @@ from sqlalchemy import select
 
 from schema.db import session_scope
 from schema.models import InboundMessage, MessageState, OutboundMessage
+from schema.types import utcnow
+from schema.vocabulary import MessageKind
 from testing.fake_notify import FakeNotify, FakeText
 from tests.conftest import LOCAL
 from tests.pipeline.conftest import Service, wait_until
@@ -152,3 +155,35 @@ def test_while_twilio_fails_bulk_waits_for_it_rather_than_going_by_notify(
     assert notify.texts == []
     message = the_message(PATIENT)
     assert message.state == MessageState.SCHEDULED and message.error_code == "http-500"
+
+
+def test_with_bulk_failover_on_bulk_moves_to_notify_when_twilio_is_slow_by_notifys_rule(
+    service: Service, notify: FakeNotify, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NOTIFY_BULK_FAILOVER", "true")
+    reset()
+    service.enrol(1)
+    with session_scope() as session:  # Twilio's last quarter hour: 4 of 20 texts over 5 minutes
+        now = utcnow()
+        for i in range(20):
+            sent = now - timedelta(minutes=10)
+            took = timedelta(minutes=6) if i < 4 else timedelta(seconds=4)
+            session.add(
+                OutboundMessage(
+                    trust_id=service.trust_id,
+                    channel="sms",
+                    kind=MessageKind.PLANNED,
+                    template_key="welcome",
+                    to_address="+447700900999",
+                    due_at=sent,
+                    state=MessageState.DELIVERED,
+                    provider="twilio",
+                    provider_message_id=f"SMslow{i}",
+                    idempotency_key=f"slow:{i}",
+                    sent_at=sent,
+                    delivered_at=sent + took,
+                )
+            )
+    send_all_due()
+    assert [t.phone_number for t in notify.texts] == [PATIENT]
+    assert the_message(PATIENT).provider == "notify"
