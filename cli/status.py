@@ -8,8 +8,10 @@ import typer
 from rich.table import Table
 
 from cli.common import console
+from schema.db import session_scope
 from schema.settings import get_settings
 from worker.health import check, describe_broker, redact_url
+from worker.sender_warnings import sender_warnings
 
 
 def status_command(
@@ -17,8 +19,9 @@ def status_command(
 ) -> None:
     """Database, broker, beat's last tick, queue lengths and backlog. Exit 1 when unhealthy."""
     health = check(with_queues=True)
+    warnings = _warnings() if health.database == "ok" else []
     if as_json:
-        console.print_json(json.dumps(health.as_dict()))
+        console.print_json(json.dumps({**health.as_dict(), "warnings": warnings}))
     else:
         settings = get_settings()
         table = Table("component", "state", "detail", show_header=True)
@@ -47,4 +50,11 @@ def status_command(
         console.print(table)
         for problem in health.problems:
             console.print(f"[red]problem:[/red] {problem}")
+        for warning in warnings:
+            console.print(f"[yellow]warning:[/yellow] {warning}")
     raise typer.Exit(0 if health.ok else 1)
+
+
+def _warnings() -> list[str]:
+    with session_scope() as session:
+        return sender_warnings(session, get_settings())

@@ -257,6 +257,7 @@ class OutboundMessage(Base):
         Index("ix_outbound_patient", "patient_id", "state"),
         Index("ix_outbound_alert", "alert_id"),
         Index("ix_outbound_provider_id", "provider_message_id"),
+        Index("ix_outbound_sent", "sent_at"),
         _in("state", MessageState),
         _in("channel", Channel),
         _in("queue", Queue),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from functools import lru_cache
 from pathlib import Path
-from typing import Self
+from typing import Literal, Self
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -22,6 +22,21 @@ class Settings(BaseSettings):
     twilio_auth_token: str = ""
     twilio_api_base_url: str = ""
 
+    # GOV.UK Notify, the second SMS provider (on when NOTIFY_API_KEY is set). Notify sends from a
+    # template: NOTIFY_SMS_TEMPLATE_ID names one whose whole content is ((body)).
+    notify_api_key: str = ""
+    notify_api_base_url: str = ""  # empty: Notify itself
+    notify_sms_template_id: str = ""
+    notify_sms_sender_id: str = ""  # bulk's text message sender in Notify (empty: the default)
+    notify_alert_sms_sender_id: str = ""  # alerts' sender in Notify (empty: the bulk one)
+    notify_callback_token: str = ""  # the bearer token Notify sends with receipts and replies
+    # Bulk moves to Notify only when this is on: patients reply to check-ins, so Notify's inbound
+    # number must be a trust reply number and its received-text callback set (docs/providers.md).
+    notify_bulk_failover: bool = False
+    sms_primary_provider: Literal["twilio", "notify"] = "twilio"
+    # How long a provider that answered 5xx or timed out is passed over by alerts.
+    provider_failing_seconds: float = Field(default=60.0, gt=0)
+
     smtp_host: str = ""
     smtp_port: int = 587
     smtp_user: str = ""
@@ -37,6 +52,13 @@ class Settings(BaseSettings):
     dispatch_batch_size: int = Field(default=2000, gt=0)
     dispatch_max_in_flight: int = Field(default=2000, gt=0)
     stuck_after_seconds: int = Field(default=120, gt=0)
+
+    # Staff alert SMS expire at the provider after this many minutes unless the trust sets its own
+    # (sms.alert_validity_minutes). Twilio allows up to 600 (10 hours).
+    alert_sms_validity_minutes: int = Field(default=10, ge=1, le=600)
+    # Bulk SMS a second per sender, unless the trust sets sms.bulk_per_second. 0: not paced
+    # (`safetynet status` warns): set it to the sender's throughput at Twilio.
+    bulk_sms_per_second: int = Field(default=0, ge=0, le=1000)
 
     rota_warn_days: int = Field(default=14, gt=0, le=90)  # how far ahead admins hear of gaps
 
@@ -81,6 +103,26 @@ class Settings(BaseSettings):
                     f"PDS_BASE_URL is set, so PDS checks are on and need {', '.join(missing)}"
                 )
         return self
+
+    @model_validator(mode="after")
+    def _notify_complete(self) -> Self:
+        if self.notify_api_key:
+            missing = [
+                name.upper()
+                for name in ("notify_sms_template_id", "notify_callback_token")
+                if not getattr(self, name)
+            ]
+            if missing:
+                raise ValueError(
+                    f"NOTIFY_API_KEY is set, so Notify is on and needs {', '.join(missing)}"
+                )
+            if len(self.notify_api_key) < 74:
+                raise ValueError("NOTIFY_API_KEY is not a Notify API key (name-serviceid-secret)")
+        return self
+
+    @property
+    def notify_enabled(self) -> bool:
+        return bool(self.notify_api_key)
 
     @property
     def pds_enabled(self) -> bool:

@@ -125,14 +125,12 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class SmsSender(Strict):
-    """Where SMS come from. It must take replies, so a number or a messaging service."""
+class Sender(Strict):
+    """One sender: a number or a messaging service. It must take replies."""
 
     from_number: Phone | None = None
     messaging_service_sid: str | None = Field(default=None, pattern=r"^MG[0-9a-fA-F]{32}$")
     reply_numbers: list[Phone] = Field(default_factory=list)
-    # Patients' and staff mobiles outside the UK and the Crown dependencies: off unless asked for.
-    allow_international: bool = False
 
     @field_validator("from_number", mode="before")
     @classmethod
@@ -155,11 +153,51 @@ class SmsSender(Strict):
         return self
 
     @property
-    def inbound_numbers(self) -> list[str]:
+    def own_numbers(self) -> list[str]:
         numbers = list(self.reply_numbers)
         if self.from_number and self.from_number not in numbers:
             numbers.insert(0, self.from_number)
         return numbers
+
+    @property
+    def key(self) -> str:
+        """What identifies the sender at the provider (its queue there): the service or number."""
+        return self.messaging_service_sid or self.from_number or ""
+
+
+class SmsSender(Sender):
+    """Where SMS come from. Bulk (check-ins) uses the sender above; staff alerts and patients'
+    urgent advice use `alert_sender` when one is set, so they never queue behind bulk at the
+    provider (Twilio queues per sender)."""
+
+    # Patients' and staff mobiles outside the UK and the Crown dependencies: off unless asked for.
+    allow_international: bool = False
+    alert_sender: Sender | None = None
+    # A stale alert SMS expires at the provider after this (Twilio's validity period), is
+    # reported failed, and escalation moves on. None: the service's ALERT_SMS_VALIDITY_MINUTES.
+    alert_validity_minutes: int | None = Field(default=None, ge=1, le=600)
+    # Bulk is paced to the bulk sender's throughput (messages a second at the provider).
+    # None: the service's BULK_SMS_PER_SECOND.
+    bulk_per_second: int | None = Field(default=None, ge=1, le=1000)
+
+    @model_validator(mode="after")
+    def _distinct_alert_sender(self) -> Self:
+        if self.alert_sender is not None and self.alert_sender.key == self.key:
+            raise ValueError("alert_sender must differ from the bulk sender, or be left out")
+        return self
+
+    @property
+    def inbound_numbers(self) -> list[str]:
+        """Every number replies arrive on: the bulk sender's first (the one patients are told),
+        then the alert sender's (staff reply ACK to it)."""
+        numbers = self.own_numbers
+        if self.alert_sender is not None:
+            numbers += [n for n in self.alert_sender.own_numbers if n not in numbers]
+        return numbers
+
+    def sender_for(self, urgent: bool) -> Sender:
+        """The sender a message uses: the alert sender for urgent work, when there is one."""
+        return self.alert_sender if urgent and self.alert_sender is not None else self
 
 
 class Contacts(Strict):

@@ -5,7 +5,15 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from schema.settings import get_settings
-from web import delivery_receipts, fhir, health, inbound_sms, intake, voice_calls
+from web import (
+    delivery_receipts,
+    fhir,
+    health,
+    inbound_sms,
+    intake,
+    notify_callbacks,
+    voice_calls,
+)
 from web.auth.flood_guard import SignInFloodGuard
 from web.body_limit import BodyLimit
 from web.forms import FORM_LIMITS
@@ -30,6 +38,7 @@ def create_app() -> FastAPI:
     )
     app.include_router(delivery_receipts.router)
     app.include_router(inbound_sms.router)
+    app.include_router(notify_callbacks.router)
     app.include_router(voice_calls.router)
     app.include_router(health.router)
     app.include_router(fhir.router)

@@ -1,4 +1,5 @@
-"""The two kinds of signed request the intake stores: a reply and a delivery receipt.
+"""The two kinds of signed request the intake stores: a reply and a delivery receipt, from
+Twilio or from GOV.UK Notify (a receipt's `p` says which; a reply's fields are the same).
 
 Each record holds what the webhook verified (`f`, Twilio's own words) and when it arrived
 (`at`), so one that waited in the spool is stored as received then, not when the drain got to
@@ -16,6 +17,9 @@ from sqlalchemy.orm import Session
 from pathway.intake import store_inbound
 from pathway.receipts import ReceiptOutcome, receive_receipt
 from worker.app import get_app
+from worker.providers.notify.callbacks import NotifyReceipt
+from worker.providers.notify.callbacks import receipt_of as notify_receipt_of
+from worker.providers.twilio.webhook import Receipt as TwilioReceipt
 from worker.providers.twilio.webhook import receipt_of
 from worker.tasks import enqueue_handling
 
@@ -51,15 +55,19 @@ class Receipt:
         fields = record["f"]
         message_id = fields.get("m")
         error_code = fields.get("error_code")
-        receipt = receipt_of(
-            str(fields["sid"]), str(fields["status"]), str(error_code) if error_code else None
+        receipt: TwilioReceipt | NotifyReceipt = (
+            notify_receipt_of(str(fields["sid"]), str(fields["status"]))
+            if fields.get("p") == "notify"
+            else receipt_of(
+                str(fields["sid"]), str(fields["status"]), str(error_code) if error_code else None
+            )
         )
         return receive_receipt(
             session,
             message_id=int(message_id) if message_id is not None else None,
             provider_message_id=receipt.sid,
             state=receipt.state,
-            error_code=receipt.error_code,
+            error_code=receipt.error_code if isinstance(receipt, TwilioReceipt) else receipt.status,
             reason=receipt.reason,
             detail=receipt.detail,
             now=datetime.fromisoformat(record["at"]),

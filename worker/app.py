@@ -29,6 +29,7 @@ from schema.settings import Settings, get_settings
 from schema.trusts import trust_config
 from worker import tasks
 from worker.logs import configure_logging
+from worker.sender_warnings import sender_warnings
 
 # A worker that only sends bulk messages runs at this niceness, so that on a shared machine the
 # alerts worker gets the CPU first: separate queues alone do not stop bulk work starving it.
@@ -132,6 +133,19 @@ def _before_the_pool_forks(sender: Any, **_: Any) -> None:
         os.nice(BULK_WORKER_NICENESS)
     if Queue.ALERTS.value in consuming:
         load_triage_lexicons()
+    warn_about_senders()
+
+
+def warn_about_senders() -> None:
+    """Say at start-up what the sending set-up lacks (worker/sender_warnings.py)."""
+    try:
+        with session_scope() as session:
+            for warning in sender_warnings(session, get_settings()):
+                log.warning("sender_warning", detail=warning)
+    except Exception as error:  # no database yet: `safetynet status` says it later
+        log.warning("sender_warnings_skipped", error=type(error).__name__)
+    finally:
+        dispose_engines()
 
 
 def load_triage_lexicons() -> None:

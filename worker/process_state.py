@@ -7,6 +7,7 @@ from __future__ import annotations
 from schema.db import dispose_engines
 from schema.settings import Settings, get_settings, reset_settings_cache
 from worker import app
+from worker.pacing import reset_pacers
 from worker.pds_checks import reset_pds_client
 from worker.providers.registry import reset_providers
 
@@ -17,6 +18,7 @@ def reset() -> Settings:
     dispose_engines()
     reset_providers()
     reset_pds_client()
+    reset_pacers()
     settings = get_settings()
     if app.is_made():
         app.reconfigure(settings)

@@ -43,6 +43,7 @@ from schema.trust_config import TrustConfig
 from schema.trusts import trust_config
 from schema.types import utcnow
 from schema.vocabulary import MessageKind
+from worker.pacing import pacer
 from worker.providers.base import Outgoing, PermanentError, SendResult, TransientError
 from worker.providers.registry import channel_provider
 
@@ -85,13 +86,75 @@ def send_messages(message_ids: Sequence[int]) -> list[Outcome]:
     with session_scope() as session:
         prepared = _claim_and_prepare(session, list(message_ids), utcnow())
         written_back = _written_back(session, prepared)
-    outcomes = {
-        message_id: item
-        if isinstance(item, Outcome)
-        else _deliver(item, write_back=message_id in written_back)
-        for message_id, item in prepared.items()
-    }
+        rates = _sender_rates(session, prepared)
+    outcomes: dict[int, Outcome] = {}
+    items = list(prepared.items())
+    for index, (message_id, item) in enumerate(items):
+        if isinstance(item, Outcome):
+            outcomes[message_id] = item
+            continue
+        busy_for = _wait_for_turn(item, rates.get(message_id))
+        if busy_for is not None:  # the sender is full for a while: the rest wait in the database
+            later = [i for i, rest in items[index:] if isinstance(rest, Outgoing)]
+            outcomes.update(_hand_back(later, busy_for))
+            break
+        outcomes[message_id] = _deliver(item, write_back=message_id in written_back)
     return [outcomes.get(message_id, Outcome.SKIPPED) for message_id in message_ids]
+
+
+def _sender_rates(session: Session, prepared: dict[int, Outgoing | Outcome]) -> dict[int, int]:
+    """Each SMS's sender throughput (messages a second) where bulk is paced, decided once per
+    trust per batch from what the claim loaded (no query)."""
+    default = get_settings().bulk_sms_per_second
+    by_trust: dict[int, int] = {}
+    rates: dict[int, int] = {}
+    for message_id, item in prepared.items():
+        if not isinstance(item, Outgoing) or item.channel != Channel.SMS:
+            continue
+        message = session.get(OutboundMessage, message_id)
+        if message is None:
+            continue
+        if message.trust_id not in by_trust:
+            trust = session.get(Trust, message.trust_id)
+            rate = trust_config(trust).sms.bulk_per_second if trust is not None else None
+            by_trust[message.trust_id] = rate or default
+        if by_trust[message.trust_id]:
+            rates[message_id] = by_trust[message.trust_id]
+    return rates
+
+
+def _wait_for_turn(outgoing: Outgoing, per_second: int | None) -> float | None:
+    """Bulk waits for its sender's turn (worker/pacing.py); an alert goes now, counted."""
+    sender = outgoing.messaging_service_sid or outgoing.sms_from
+    if per_second is None or sender is None:
+        return None
+    paced = pacer(get_settings())
+    if outgoing.urgent:
+        paced.count_urgent(sender, per_second)
+        return None
+    return paced.wait_for_turn(sender, per_second)
+
+
+def _hand_back(message_ids: list[int], busy_for: float) -> dict[int, Outcome]:
+    """Claimed messages not sent, back to `scheduled`, due when their sender has room."""
+    now = utcnow()
+    with session_scope() as session:
+        session.execute(
+            update(OutboundMessage)
+            .where(
+                OutboundMessage.id.in_(message_ids),
+                OutboundMessage.state == MessageState.SENDING,
+            )
+            .values(
+                state=MessageState.SCHEDULED,
+                state_changed_at=now,
+                due_at=now + timedelta(seconds=busy_for),
+                attempts=OutboundMessage.attempts - 1,
+            )
+            .execution_options(synchronize_session=False)
+        )
+    log.info("send_paced", messages=len(message_ids), seconds=round(busy_for, 2))
+    return dict.fromkeys(message_ids, Outcome.DEFERRED)
 
 
 def _written_back(session: Session, prepared: dict[int, Outgoing | Outcome]) -> set[int]:
@@ -254,6 +317,8 @@ def _prepare(
     if rendered.sms is not None:
         message.segments = rendered.sms.segments
         message.encoding = rendered.sms.encoding
+    urgent = message.queue == Queue.ALERTS
+    sender = config.sms.sender_for(urgent)
     return Outgoing(
         message_id=message.id,
         channel=message.channel,
@@ -261,10 +326,23 @@ def _prepare(
         body=rendered.text,
         subject=rendered.subject,
         html=rendered.html,
-        sms_from=config.sms.from_number,
-        messaging_service_sid=config.sms.messaging_service_sid,
+        sms_from=sender.from_number,
+        messaging_service_sid=sender.messaging_service_sid,
+        urgent=urgent,
+        validity_period_seconds=_validity_seconds(message, config, settings),
         **_callbacks(message, config, settings.public_base_url),
     )
+
+
+def _validity_seconds(
+    message: OutboundMessage, config: TrustConfig, settings: Settings
+) -> int | None:
+    """A staff alert SMS not handed to the carrier in time expires at the provider, is reported
+    failed, and escalation moves on rather than waking someone about a stale alert."""
+    if message.kind != MessageKind.ALERT or message.channel != Channel.SMS:
+        return None
+    minutes = config.sms.alert_validity_minutes or settings.alert_sms_validity_minutes
+    return minutes * 60
 
 
 def _callbacks(message: OutboundMessage, config: TrustConfig, base_url: str) -> dict[str, Any]:

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from testing.fake_notify import FakeNotify
 from testing.fake_twilio import FakeTwilio
 from testing.own_postgres import OwnPostgres, remove_template, template_cluster
 from tests.fakes.smtp_server import SmtpTestServer
@@ -15,6 +16,13 @@ from tests.fakes.smtp_server import SmtpTestServer
 def fake_twilio() -> Iterator[FakeTwilio]:
     """A fake Twilio REST API on 127.0.0.1 with a fresh account sid and token."""
     with FakeTwilio() as fake:
+        yield fake
+
+
+@pytest.fixture
+def fake_notify() -> Iterator[FakeNotify]:
+    """A fake GOV.UK Notify API on 127.0.0.1 with a fresh service, key and template."""
+    with FakeNotify() as fake:
         yield fake
 
 

@@ -37,6 +37,8 @@ PUBLIC = {
     ("POST", "/twilio/status"),
     ("POST", "/twilio/voice/gather"),  # signed by Twilio, like the SMS webhooks
     ("POST", "/twilio/voice/status"),
+    ("POST", "/notify/status"),  # with Notify's bearer token (worker.providers.notify.callbacks)
+    ("POST", "/notify/inbound"),
 }
 PUBLIC_MOUNTS = {"/static"}
 PATH_PARAM = re.compile(r"{(\w+)(?::\w+)?}")

@@ -32,6 +32,8 @@ class Outgoing:
     status_callback: str | None = None  # where the provider reports delivery
     call_from: str | None = None  # E.164 number a call comes from
     gather_url: str | None = None  # where a call posts the key pressed
+    urgent: bool = False  # on the alerts queue: never paced, fails over at once
+    validity_period_seconds: int | None = None  # the provider drops it if not sent by then
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,9 @@ from pathlib import Path
 
 from schema.settings import Settings
 from worker.providers.base import Provider
+from worker.providers.failover import FailoverSmsProvider
+from worker.providers.health import ProviderHealth
+from worker.providers.notify.client import NotifySmsProvider
 from worker.providers.outbox import OutboxProvider, outbox_directory
 from worker.providers.smtp_email import SmtpEmailProvider
 from worker.providers.twilio.client import TwilioSmsProvider
@@ -14,13 +17,37 @@ from worker.providers.twilio.voice import TwilioVoiceProvider
 
 
 def sms_provider(settings: Settings) -> Provider:
+    """Twilio, Notify, or both behind the failover provider (the first in SMS_PRIMARY_PROVIDER's
+    order); the offline outbox when neither is configured."""
+    configured: dict[str, Provider] = {}
     if settings.sms_provider == "twilio":
-        return _twilio(
+        configured["twilio"] = _twilio(
             settings.twilio_account_sid,
             settings.twilio_auth_token,
             settings.twilio_api_base_url or None,
         )
-    return _outbox(outbox_directory(settings.data_dir.resolve()), "sms")
+    if settings.notify_enabled:
+        configured["notify"] = _notify(
+            settings.notify_api_key,
+            settings.notify_sms_template_id,
+            settings.notify_api_base_url or None,
+            settings.notify_sms_sender_id or None,
+            settings.notify_alert_sms_sender_id or None,
+        )
+    if not configured:
+        return _outbox(outbox_directory(settings.data_dir.resolve()), "sms")
+    if len(configured) == 1:
+        return next(iter(configured.values()))
+    primary = settings.sms_primary_provider
+    ordered = (configured[primary], *(p for n, p in configured.items() if n != primary))
+    broker = settings.resolved_broker_url
+    return _failover(
+        ordered,
+        broker if broker.startswith(("redis://", "rediss://")) else "",
+        settings.broker_key_prefix,
+        settings.provider_failing_seconds,
+        settings.notify_bulk_failover,
+    )
 
 
 def email_provider(settings: Settings) -> Provider:
@@ -70,6 +97,37 @@ def _twilio_voice(
 
 
 @lru_cache(maxsize=8)
+def _notify(
+    api_key: str,
+    template_id: str,
+    base_url: str | None,
+    sender_id: str | None,
+    alert_sender_id: str | None,
+) -> NotifySmsProvider:
+    return NotifySmsProvider(
+        api_key,
+        template_id,
+        base_url=base_url,
+        sender_id=sender_id,
+        alert_sender_id=alert_sender_id,
+    )
+
+
+@lru_cache(maxsize=8)
+def _failover(
+    providers: tuple[Provider, ...],
+    redis_url: str,
+    key_prefix: str,
+    failing_seconds: float,
+    bulk_may_fail_over: bool,
+) -> FailoverSmsProvider:
+    health = ProviderHealth(
+        redis_url=redis_url, key_prefix=key_prefix, failing_seconds=failing_seconds
+    )
+    return FailoverSmsProvider(providers, health, bulk_may_fail_over=bulk_may_fail_over)
+
+
+@lru_cache(maxsize=8)
 def _smtp(
     host: str,
     port: int,
@@ -91,5 +149,7 @@ def reset_providers() -> None:
     """Forget every provider made so far (tests change the settings)."""
     _twilio.cache_clear()
     _twilio_voice.cache_clear()
+    _notify.cache_clear()
+    _failover.cache_clear()
     _smtp.cache_clear()
     _outbox.cache_clear()

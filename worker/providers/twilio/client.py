@@ -166,6 +166,8 @@ def _sender(outgoing: Outgoing) -> dict[str, Any]:
         )
     if outgoing.status_callback:
         sender["status_callback"] = outgoing.status_callback
+    if outgoing.validity_period_seconds:
+        sender["validity_period"] = outgoing.validity_period_seconds
     return sender
 
 
