@@ -17,6 +17,7 @@ from celery import Celery, Task, shared_task
 
 from pathway import escalation, intake, integration_store, replies, review, rota_gaps
 from pathway.outbound import Claimed
+from schema.clock import claim_time, database_now
 from schema.db import session_scope
 from schema.heartbeats import record_heartbeat
 from schema.models import Queue
@@ -110,10 +111,10 @@ def send_messages(message_ids: list[int]) -> list[str]:
 def dispatch_due(self: Task) -> int:
     """Beat, every second: claim due messages (alerts first) and publish them."""
     settings = get_settings()
-    now = utcnow()
     published = 0
     for queue in (Queue.ALERTS, Queue.MESSAGES):
         with session_scope() as session:
+            now = claim_time(session)
             claimed = dispatch.claim_due(
                 session,
                 now=now,
@@ -134,7 +135,7 @@ def redispatch_stuck(self: Task) -> int:
     with session_scope() as session:
         stuck = dispatch.find_stuck(
             session,
-            now=utcnow(),
+            now=database_now(session),
             stuck_after=dispatch.stuck_timeouts(settings),
             limit=settings.dispatch_batch_size,
         )
