@@ -5,10 +5,29 @@ from __future__ import annotations
 import secrets
 from functools import lru_cache
 from pathlib import Path
-from typing import Self
+from typing import Any, Self
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# The options of kombu's Redis and Sentinel transports that a deployment may set.
+BROKER_TRANSPORT_OPTIONS = frozenset(
+    {
+        "master_name",
+        "sentinel_kwargs",
+        "min_other_sentinels",
+        "visibility_timeout",
+        "socket_timeout",
+        "socket_connect_timeout",
+        "socket_keepalive",
+        "socket_keepalive_options",
+        "retry_on_timeout",
+        "health_check_interval",
+        "max_connections",
+        "polling_interval",
+        "global_keyprefix",  # refused with a pointer to BROKER_KEY_PREFIX
+    }
+)
 
 
 class Settings(BaseSettings):
@@ -34,6 +53,9 @@ class Settings(BaseSettings):
     secret_key: str = ""
 
     broker_key_prefix: str = ""  # separates several deployments (or test runs) on one Redis
+    # kombu's Redis transport options as a JSON object, e.g. for Sentinel {"master_name":
+    # "mymaster", "sentinel_kwargs": {"password": "..."}} (README, "Redis Sentinel").
+    broker_transport_options: dict[str, Any] = Field(default_factory=dict)
     dispatch_batch_size: int = Field(default=2000, gt=0)
     dispatch_max_in_flight: int = Field(default=2000, gt=0)
     stuck_after_seconds: int = Field(default=120, gt=0)
@@ -67,6 +89,36 @@ class Settings(BaseSettings):
     @classmethod
     def _strip_trailing_slash(cls, value: str) -> str:
         return value.rstrip("/")
+
+    @field_validator("broker_transport_options")
+    @classmethod
+    def _known_transport_options(cls, value: dict[str, Any]) -> dict[str, Any]:
+        unknown = sorted(set(value) - BROKER_TRANSPORT_OPTIONS)
+        if unknown:
+            raise ValueError(
+                f"BROKER_TRANSPORT_OPTIONS: unknown option {', '.join(unknown)}"
+                f" (known: {', '.join(sorted(BROKER_TRANSPORT_OPTIONS))})"
+            )
+        if "master_name" in value and not (
+            isinstance(value["master_name"], str) and value["master_name"]
+        ):
+            raise ValueError("BROKER_TRANSPORT_OPTIONS: master_name must be a non-empty string")
+        if "sentinel_kwargs" in value and not isinstance(value["sentinel_kwargs"], dict):
+            raise ValueError("BROKER_TRANSPORT_OPTIONS: sentinel_kwargs must be an object")
+        if "global_keyprefix" in value:
+            raise ValueError("BROKER_TRANSPORT_OPTIONS: set the key prefix as BROKER_KEY_PREFIX")
+        return value
+
+    @model_validator(mode="after")
+    def _sentinel_names_its_master(self) -> Self:
+        if self.broker_url.startswith("sentinel://") and not self.broker_transport_options.get(
+            "master_name"
+        ):
+            raise ValueError(
+                "BROKER_URL is sentinel://, so BROKER_TRANSPORT_OPTIONS needs master_name"
+                ' (e.g. {"master_name": "mymaster"})'
+            )
+        return self
 
     @model_validator(mode="after")
     def _pds_complete(self) -> Self:
