@@ -10,6 +10,8 @@ from typing import Any, Self
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+METRICS_TOKEN_MIN_LENGTH = 32
+
 # The options of kombu's Redis and Sentinel transports that a deployment may set.
 BROKER_TRANSPORT_OPTIONS = frozenset(
     {
@@ -62,6 +64,13 @@ class Settings(BaseSettings):
 
     rota_warn_days: int = Field(default=14, gt=0, le=90)  # how far ahead admins hear of gaps
 
+    # GET /metrics answers only `Authorization: Bearer <this>`; empty: there is no /metrics.
+    metrics_token: str = ""
+    # Beat pings this after each healthy tick, at most once a minute (a Healthchecks.io or
+    # Cronitor check URL), so a monitor outside pages someone when beat or its host is gone.
+    deadman_ping_url: str = ""
+    deadman_timeout_seconds: float = Field(default=5.0, gt=0, le=30)
+
     log_level: str = "INFO"
     log_json: bool = False
 
@@ -107,6 +116,23 @@ class Settings(BaseSettings):
             raise ValueError("BROKER_TRANSPORT_OPTIONS: sentinel_kwargs must be an object")
         if "global_keyprefix" in value:
             raise ValueError("BROKER_TRANSPORT_OPTIONS: set the key prefix as BROKER_KEY_PREFIX")
+        return value
+
+    @field_validator("metrics_token")
+    @classmethod
+    def _long_enough_to_guess_at(cls, value: str) -> str:
+        if value and len(value) < METRICS_TOKEN_MIN_LENGTH:
+            raise ValueError(
+                f"METRICS_TOKEN must be at least {METRICS_TOKEN_MIN_LENGTH} characters"
+                " (e.g. `openssl rand -hex 32`)"
+            )
+        return value
+
+    @field_validator("deadman_ping_url")
+    @classmethod
+    def _an_http_address(cls, value: str) -> str:
+        if value and not value.startswith(("https://", "http://")):
+            raise ValueError("DEADMAN_PING_URL must be an http(s) address")
         return value
 
     @model_validator(mode="after")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from schema.settings import get_settings
-from web import delivery_receipts, fhir, health, inbound_sms, intake, voice_calls
+from web import delivery_receipts, fhir, health, inbound_sms, intake, metrics, voice_calls
 from web.auth.flood_guard import SignInFloodGuard
 from web.body_limit import BodyLimit
 from web.forms import FORM_LIMITS
@@ -32,6 +32,7 @@ def create_app() -> FastAPI:
     app.include_router(inbound_sms.router)
     app.include_router(voice_calls.router)
     app.include_router(health.router)
+    app.include_router(metrics.router)
     app.include_router(fhir.router)
     mount_staff_interface(app)
     app.add_middleware(BodyLimit)
