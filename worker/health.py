@@ -13,13 +13,13 @@ from urllib.parse import urlsplit, urlunsplit
 from sqlalchemy import func, select, text
 
 from schema.db import session_scope
+from schema.heartbeats import BEAT_STALE_AFTER
 from schema.models import Alert, AlertState, Heartbeat, MessageState, OutboundMessage, Queue
 from schema.settings import get_settings
 from schema.spool import Spool
 from schema.types import utcnow
 from worker.app import get_app
 
-BEAT_STALE_AFTER = timedelta(seconds=30)
 # With the database up, the drainer empties the spool within seconds; longer means it is stuck.
 SPOOL_STALE_AFTER = timedelta(seconds=60)
 
