@@ -27,6 +27,7 @@ BENCHMARKS = (
     "reply_outage",
     "signin_flood",
     "edge_memory",
+    "two_of_everything",
 )
 HEADLINES = {
     "alert_latency": ("p99_ms", "< 1000 ms"),
@@ -39,6 +40,7 @@ HEADLINES = {
     "reply_outage": ("stored", "all 20 stored once, alerted, advised"),
     "signin_flood": ("webhook_p99_ms", "< 250 ms"),
     "edge_memory": ("worst_peak_growth_mb", "< 50 MB"),
+    "two_of_everything": ("duplicate_rate", "0 lost, < 1% twice, alerts and steps once"),
 }
 
 

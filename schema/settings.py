@@ -5,10 +5,31 @@ from __future__ import annotations
 import secrets
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal, Self
+from typing import Any, Literal, Self
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+METRICS_TOKEN_MIN_LENGTH = 32
+
+# The options of kombu's Redis and Sentinel transports that a deployment may set.
+BROKER_TRANSPORT_OPTIONS = frozenset(
+    {
+        "master_name",
+        "sentinel_kwargs",
+        "min_other_sentinels",
+        "visibility_timeout",
+        "socket_timeout",
+        "socket_connect_timeout",
+        "socket_keepalive",
+        "socket_keepalive_options",
+        "retry_on_timeout",
+        "health_check_interval",
+        "max_connections",
+        "polling_interval",
+        "global_keyprefix",  # refused with a pointer to BROKER_KEY_PREFIX
+    }
+)
 
 
 class Settings(BaseSettings):
@@ -49,6 +70,9 @@ class Settings(BaseSettings):
     secret_key: str = ""
 
     broker_key_prefix: str = ""  # separates several deployments (or test runs) on one Redis
+    # kombu's Redis transport options as a JSON object, e.g. for Sentinel {"master_name":
+    # "mymaster", "sentinel_kwargs": {"password": "..."}} (README, "Redis Sentinel").
+    broker_transport_options: dict[str, Any] = Field(default_factory=dict)
     dispatch_batch_size: int = Field(default=2000, gt=0)
     dispatch_max_in_flight: int = Field(default=2000, gt=0)
     stuck_after_seconds: int = Field(default=120, gt=0)
@@ -61,6 +85,13 @@ class Settings(BaseSettings):
     bulk_sms_per_second: int = Field(default=0, ge=0, le=1000)
 
     rota_warn_days: int = Field(default=14, gt=0, le=90)  # how far ahead admins hear of gaps
+
+    # GET /metrics answers only `Authorization: Bearer <this>`; empty: there is no /metrics.
+    metrics_token: str = ""
+    # Beat pings this after each healthy tick, at most once a minute (a Healthchecks.io or
+    # Cronitor check URL), so a monitor outside pages someone when beat or its host is gone.
+    deadman_ping_url: str = ""
+    deadman_timeout_seconds: float = Field(default=5.0, gt=0, le=30)
 
     log_level: str = "INFO"
     log_json: bool = False
@@ -89,6 +120,53 @@ class Settings(BaseSettings):
     @classmethod
     def _strip_trailing_slash(cls, value: str) -> str:
         return value.rstrip("/")
+
+    @field_validator("broker_transport_options")
+    @classmethod
+    def _known_transport_options(cls, value: dict[str, Any]) -> dict[str, Any]:
+        unknown = sorted(set(value) - BROKER_TRANSPORT_OPTIONS)
+        if unknown:
+            raise ValueError(
+                f"BROKER_TRANSPORT_OPTIONS: unknown option {', '.join(unknown)}"
+                f" (known: {', '.join(sorted(BROKER_TRANSPORT_OPTIONS))})"
+            )
+        if "master_name" in value and not (
+            isinstance(value["master_name"], str) and value["master_name"]
+        ):
+            raise ValueError("BROKER_TRANSPORT_OPTIONS: master_name must be a non-empty string")
+        if "sentinel_kwargs" in value and not isinstance(value["sentinel_kwargs"], dict):
+            raise ValueError("BROKER_TRANSPORT_OPTIONS: sentinel_kwargs must be an object")
+        if "global_keyprefix" in value:
+            raise ValueError("BROKER_TRANSPORT_OPTIONS: set the key prefix as BROKER_KEY_PREFIX")
+        return value
+
+    @field_validator("metrics_token")
+    @classmethod
+    def _long_enough_to_guess_at(cls, value: str) -> str:
+        if value and len(value) < METRICS_TOKEN_MIN_LENGTH:
+            raise ValueError(
+                f"METRICS_TOKEN must be at least {METRICS_TOKEN_MIN_LENGTH} characters"
+                " (e.g. `openssl rand -hex 32`)"
+            )
+        return value
+
+    @field_validator("deadman_ping_url")
+    @classmethod
+    def _an_http_address(cls, value: str) -> str:
+        if value and not value.startswith(("https://", "http://")):
+            raise ValueError("DEADMAN_PING_URL must be an http(s) address")
+        return value
+
+    @model_validator(mode="after")
+    def _sentinel_names_its_master(self) -> Self:
+        if self.broker_url.startswith("sentinel://") and not self.broker_transport_options.get(
+            "master_name"
+        ):
+            raise ValueError(
+                "BROKER_URL is sentinel://, so BROKER_TRANSPORT_OPTIONS needs master_name"
+                ' (e.g. {"master_name": "mymaster"})'
+            )
+        return self
 
     @model_validator(mode="after")
     def _pds_complete(self) -> Self:

@@ -70,6 +70,10 @@ def utcnow() -> datetime:
     return _simulated.now() if _simulated is not None else datetime.now(UTC)
 
 
+def clock_is_simulated() -> bool:
+    return _simulated is not None
+
+
 def use_clock(clock: SimulatedClock | None) -> None:
     global _simulated
     _simulated = clock

@@ -92,9 +92,9 @@ def consumed_queues() -> dict[str, set[str]]:
 
 def test_every_queue_the_code_routes_to_has_a_worker_consuming_it() -> None:
     declared = [task for task in vars(tasks).values() if isinstance(task, Task)]
-    assert (
-        len(declared) == 12
-    )  # check_rota_gaps; check_pds, deliver_callbacks, purge_integration_raw; remind_reviews
+    # the 8 before, then check_pds, deliver_callbacks, purge_integration_raw, remind_reviews,
+    # ping_deadman
+    assert len(declared) == 13
     routed = {task.queue for task in declared} | {q.value for q in Queue}
     consumed = set().union(*consumed_queues().values())
     assert routed <= consumed
@@ -105,14 +105,26 @@ def test_the_alerts_worker_consumes_only_alerts_so_it_never_waits_behind_bulk_wo
     assert "alerts" not in consumed_queues()["worker-messages"]
 
 
-def test_there_is_exactly_one_beat() -> None:
+def test_two_beats_run_each_with_a_schedule_file_of_its_own() -> None:
     beats = [
         n
         for n, s in SERVICES.items()
         if s.get("command", [])[:1] == ["celery"] and s["command"][3] == "beat"
     ]
     assert beats == ["beat"]
-    assert SERVICES["beat"].get("deploy", {}).get("replicas", 1) == 1
+    assert SERVICES["beat"]["deploy"]["replicas"] == 2
+    schedule = option(SERVICES["beat"]["command"], "-s")
+    mounted = [volume.partition(":")[2] for volume in SERVICES["beat"].get("volumes", [])]
+    assert not any(schedule.startswith(folder) for folder in mounted), "two beats share a file"
+
+
+@pytest.mark.parametrize("name", LONG_RUNNING)
+def test_every_long_running_service_restarts_after_a_crash(name: str) -> None:
+    assert SERVICES[name].get("restart") in ("unless-stopped", "always")
+
+
+def test_the_migration_runs_again_only_if_it_failed() -> None:
+    assert SERVICES["migrate"]["restart"] == "on-failure"
 
 
 def test_app_services_wait_for_the_migration_and_healthy_databases() -> None:

@@ -11,6 +11,7 @@ from web import (
     health,
     inbound_sms,
     intake,
+    metrics,
     notify_callbacks,
     voice_calls,
 )
@@ -41,6 +42,7 @@ def create_app() -> FastAPI:
     app.include_router(notify_callbacks.router)
     app.include_router(voice_calls.router)
     app.include_router(health.router)
+    app.include_router(metrics.router)
     app.include_router(fhir.router)
     mount_staff_interface(app)
     app.add_middleware(BodyLimit)

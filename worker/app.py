@@ -27,7 +27,7 @@ from schema.db import commit_without_waiting_for_disk, dispose_engines, session_
 from schema.models import Queue, Trust
 from schema.settings import Settings, get_settings
 from schema.trusts import trust_config
-from worker import tasks
+from worker import redis_transport, tasks
 from worker.logs import configure_logging
 from worker.sender_warnings import sender_warnings
 
@@ -59,8 +59,12 @@ def celery_config(settings: Settings) -> dict[str, Any]:
     if settings.broker_is_filesystem:
         transport_options = filesystem_transport_options(settings.data_dir)
         transport = "worker.broker:AtomicFilesystemTransport"
-    elif settings.broker_key_prefix:
-        transport_options = {"global_keyprefix": settings.broker_key_prefix}
+    else:
+        transport_options = dict(settings.broker_transport_options)
+        if settings.broker_key_prefix:
+            transport_options["global_keyprefix"] = settings.broker_key_prefix
+        scheme = settings.resolved_broker_url.partition("://")[0]
+        transport = redis_transport.TRANSPORTS.get(scheme)
     return {
         "broker_url": settings.resolved_broker_url,
         "broker_transport": transport,

@@ -36,10 +36,28 @@ def in_flight(session: Session, queue: Queue) -> int:
     )
 
 
+# The first key of PostgreSQL's two-key advisory locks: "the dispatch window" (any fixed number
+# no other lock of ours uses). The second is the queue's place in `Queue`.
+WINDOW_LOCK = 0x5AFE
+
+
+def lock_the_window(session: Session, queue: Queue) -> None:
+    """Hold the queue's in-flight window until this transaction ends, so two dispatchers
+    (two beats, two hosts) count it one after the other and never claim the same room twice.
+    SQLite needs nothing: its transactions take the single write lock at BEGIN."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    slot = list(Queue).index(queue)
+    session.execute(select(func.pg_advisory_xact_lock(WINDOW_LOCK, slot)))
+
+
 def claim_due(
     session: Session, *, now: datetime, queue: Queue, limit: int, max_in_flight: int
 ) -> list[Claimed]:
-    """Mark up to `limit` due messages of one queue `queued`; the caller commits, then publishes."""
+    """Mark up to `limit` due messages of one queue `queued`; the caller commits, then publishes.
+
+    The window is counted under its lock (`lock_the_window`), held until that commit."""
+    lock_the_window(session, queue)
     room = min(limit, max_in_flight - in_flight(session, queue))
     if room <= 0:
         return []

@@ -13,6 +13,7 @@ from urllib.parse import urlsplit, urlunsplit
 from sqlalchemy import func, select, text
 
 from schema.db import session_scope
+from schema.heartbeats import BEAT_STALE_AFTER
 from schema.models import (
     Alert,
     AlertState,
@@ -28,7 +29,6 @@ from schema.types import utcnow
 from schema.vocabulary import ReviewState
 from worker.app import get_app
 
-BEAT_STALE_AFTER = timedelta(seconds=30)
 # With the database up, the drainer empties the spool within seconds; longer means it is stuck.
 SPOOL_STALE_AFTER = timedelta(seconds=60)
 
@@ -162,12 +162,21 @@ def _broker(problems: list[str], with_queues: bool) -> tuple[str, dict[str, int 
             if with_queues:
                 channel = connection.default_channel
                 for queue in Queue:
-                    declared = channel.queue_declare(queue=queue.value, passive=True)
-                    queues[queue.value] = int(declared.message_count)
+                    queues[queue.value] = queue_depth(channel, queue.value)
         return "ok", queues
     except Exception as error:
         problems.append(f"broker unreachable: {type(error).__name__}")
         return "unreachable", queues
+
+
+def queue_depth(channel: Any, queue: str) -> int:
+    """Messages waiting in one of our queues.
+
+    Not a passive declare: Redis deletes a list when its last item is taken, so a passive
+    declare of an empty queue answers "not found" (and kombu's check ignores a key prefix, so it
+    answers that for every queue under one). Declaring a queue every worker declares anyway
+    creates nothing on a virtual transport and counts what waits in it."""
+    return int(channel.queue_declare(queue=queue, passive=False).message_count)
 
 
 def describe_broker() -> str:

@@ -28,6 +28,7 @@ from pathway import audit, pds_checks, writeback
 from pathway.patient_status import suppression_reason
 from pathway.planning import next_send_time
 from pathway.receipts import BEFORE_SENT, record_failure
+from schema.clock import claim_time
 from schema.db import session_scope
 from schema.models import (
     Channel,
@@ -84,9 +85,10 @@ def send_message(message_id: int) -> Outcome:
 def send_messages(message_ids: Sequence[int]) -> list[Outcome]:
     """Send every message of the batch that is still ours to send; an outcome per id, in order."""
     with session_scope() as session:
-        prepared = _claim_and_prepare(session, list(message_ids), utcnow())
+        prepared = _claim_and_prepare(session, list(message_ids), claim_time(session))
         written_back = _written_back(session, prepared)
         rates = _sender_rates(session, prepared)
+        tokens = _claim_tokens(session, prepared)
     outcomes: dict[int, Outcome] = {}
     items = list(prepared.items())
     for index, (message_id, item) in enumerate(items):
@@ -98,7 +100,9 @@ def send_messages(message_ids: Sequence[int]) -> list[Outcome]:
             later = [i for i, rest in items[index:] if isinstance(rest, Outgoing)]
             outcomes.update(_hand_back(later, busy_for))
             break
-        outcomes[message_id] = _deliver(item, write_back=message_id in written_back)
+        outcomes[message_id] = _deliver_if_still_ours(
+            item, tokens[message_id], write_back=message_id in written_back
+        )
     return [outcomes.get(message_id, Outcome.SKIPPED) for message_id in message_ids]
 
 
@@ -155,6 +159,46 @@ def _hand_back(message_ids: list[int], busy_for: float) -> dict[int, Outcome]:
         )
     log.info("send_paced", messages=len(message_ids), seconds=round(busy_for, 2))
     return dict.fromkeys(message_ids, Outcome.DEFERRED)
+
+
+def _claim_tokens(session: Session, prepared: dict[int, Outgoing | Outcome]) -> dict[int, int]:
+    """Each claimed message's `attempts` after our claim: every claim adds one, so it names the
+    claim. Read from the objects the claim loaded (no query)."""
+    tokens: dict[int, int] = {}
+    for message_id, item in prepared.items():
+        message = session.get(OutboundMessage, message_id) if isinstance(item, Outgoing) else None
+        if message is not None:
+            tokens[message_id] = message.attempts
+    return tokens
+
+
+def _deliver_if_still_ours(prepared: Outgoing, token: int, *, write_back: bool) -> Outcome:
+    """Send a claimed message only if our claim still holds, checked just before the provider
+    call: a batch takes as long as its provider (20 s at 1 s a message), and meanwhile the stuck
+    sweep may have handed a message to another task, which sends it. Renewing the claim also
+    restarts its stuck clock, so a long batch's last messages are not taken from it."""
+    with session_scope() as session:
+        if not still_ours(session, prepared.message_id, token, now=claim_time(session)):
+            log.info("send_claim_lost", message_id=prepared.message_id)
+            return Outcome.SKIPPED
+    return _deliver(prepared, write_back=write_back)
+
+
+def still_ours(session: Session, message_id: int, token: int, *, now: datetime) -> bool:
+    """Renew our claim on a message: one conditional UPDATE, true if it is still `sending`
+    under our claim (its `attempts` unchanged since we claimed it)."""
+    renewed = session.execute(
+        update(OutboundMessage)
+        .where(
+            OutboundMessage.id == message_id,
+            OutboundMessage.state == MessageState.SENDING,
+            OutboundMessage.attempts == token,
+        )
+        .values(state_changed_at=now)
+        .returning(OutboundMessage.id)
+        .execution_options(synchronize_session=False)
+    ).first()
+    return renewed is not None
 
 
 def _written_back(session: Session, prepared: dict[int, Outgoing | Outcome]) -> set[int]:

@@ -17,12 +17,13 @@ from celery import Celery, Task, shared_task
 
 from pathway import escalation, intake, integration_store, replies, review, rota_gaps
 from pathway.outbound import Claimed
+from schema.clock import claim_time, database_now
 from schema.db import session_scope
 from schema.heartbeats import record_heartbeat
 from schema.models import Queue
 from schema.settings import get_settings
 from schema.types import utcnow
-from worker import callback_delivery, dispatch, pds_checks, sending
+from worker import callback_delivery, deadman, dispatch, pds_checks, sending
 
 log = structlog.get_logger(__name__)
 
@@ -41,6 +42,7 @@ CHECK_ROTA_GAPS = "worker.tasks.check_rota_gaps"
 CHECK_PDS = "worker.tasks.check_pds"
 DELIVER_CALLBACKS = "worker.tasks.deliver_callbacks"
 PURGE_INTEGRATION_RAW = "worker.tasks.purge_integration_raw"
+PING_DEADMAN = "worker.tasks.ping_deadman"
 
 DISPATCH_EVERY_SECONDS = 1.0
 REDISPATCH_EVERY_SECONDS = 3.0  # alerts are stuck after 12 s: rescued within about 15 s
@@ -51,6 +53,8 @@ CHECK_ROTA_GAPS_EVERY_SECONDS = 60.0
 CHECK_PDS_EVERY_SECONDS = 10.0
 DELIVER_CALLBACKS_EVERY_SECONDS = 5.0
 PURGE_INTEGRATION_RAW_EVERY_SECONDS = 3600.0
+# Twice a minute, so that one lost or late task still leaves a ping in every minute.
+PING_DEADMAN_EVERY_SECONDS = 30.0
 
 BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     "dispatch-due-messages": {
@@ -94,6 +98,12 @@ BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
         "schedule": DELIVER_CALLBACKS_EVERY_SECONDS,
         "options": {"expires": 30},
     },
+    # The dead-man's switch (worker/deadman.py): on alerts, as it vouches for them.
+    "ping-deadman": {
+        "task": PING_DEADMAN,
+        "schedule": PING_DEADMAN_EVERY_SECONDS,
+        "options": {"expires": 25},
+    },
     "purge-integration-raw": {
         "task": PURGE_INTEGRATION_RAW,
         "schedule": PURGE_INTEGRATION_RAW_EVERY_SECONDS,
@@ -117,10 +127,10 @@ def send_messages(message_ids: list[int]) -> list[str]:
 def dispatch_due(self: Task) -> int:
     """Beat, every second: claim due messages (alerts first) and publish them."""
     settings = get_settings()
-    now = utcnow()
     published = 0
     for queue in (Queue.ALERTS, Queue.MESSAGES):
         with session_scope() as session:
+            now = claim_time(session)
             claimed = dispatch.claim_due(
                 session,
                 now=now,
@@ -141,7 +151,7 @@ def redispatch_stuck(self: Task) -> int:
     with session_scope() as session:
         stuck = dispatch.find_stuck(
             session,
-            now=utcnow(),
+            now=database_now(session),
             stuck_after=dispatch.stuck_timeouts(settings),
             limit=settings.dispatch_batch_size,
         )
@@ -217,6 +227,13 @@ def purge_integration_raw() -> int:
     days = get_settings().integration_raw_retention_days
     with session_scope() as session:
         return integration_store.purge_raw(session, older_than=timedelta(days=days), now=utcnow())
+
+
+@shared_task(name=PING_DEADMAN, queue=Queue.ALERTS.value, ignore_result=True)
+def ping_deadman() -> bool:
+    """Beat: ping the dead-man's switch if beat is healthy (at most once a minute; the request
+    runs on a thread of its own, so this task returns at once)."""
+    return deadman.ping_if_healthy(get_settings()) is not None
 
 
 APP_NAME = "safetynet"
