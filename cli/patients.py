@@ -47,7 +47,9 @@ def enrol_command(
     phone: str = typer.Option(..., help="Mobile number (UK format or E.164)."),
     cohort: str = typer.Option(..., help="Cohort key from the trust's configuration."),
     email: str = typer.Option(None),
-    language: str = typer.Option("en", help="en, cy or pl, as the trust serves."),
+    language: str = typer.Option(
+        "", help="en, cy or pl, as the trust serves; empty: not recorded (bilingual in Wales)."
+    ),
     trust_code: str = TrustOption,
 ) -> None:
     """Enrol one patient and plan their messages."""

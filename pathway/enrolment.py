@@ -41,7 +41,7 @@ class PatientIn(BaseModel):
     phone: str
     email: str | None = None
     cohort: str = Field(min_length=1)
-    language: str = "en"
+    language: str | None = None  # None: not recorded (messages/languages.py decides)
 
     @field_validator("given_name", "family_name", mode="before")
     @classmethod
@@ -69,8 +69,8 @@ class PatientIn(BaseModel):
 
     @field_validator("language", mode="before")
     @classmethod
-    def _language(cls, value: Any) -> str:
-        return (str(value).strip().lower() or "en") if value is not None else "en"
+    def _language(cls, value: Any) -> str | None:
+        return (str(value).strip().lower() or None) if value is not None else None
 
 
 def _checked(check: Any, value: str) -> str:
@@ -91,8 +91,8 @@ def parse_patient(raw: dict[str, Any], config: TrustConfig) -> PatientIn:
     if cohort and config.cohort(cohort) is None:
         known = ", ".join(c.key for c in config.cohorts)
         reasons.append(f"cohort: {cohort!r} is not a cohort of this trust ({known})")
-    language = str(raw.get("language") or "en").strip().lower()
-    if language not in config.languages:
+    language = str(raw.get("language") or "").strip().lower()
+    if language and language not in config.languages:
         reasons.append(f"language: {language!r} is not served by this trust")
     try:
         patient = PatientIn.model_validate(

@@ -15,6 +15,7 @@ import structlog
 from sqlalchemy import case, or_, select
 from sqlalchemy.orm import Session
 
+from messages.reply_language import reply_language
 from messages.triage import triage
 from pathway import alerts, audit, patient_status, writeback
 from pathway.acknowledgement import acknowledge, alert_to_acknowledge, parse_ack
@@ -206,7 +207,8 @@ def _answer(
     config: TrustConfig,
     now: datetime,
 ) -> None:
-    """The patient's answer to their reply; an opted-out patient gets only STOP's confirmation."""
+    """The patient's answer to their reply; an opted-out patient gets only STOP's confirmation.
+    A Welsh reply is answered in Welsh, whatever the patient's recorded language."""
     template = REPLY_TEMPLATES.get(label)
     if label == Label.NONE and config.replies.thank_you_for_none:
         template = "thank_you"
@@ -223,6 +225,7 @@ def _answer(
             queue=Queue.ALERTS,
             patient_id=patient.id,
             inbound_message_id=inbound.id,
+            language=reply_language(inbound.body, config.languages),
             now=now,
         )
 
@@ -317,6 +320,7 @@ def _unknown_sender(
         due_at=now,
         queue=Queue.MESSAGES,
         inbound_message_id=inbound.id,
+        language=reply_language(inbound.body, config.languages),
         now=now,
     )
 

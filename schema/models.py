@@ -192,7 +192,9 @@ class Patient(Base):
     family_name: Mapped[str] = mapped_column(String(100))
     phone_e164: Mapped[str] = mapped_column(String(20))
     email: Mapped[str | None] = mapped_column(String(254))
-    language: Mapped[str] = mapped_column(String(8), default="en")
+    # The language the patient chose to be written to in; None: not recorded (a trust serving
+    # Welsh then writes bilingually, Welsh first: messages/languages.py).
+    language: Mapped[str | None] = mapped_column(String(8))
     status: Mapped[str] = mapped_column(String(20), default=PatientStatus.ACTIVE)
     opted_out_at: Mapped[datetime | None]
     unreachable_since: Mapped[datetime | None]
@@ -254,6 +256,9 @@ class OutboundMessage(Base):
     queue: Mapped[str] = mapped_column(String(20), default=Queue.MESSAGES)
     template_key: Mapped[str] = mapped_column(String(64))
     context: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # None: the patient's language when it is sent; set when the answer follows the reply's
+    # language (a Welsh reply is answered in Welsh).
+    language: Mapped[str | None] = mapped_column(String(8))
     to_address: Mapped[str] = mapped_column(String(254))
     subject: Mapped[str | None] = mapped_column(String(300))
     body: Mapped[str | None] = mapped_column(Text)

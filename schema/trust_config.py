@@ -264,6 +264,20 @@ class Replies(Strict):
     thank_you_for_none: bool = False
 
 
+_DIGEST = r"^[0-9a-f]{12}$"
+
+
+class TranslationSignOff(Strict):
+    """The trust's clinical and translation sign-off of one language's patient wording. Each
+    template is signed off as the words it had (the digest `safetynet messages check` and the
+    trust page show): changed wording awaits sign-off again."""
+
+    clinical: str = Field(min_length=1, max_length=200)  # who signed off the clinical content
+    translation: str = Field(min_length=1, max_length=200)  # who signed off the translation
+    date: str = Field(pattern=r"^\d{4}-\d{2}-\d{2}$")
+    templates: dict[Key, Annotated[str, Field(pattern=_DIGEST)]] = Field(default_factory=dict)
+
+
 # -- Rotas: who is on each role, in the trust's local time ------------------------------------
 
 _SHIFT = re.compile(
@@ -550,6 +564,7 @@ class TrustConfig(Strict):
     voice: VoiceSender | None = None
     outcomes: list[Outcome] = Field(default_factory=_default_outcomes, min_length=1)
     integration: Integration = Field(default_factory=Integration)
+    translation_sign_off: dict[Language, TranslationSignOff] = Field(default_factory=dict)
 
     @field_validator("timezone")
     @classmethod

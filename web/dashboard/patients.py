@@ -80,7 +80,7 @@ def enrol_patient(
     phone: str = Form(""),
     email: str = Form(""),
     cohort: str = Form(""),
-    language: str = Form("en"),
+    language: str = Form(""),
     viewer: Viewer = Depends(csrf_protected),
 ) -> Response:
     raw = {

@@ -18,7 +18,7 @@ class PatientView:
     phone: str
     email: str | None
     cohort: str
-    language: str
+    language: str | None
     status: str
     opted_out_at: datetime | None
     unreachable_since: datetime | None

@@ -1,0 +1,32 @@
+"""data: a patient's language may be unrecorded (written to bilingually where Welsh is served),
+and a message may carry the language of the reply it answers
+
+Revision ID: 0015
+Revises: 0011
+Create Date: 2026-12-01 12:30:00
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0015"
+down_revision: str | None = "0011"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("patients", schema=None) as batch_op:
+        batch_op.alter_column("language", existing_type=sa.String(length=8), nullable=True)
+    with op.batch_alter_table("outbound_messages", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("language", sa.String(length=8), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("outbound_messages", schema=None) as batch_op:
+        batch_op.drop_column("language")
+    op.execute("UPDATE patients SET language = 'en' WHERE language IS NULL")
+    with op.batch_alter_table("patients", schema=None) as batch_op:
+        batch_op.alter_column("language", existing_type=sa.String(length=8), nullable=False)
