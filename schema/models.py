@@ -210,6 +210,8 @@ class Patient(Base):
     pds_next_check_at: Mapped[datetime | None]  # None: no check owed (discharged, deceased)
     pds_failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("patients.id"))
+    # Issue 17: the phone number and email blanked after the retention period (or on erasure).
+    contacts_purged_at: Mapped[datetime | None]
 
     trust: Mapped[Trust] = relationship()
 
@@ -276,6 +278,8 @@ class OutboundMessage(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None]
     delivered_at: Mapped[datetime | None]
+    # body, subject and context blanked after the retention period (or on erasure)
+    content_purged_at: Mapped[datetime | None]
 
     patient: Mapped[Patient | None] = relationship()
     staff_member: Mapped[StaffMember | None] = relationship()
@@ -313,6 +317,9 @@ class InboundMessage(Base):
     reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_members.id"))
     reviewed_at: Mapped[datetime | None]
     review_note: Mapped[str | None] = mapped_column(Text)
+    # blanked after the retention period (or on erasure): the label and symptom codes stay
+    body_purged_at: Mapped[datetime | None]
+    evidence_purged_at: Mapped[datetime | None]
 
     patient: Mapped[Patient | None] = relationship()
 

@@ -264,6 +264,28 @@ class Replies(Strict):
     thank_you_for_none: bool = False
 
 
+class Retention(Strict):
+    """How long each kind of identifying content is kept (None: until erased). The history
+    stays without it: counts, states, times, labels, symptom codes, outcomes and the audit.
+
+    Message bodies and reply bodies count from the event (sent, received); a reply's body and
+    the triage evidence quoting it are kept while a person still has to act on it (an open
+    review or alert). Addresses on messages count from the event, a patient's own phone number
+    and email from their discharge."""
+
+    message_bodies: Duration | None = None  # rendered texts sent (and their write-back copies)
+    reply_bodies: Duration | None = None  # what patients and others wrote to us
+    contact_details: Duration | None = None  # phone numbers and emails
+    triage_evidence: Duration | None = None  # the evidence that quotes a reply's words
+
+    @field_validator("message_bodies", "reply_bodies", "contact_details", "triage_evidence")
+    @classmethod
+    def _at_least_a_day(cls, value: timedelta | None) -> timedelta | None:
+        if value is not None and value < timedelta(days=1):
+            raise ValueError("at least 1d: a shorter period would purge work still in hand")
+        return value
+
+
 _DIGEST = r"^[0-9a-f]{12}$"
 
 
@@ -565,6 +587,7 @@ class TrustConfig(Strict):
     outcomes: list[Outcome] = Field(default_factory=_default_outcomes, min_length=1)
     integration: Integration = Field(default_factory=Integration)
     translation_sign_off: dict[Language, TranslationSignOff] = Field(default_factory=dict)
+    retention: Retention = Field(default_factory=Retention)
 
     @field_validator("timezone")
     @classmethod

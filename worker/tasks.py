@@ -15,7 +15,7 @@ from typing import Any
 import structlog
 from celery import Celery, Task, shared_task
 
-from pathway import escalation, intake, integration_store, replies, review, rota_gaps
+from pathway import escalation, intake, integration_store, replies, retention, review, rota_gaps
 from pathway.outbound import Claimed
 from schema.db import session_scope
 from schema.heartbeats import record_heartbeat
@@ -40,6 +40,7 @@ CHECK_ROTA_GAPS = "worker.tasks.check_rota_gaps"
 CHECK_PDS = "worker.tasks.check_pds"
 DELIVER_CALLBACKS = "worker.tasks.deliver_callbacks"
 PURGE_INTEGRATION_RAW = "worker.tasks.purge_integration_raw"
+PURGE_RETENTION = "worker.tasks.purge_retention"
 
 DISPATCH_EVERY_SECONDS = 1.0
 REDISPATCH_EVERY_SECONDS = 3.0  # alerts are stuck after 12 s: rescued within about 15 s
@@ -49,6 +50,9 @@ CHECK_ROTA_GAPS_EVERY_SECONDS = 60.0
 CHECK_PDS_EVERY_SECONDS = 10.0
 DELIVER_CALLBACKS_EVERY_SECONDS = 5.0
 PURGE_INTEGRATION_RAW_EVERY_SECONDS = 3600.0
+# Hourly ticks; each trust's purge runs once a night, after 02:00 its local time (the database
+# remembers the last run: pathway/retention.py). An interval, not a crontab: crontab has DST bugs.
+PURGE_RETENTION_EVERY_SECONDS = 3600.0
 
 BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     "dispatch-due-messages": {
@@ -90,6 +94,12 @@ BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     "purge-integration-raw": {
         "task": PURGE_INTEGRATION_RAW,
         "schedule": PURGE_INTEGRATION_RAW_EVERY_SECONDS,
+        "options": {"expires": 600},
+    },
+    # Patients' data (issue 17): bodies and addresses blanked after each trust's periods.
+    "purge-retention": {
+        "task": PURGE_RETENTION,
+        "schedule": PURGE_RETENTION_EVERY_SECONDS,
         "options": {"expires": 600},
     },
 }
@@ -202,6 +212,16 @@ def purge_integration_raw() -> int:
     days = get_settings().integration_raw_retention_days
     with session_scope() as session:
         return integration_store.purge_raw(session, older_than=timedelta(days=days), now=utcnow())
+
+
+@shared_task(name=PURGE_RETENTION, queue=Queue.MESSAGES.value, ignore_result=True)
+def purge_retention() -> dict[str, int]:
+    """Beat, hourly: each trust's nightly retention purge, when it is its turn."""
+    with session_scope() as session:
+        blanked = retention.purge_tonight(session, now=utcnow())
+    for code, rows in blanked.items():
+        log.info("retention_purged", trust=code, rows=rows)
+    return blanked
 
 
 APP_NAME = "safetynet"

@@ -1,5 +1,5 @@
 """data: a patient's language may be unrecorded (written to bilingually where Welsh is served),
-and a message may carry the language of the reply it answers
+a message may carry the language of the reply it answers, and what retention blanked is marked
 
 Revision ID: 0015
 Revises: 0011
@@ -11,6 +11,10 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+import schema.types
+
+UTC = schema.types.UTCDateTime(timezone=True)
+
 revision: str = "0015"
 down_revision: str | None = "0011"
 branch_labels: str | Sequence[str] | None = None
@@ -20,13 +24,23 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     with op.batch_alter_table("patients", schema=None) as batch_op:
         batch_op.alter_column("language", existing_type=sa.String(length=8), nullable=True)
+        batch_op.add_column(sa.Column("contacts_purged_at", UTC, nullable=True))
     with op.batch_alter_table("outbound_messages", schema=None) as batch_op:
         batch_op.add_column(sa.Column("language", sa.String(length=8), nullable=True))
+        batch_op.add_column(sa.Column("content_purged_at", UTC, nullable=True))
+    with op.batch_alter_table("inbound_messages", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("body_purged_at", UTC, nullable=True))
+        batch_op.add_column(sa.Column("evidence_purged_at", UTC, nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("inbound_messages", schema=None) as batch_op:
+        batch_op.drop_column("evidence_purged_at")
+        batch_op.drop_column("body_purged_at")
     with op.batch_alter_table("outbound_messages", schema=None) as batch_op:
+        batch_op.drop_column("content_purged_at")
         batch_op.drop_column("language")
     op.execute("UPDATE patients SET language = 'en' WHERE language IS NULL")
     with op.batch_alter_table("patients", schema=None) as batch_op:
+        batch_op.drop_column("contacts_purged_at")
         batch_op.alter_column("language", existing_type=sa.String(length=8), nullable=False)
