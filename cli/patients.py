@@ -13,7 +13,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from cli.common import console, database, fail
-from pathway import audit
+from messages import subject_access as export_document
+from pathway import audit, subject_access
 from pathway import patient_status as patient_ops
 from pathway.enrolment import (
     ImportRejected,
@@ -206,3 +207,26 @@ def _count_scheduled(session: Session, patient_id: int) -> int:
         )
         or 0
     )
+
+
+@app.command("export")
+def export_command(
+    nhs_number: str = NhsArgument,
+    out: Path | None = typer.Option(None, "--out", help="Write the JSON here (default: stdout)."),
+    html: Path | None = typer.Option(None, "--html", help="Write a readable HTML copy here too."),
+    trust_code: str = TrustOption,
+) -> None:
+    """Everything held about one patient, for a subject-access request (audited)."""
+    with database() as session:
+        trust = _trust(session, trust_code)
+        patient = _patient(session, trust, nhs_number)
+        document = subject_access.export(session, patient, actor=audit.CLI, now=utcnow())
+    text = export_document.to_json(document)
+    if out is None:
+        typer.echo(text, nl=False)
+    else:
+        out.write_text(text, encoding="utf-8")
+    if html is not None:
+        html.write_text(export_document.to_html(document), encoding="utf-8")
+    if out is not None or html is not None:
+        console.print(f"patient {patient.id}: exported")

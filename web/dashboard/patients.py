@@ -7,14 +7,16 @@ from typing import Any
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from messages import subject_access as export_document
 from pathway import patient_status as patient_ops
+from pathway import subject_access
 from pathway.enrolment import PatientInputError, enrol, parse_patient
 from schema.db import session_scope
 from schema.models import Patient, Trust
 from schema.trust_config import TrustConfig
 from schema.trusts import trust_config
 from schema.types import utcnow
-from web.auth.identity import Viewer, csrf_protected, current_staff
+from web.auth.identity import Viewer, admin_only, csrf_protected, current_staff
 from web.dashboard import queries
 from web.dashboard.notice_views import notices_of
 from web.dashboard.notices import notice
@@ -204,3 +206,30 @@ def discharge(
         error = "Tick the box to confirm the discharge: it cancels every planned message."
         return _patient_page(request, viewer, patient_id, error=error, status=422)
     return _status_change(request, viewer, patient_id, "discharge")
+
+
+def _export(viewer: Viewer, patient_id: int) -> dict[str, Any]:
+    with session_scope() as session:
+        patient = owned(session, Patient, patient_id, viewer.trust_id)
+        return subject_access.export(session, patient, actor=viewer.actor, now=utcnow())
+
+
+@router.get("/patients/{patient_id}/export.json")
+def patient_export_json(patient_id: RowId, viewer: Viewer = Depends(admin_only)) -> Response:
+    """A subject-access export (admins): everything held about the patient, audited."""
+    document = _export(viewer, patient_id)
+    return Response(
+        export_document.to_json(document),
+        media_type="application/json",
+        headers={
+            "Content-Disposition": f'attachment; filename="patient-{patient_id}-export.json"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+@router.get("/patients/{patient_id}/export.html", response_class=HTMLResponse)
+def patient_export_html(patient_id: RowId, viewer: Viewer = Depends(admin_only)) -> HTMLResponse:
+    """The same export, readable in the browser (admins; audited)."""
+    document = _export(viewer, patient_id)
+    return HTMLResponse(export_document.to_html(document), headers={"Cache-Control": "no-store"})
