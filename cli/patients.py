@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from cli.common import console, database, fail
 from messages import subject_access as export_document
-from pathway import audit, subject_access
+from pathway import audit, erasure, subject_access
 from pathway import patient_status as patient_ops
 from pathway.enrolment import (
     ImportRejected,
@@ -230,3 +230,30 @@ def export_command(
         html.write_text(export_document.to_html(document), encoding="utf-8")
     if out is not None or html is not None:
         console.print(f"patient {patient.id}: exported")
+
+
+@app.command("erase")
+def erase_command(
+    nhs_number: str = NhsArgument,
+    reason: str = typer.Option(..., "--reason", help="Why: the request and its lawful basis."),
+    yes: bool = typer.Option(False, "--yes", help="Confirm: erasure cannot be undone."),
+    trust_code: str = TrustOption,
+) -> None:
+    """Erase a patient on request: identifiers and bodies blanked, messages cancelled (audited).
+
+    Refused while they have an alert not resolved. A keyed hash of the NHS number is kept so
+    that no later import enrols them again."""
+    if not yes:
+        fail("erasure cannot be undone: add --yes to confirm")
+    if not reason.strip():
+        fail("--reason: say why (the request and its lawful basis)")
+    with database() as session:
+        trust = _trust(session, trust_code)
+        patient = _patient(session, trust, nhs_number)
+        try:
+            counts = erasure.erase(
+                session, patient, actor=audit.CLI, reason=reason.strip()[:200], now=utcnow()
+            )
+        except PatientInputError as error:
+            fail("; ".join(error.reasons))
+        console.print(f"patient {patient.id}: erased ({counts.get('cancelled', 0)} cancelled)")

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from pathway import audit
 from pathway.errors import PatientInputError
 from pathway.planning import plan_messages
+from schema import tombstones
 from schema.identifiers import InvalidIdentifier, check_email, check_nhs_number, parse_mobile
 from schema.models import Patient, PatientStatus, Trust
 from schema.trust_config import TrustConfig
@@ -125,6 +126,8 @@ def enrol(
     )
     if existing is not None:
         raise PatientInputError([f"nhs_number: already enrolled (patient {existing})"])
+    if tombstones.is_erased(session, trust.id, data.nhs_number):
+        raise PatientInputError([ERASED])
     patient = Patient(
         trust_id=trust.id,
         cohort=data.cohort,
@@ -170,6 +173,7 @@ class ImportRejected(Exception):
         super().__init__("\n".join(str(e) for e in errors))
 
 
+ERASED = "nhs_number: this patient's data was erased at their request; they are not enrolled"
 REQUIRED_COLUMNS = ("nhs_number", "given_name", "family_name", "phone", "cohort")
 OPTIONAL_COLUMNS = ("email", "language")
 
@@ -204,6 +208,8 @@ def read_import(session: Session, trust: Trust, config: TrustConfig, text: str) 
             continue
         if patient.nhs_number in enrolled:
             errors.append(RowError(start, ["nhs_number: already enrolled"]))
+        elif tombstones.is_erased(session, trust.id, patient.nhs_number):
+            errors.append(RowError(start, [ERASED]))
         elif patient.nhs_number in seen:
             errors.append(RowError(start, [f"nhs_number: repeats line {seen[patient.nhs_number]}"]))
         else:

@@ -212,6 +212,7 @@ class Patient(Base):
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("patients.id"))
     # Issue 17: the phone number and email blanked after the retention period (or on erasure).
     contacts_purged_at: Mapped[datetime | None]
+    erased_at: Mapped[datetime | None]  # erased on request: identifiers and bodies blanked
 
     trust: Mapped[Trust] = relationship()
 
@@ -603,6 +604,19 @@ class Callback(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     delivered_at: Mapped[datetime | None]
     failed_at: Mapped[datetime | None]
+
+
+class ErasureTombstone(Base):
+    """A patient erased on request, kept only as a keyed hash (HMAC-SHA256) of their NHS number,
+    so that no later import or feed enrols them again (schema/tombstones.py)."""
+
+    __tablename__ = "erasure_tombstones"
+    __table_args__ = (UniqueConstraint("trust_id", "nhs_number_hmac"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    trust_id: Mapped[int] = mapped_column(ForeignKey("trusts.id"))
+    nhs_number_hmac: Mapped[str] = mapped_column(String(64))
+    erased_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class AppendOnlyError(RuntimeError):
