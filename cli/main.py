@@ -8,6 +8,7 @@ from cli import db as db_commands
 from cli import hl7 as hl7_commands
 from cli import messages as message_commands
 from cli import patients as patient_commands
+from cli import retention as retention_commands
 from cli import rota as rota_commands
 from cli import staff as staff_commands
 from cli import tokens as token_commands
@@ -31,6 +32,7 @@ app.add_typer(staff_commands.app, name="staff")
 app.add_typer(rota_commands.app, name="rota")
 app.add_typer(token_commands.app, name="tokens")
 app.add_typer(hl7_commands.app, name="hl7")
+app.add_typer(retention_commands.app, name="retention")
 app.command("status")(status_command)
 app.command("serve")(serve_command)
 app.command("demo")(demo_command)

@@ -10,6 +10,7 @@ from rich.table import Table
 from cli.common import console, database, fail
 from messages.catalogue import CATALOGUE, sample_context
 from messages.rendering import RenderError, render
+from messages.signoff import awaiting_sign_off
 from messages.template_checks import check_templates
 from schema.config_file import ConfigError, read_config_file
 from schema.trust_config import TrustConfig
@@ -80,6 +81,12 @@ def check_command(
     failed = [check for check in checks if not check.ok]
     for check in failed:
         console.print(f"[red]{check.key} {check.channel} {check.language}:[/red] {check.problem}")
+    awaiting = awaiting_sign_off(config)
+    for status in awaiting:
+        console.print(
+            f"[yellow]{status.key} {status.language}[/yellow] (wording {status.digest}): "
+            f"{status.note}"
+        )
     if failed:
         raise typer.Exit(OVER_BUDGET)
     console.print(f"{len(checks)} templates within budget")
@@ -89,7 +96,9 @@ def check_command(
 def preview_command(
     key: str = typer.Argument(..., help="Template key, such as checkin."),
     channel: str = typer.Option("sms", "--channel", help="sms or email."),
-    language: str = typer.Option("en", "--language", help="Language code, such as cy."),
+    language: str = typer.Option(
+        "en", "--language", help="Language code, such as cy, or cy+en for the bilingual form."
+    ),
     html: bool = typer.Option(False, "--html", help="Print the HTML part of an email too."),
     worst_case: bool = typer.Option(False, "--worst-case", help="Long names, a long reply."),
     config_path: Path | None = CONFIG_OPTION,
@@ -105,7 +114,7 @@ def preview_command(
         fail(str(error))
     if rendered.sms is not None:
         sms = rendered.sms
-        budget = CATALOGUE[key].sms_budget
+        budget = CATALOGUE[key].budget(language)
         console.print(
             f"[bold]{sms.encoding}, {sms.length} characters, {sms.segments} segments "
             f"(budget {budget})[/bold]"

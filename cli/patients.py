@@ -13,7 +13,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from cli.common import console, database, fail
-from pathway import audit
+from messages import subject_access as export_document
+from pathway import audit, erasure, subject_access
 from pathway import patient_status as patient_ops
 from pathway.enrolment import (
     ImportRejected,
@@ -47,7 +48,9 @@ def enrol_command(
     phone: str = typer.Option(..., help="Mobile number (UK format or E.164)."),
     cohort: str = typer.Option(..., help="Cohort key from the trust's configuration."),
     email: str = typer.Option(None),
-    language: str = typer.Option("en", help="en, cy or pl, as the trust serves."),
+    language: str = typer.Option(
+        "", help="en, cy or pl, as the trust serves; empty: not recorded (bilingual in Wales)."
+    ),
     allow_staff_number: bool = typer.Option(
         False, "--allow-staff-number", help="Enrol even if the phone is a staff member's."
     ),
@@ -224,3 +227,53 @@ def _count_scheduled(session: Session, patient_id: int) -> int:
         )
         or 0
     )
+
+
+@app.command("export")
+def export_command(
+    nhs_number: str = NhsArgument,
+    out: Path | None = typer.Option(None, "--out", help="Write the JSON here (default: stdout)."),
+    html: Path | None = typer.Option(None, "--html", help="Write a readable HTML copy here too."),
+    trust_code: str = TrustOption,
+) -> None:
+    """Everything held about one patient, for a subject-access request (audited)."""
+    with database() as session:
+        trust = _trust(session, trust_code)
+        patient = _patient(session, trust, nhs_number)
+        document = subject_access.export(session, patient, actor=audit.CLI, now=utcnow())
+    text = export_document.to_json(document)
+    if out is None:
+        typer.echo(text, nl=False)
+    else:
+        out.write_text(text, encoding="utf-8")
+    if html is not None:
+        html.write_text(export_document.to_html(document), encoding="utf-8")
+    if out is not None or html is not None:
+        console.print(f"patient {patient.id}: exported")
+
+
+@app.command("erase")
+def erase_command(
+    nhs_number: str = NhsArgument,
+    reason: str = typer.Option(..., "--reason", help="Why: the request and its lawful basis."),
+    yes: bool = typer.Option(False, "--yes", help="Confirm: erasure cannot be undone."),
+    trust_code: str = TrustOption,
+) -> None:
+    """Erase a patient on request: identifiers and bodies blanked, messages cancelled (audited).
+
+    Refused while they have an alert not resolved. A keyed hash of the NHS number is kept so
+    that no later import enrols them again."""
+    if not yes:
+        fail("erasure cannot be undone: add --yes to confirm")
+    if not reason.strip():
+        fail("--reason: say why (the request and its lawful basis)")
+    with database() as session:
+        trust = _trust(session, trust_code)
+        patient = _patient(session, trust, nhs_number)
+        try:
+            counts = erasure.erase(
+                session, patient, actor=audit.CLI, reason=reason.strip()[:200], now=utcnow()
+            )
+        except PatientInputError as error:
+            fail("; ".join(error.reasons))
+        console.print(f"patient {patient.id}: erased ({counts.get('cancelled', 0)} cancelled)")

@@ -4,7 +4,12 @@ are messages/template_checks.py.
 Template files live in `messages/templates/<key>/`: `sms.txt.j2` for SMS, for email
 `email_subject.txt.j2`, `email.txt.j2` and `email.html.j2`, and `voice.txt.j2` for the words a
 phone call speaks. A language variant puts the language
-before the suffix (`sms.cy.txt.j2`); without one, the English file is used.
+before the suffix (`sms.cy.txt.j2`); without one, the English file is used. A bilingual message
+(`cy+en`, messages/languages.py) is each language's own template, Welsh first.
+
+SMS budgets: `sms_budget` holds for English and any other single language unless
+`welsh_sms_budget` says otherwise (Welsh runs about a fifth longer); a bilingual SMS may use the
+budgets of its languages added together, unless `bilingual_sms_budget` sets one of its own.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
+from messages.languages import WELSH, parts
 from messages.template_context import AlertFacts, build_context
 from schema.models import Patient, StaffMember
 from schema.trust_config import TrustConfig
@@ -42,6 +48,17 @@ class TemplateSpec:
     invites_reply: bool = False  # so it must say: if urgent, phone now; do not wait for a reply
     shrink: str | None = None  # dotted context path the renderer may shorten to fit the budget
     needs: tuple[str, ...] = ()  # context keys beyond what build_context always gives
+    welsh_sms_budget: int | None = None  # None: the same as sms_budget
+    bilingual_sms_budget: int | None = None  # None: the Welsh and English budgets added
+
+    def budget(self, language: str = "en") -> int:
+        """Most SMS segments allowed in this language (or bilingual form)."""
+        languages = parts(language)
+        if len(languages) > 1:
+            return self.bilingual_sms_budget or sum(self.budget(one) for one in languages)
+        if language == WELSH and self.welsh_sms_budget is not None:
+            return self.welsh_sms_budget
+        return self.sms_budget
 
 
 def _spec(key: str, audience: Audience, channels: tuple[Channel, ...], **kw: Any) -> TemplateSpec:
@@ -52,8 +69,9 @@ def _spec(key: str, audience: Audience, channels: tuple[Channel, ...], **kw: Any
 CATALOGUE: dict[str, TemplateSpec] = {
     spec.key: spec
     for spec in (
-        _spec("welcome", "patient", BOTH, sms_budget=4),
-        _spec("checkin", "patient", BOTH, invites_reply=True),
+        # Welsh runs longer: the welcome and the check-in need a part more than English.
+        _spec("welcome", "patient", BOTH, sms_budget=4, welsh_sms_budget=5),
+        _spec("checkin", "patient", BOTH, invites_reply=True, welsh_sms_budget=3),
         _spec("urgent_advice", "patient", BOTH),
         _spec("same_day_advice", "patient", BOTH),
         _spec("unclear_ack", "patient", BOTH),

@@ -3,6 +3,10 @@
 SMS text is normalised to GSM-7 where it only looked like Unicode, and a template that names a
 shrinkable field in the catalogue (a staff alert's reply excerpt) is fitted to its segment budget
 by shortening that field, never by cutting the message.
+
+A bilingual language (`cy+en`) renders each language's own template and joins them, Welsh
+first: the SMS texts one after the other, the email subjects with " / ", the HTML bodies in one
+document (`_layout/bilingual.html.j2`), each part marked with its `lang`.
 """
 
 from __future__ import annotations
@@ -15,12 +19,18 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+from markupsafe import Markup
 
 from messages.catalogue import CATALOGUE, CHANNEL_FILES, TEMPLATE_DIR, TemplateSpec, variant
+from messages.languages import parts
 from messages.sms import SmsInfo, fold_to_gsm, measure, normalise, one_kind_of_line_break
 
 _KEY = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 ELLIPSIS = "..."
+BILINGUAL_LAYOUT = "_layout/bilingual.html.j2"
+PATIENT_LAYOUT = "patient.html.j2"  # in _layout/: its footer closes each part of a bilingual email
+# Between the parts of a bilingual SMS or plain-text email: a blank line, as between paragraphs.
+PART_BREAK = "\n\n"
 
 
 class RenderError(Exception):
@@ -142,6 +152,10 @@ class Renderer:
             raise TemplateNotFound(f"not a template key: {template_key!r}")
         if channel not in CHANNEL_FILES:
             raise TemplateNotFound(f"unknown channel {channel!r}: expected sms, email or voice")
+        languages = parts(language)
+        if len(languages) > 1 and channel != "voice":
+            return self._render_bilingual(template_key, channel, context, languages)
+        language = languages[0]
         full = {**context, "language": language}
         if channel == "sms":
             return self._render_sms(template_key, full, language)
@@ -152,6 +166,48 @@ class Renderer:
         text = self._render(self._template(template_key, "email.txt.j2", language), full)
         html = self._render(self._template(template_key, "email.html.j2", language), full)
         return RenderedMessage(" ".join(subject.split()), _tidy(text) + "\n", html, None)
+
+    def _render_bilingual(
+        self, key: str, channel: str, context: Mapping[str, Any], languages: tuple[str, ...]
+    ) -> RenderedMessage:
+        """Each language's message in turn; an email's HTML is one document holding them all."""
+        rendered = [self.render(key, channel, context, one) for one in languages]
+        text = PART_BREAK.join(r.text.strip() for r in rendered)
+        if channel == "sms":
+            info = measure(text)
+            return RenderedMessage(None, info.text, None, info)
+        subject = " / ".join(dict.fromkeys(r.subject or "" for r in rendered))
+        html = self._bilingual_html(key, context, languages)
+        return RenderedMessage(subject, text + "\n", html, None)
+
+    def _bilingual_html(
+        self, key: str, context: Mapping[str, Any], languages: tuple[str, ...]
+    ) -> str:
+        sections = []
+        for one in languages:
+            full = {**context, "language": one}
+            body = self._template(key, "email.html.j2", one)
+            footer = self._template("_layout", PATIENT_LAYOUT, one)
+            sections.append(
+                {
+                    "language": one,
+                    "title": self._block(body, "title", full),
+                    "content": Markup(self._block(body, "content", full)),
+                    "footer": Markup(self._block(footer, "footer", full)),
+                }
+            )
+        layout = self.environment.get_template(BILINGUAL_LAYOUT)
+        return self._render(layout, {**context, "language": languages[0], "parts": sections})
+
+    def _block(self, template: jinja2.Template, name: str, context: Mapping[str, Any]) -> str:
+        """One block of a template on its own (a bilingual email puts two bodies in one page)."""
+        block = template.blocks.get(name)
+        if block is None:
+            return ""
+        try:
+            return "".join(block(template.new_context(dict(context)))).strip()
+        except jinja2.UndefinedError as error:
+            raise RenderError(f"{template.name}: {error.message}") from None
 
     def _render_sms(self, key: str, context: dict[str, Any], language: str) -> RenderedMessage:
         template = self._template(key, "sms.txt.j2", language)

@@ -17,6 +17,7 @@ from messages.catalogue import (
     sample_context,
     variant,
 )
+from messages.languages import GSM_ONLY, parts, patient_languages
 from messages.rendering import Renderer, RenderError, renderer
 from messages.sms import non_gsm_characters
 from schema.trust_config import TrustConfig
@@ -44,12 +45,14 @@ class TemplateCheck:
 def check_templates(config: TrustConfig, directory: Path = TEMPLATE_DIR) -> list[TemplateCheck]:
     """Render every template in every language the trust uses with a worst-case context.
 
-    Not ok: a render error, an SMS over its segment budget, or an English SMS in UCS-2 (one
-    stray character would double the cost of every message).
+    Patients' templates are checked in each language and, where the trust serves Welsh, in the
+    bilingual form (`cy+en`) a patient with no recorded choice gets. Not ok: a render error, an
+    SMS over its segment budget (`TemplateSpec.budget`), or an English, Welsh or bilingual SMS
+    in UCS-2 (one stray character would double the cost of every message).
     """
     engine = renderer(directory)
     context = sample_context(config)
-    languages = ["en", *(lang for lang in config.languages if lang != "en")]
+    languages = patient_languages(config.languages)
     return [
         _check(engine, spec, channel, language, context)
         for spec in CATALOGUE.values()
@@ -59,14 +62,20 @@ def check_templates(config: TrustConfig, directory: Path = TEMPLATE_DIR) -> list
     ]
 
 
+def _source(engine: Renderer, key: str, name: str, language: str) -> str:
+    """The file used in one language, marked when it falls back to English."""
+    source = engine.source(key, name, language)
+    if language != "en" and not source.endswith(variant(name, language)):
+        source += " (English)"
+    return source
+
+
 def _check(
     engine: Renderer, spec: TemplateSpec, channel: Channel, language: str, context: dict[str, Any]
 ) -> TemplateCheck:
     name = CHANNEL_FILES[channel][-1]
-    source = engine.source(spec.key, name, language)
-    if language != "en" and not source.endswith(variant(name, language)):
-        source += " (English)"
-    budget = spec.sms_budget if channel == "sms" else None
+    source = " + ".join(_source(engine, spec.key, name, one) for one in parts(language))
+    budget = spec.budget(language) if channel == "sms" else None
     head = (spec.key, spec.audience, channel, language, source)
     try:
         rendered = engine.render(spec.key, channel, context, language)
@@ -79,9 +88,9 @@ def _check(
     if sms is None:
         return TemplateCheck(*head, None, len(rendered.text), None, None, ok=True)
     problems = []
-    if sms.segments > spec.sms_budget:
-        problems.append(f"{sms.segments} segments, budget {spec.sms_budget}")
-    if sms.encoding != "GSM-7" and language == "en":
+    if budget is not None and sms.segments > budget:
+        problems.append(f"{sms.segments} segments, budget {budget}")
+    if sms.encoding != "GSM-7" and language in GSM_ONLY:
         problems.append(f"UCS-2 because of {''.join(non_gsm_characters(sms.text))!r}")
     problem = "; ".join(problems) or None
     return TemplateCheck(

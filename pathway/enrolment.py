@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from pathway import audit
 from pathway.errors import PatientInputError
 from pathway.planning import plan_messages
+from schema import tombstones
 from schema.identifiers import InvalidIdentifier, check_email, check_nhs_number, parse_mobile
 from schema.models import Patient, PatientStatus, StaffMember, Trust
 from schema.trust_config import TrustConfig
@@ -41,7 +42,7 @@ class PatientIn(BaseModel):
     phone: str
     email: str | None = None
     cohort: str = Field(min_length=1)
-    language: str = "en"
+    language: str | None = None  # None: not recorded (messages/languages.py decides)
 
     @field_validator("given_name", "family_name", mode="before")
     @classmethod
@@ -69,8 +70,8 @@ class PatientIn(BaseModel):
 
     @field_validator("language", mode="before")
     @classmethod
-    def _language(cls, value: Any) -> str:
-        return (str(value).strip().lower() or "en") if value is not None else "en"
+    def _language(cls, value: Any) -> str | None:
+        return (str(value).strip().lower() or None) if value is not None else None
 
 
 def _checked(check: Any, value: str) -> str:
@@ -91,8 +92,8 @@ def parse_patient(raw: dict[str, Any], config: TrustConfig) -> PatientIn:
     if cohort and config.cohort(cohort) is None:
         known = ", ".join(c.key for c in config.cohorts)
         reasons.append(f"cohort: {cohort!r} is not a cohort of this trust ({known})")
-    language = str(raw.get("language") or "en").strip().lower()
-    if language not in config.languages:
+    language = str(raw.get("language") or "").strip().lower()
+    if language and language not in config.languages:
         reasons.append(f"language: {language!r} is not served by this trust")
     try:
         patient = PatientIn.model_validate(
@@ -128,6 +129,8 @@ def enrol(
     )
     if existing is not None:
         raise PatientInputError([f"nhs_number: already enrolled (patient {existing})"])
+    if tombstones.is_erased(session, trust.id, data.nhs_number):
+        raise PatientInputError([ERASED])
     shared = data.phone in staff_phones(session, trust.id)
     if shared and not allow_staff_number:
         raise PatientInputError([STAFF_NUMBER_REASON])
@@ -198,6 +201,7 @@ class ImportRejected(Exception):
         super().__init__("\n".join(str(e) for e in errors))
 
 
+ERASED = "nhs_number: this patient's data was erased at their request; they are not enrolled"
 REQUIRED_COLUMNS = ("nhs_number", "given_name", "family_name", "phone", "cohort")
 OPTIONAL_COLUMNS = ("email", "language")
 
@@ -240,6 +244,8 @@ def read_import(
             continue
         if patient.nhs_number in enrolled:
             errors.append(RowError(start, ["nhs_number: already enrolled"]))
+        elif tombstones.is_erased(session, trust.id, patient.nhs_number):
+            errors.append(RowError(start, [ERASED]))
         elif patient.nhs_number in seen:
             errors.append(RowError(start, [f"nhs_number: repeats line {seen[patient.nhs_number]}"]))
         elif patient.phone in staff:

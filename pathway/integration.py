@@ -190,7 +190,6 @@ def _enrol_new(ctx: _Event, cohort: str) -> Applied:
     if missing:
         raise InvalidMessage(missing)
     details = event.patient
-    languages = ctx.config.languages
     raw = {
         "nhs_number": details.nhs_number,
         "given_name": details.given_name,
@@ -198,7 +197,7 @@ def _enrol_new(ctx: _Event, cohort: str) -> Applied:
         "phone": details.mobile,
         "email": details.email or "",
         "cohort": cohort,
-        "language": "en" if "en" in languages else languages[0],
+        "language": "",  # not recorded: a trust serving Welsh writes bilingually
     }
     try:
         checked = parse_patient(raw, ctx.config)

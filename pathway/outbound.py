@@ -40,6 +40,7 @@ def create_message(
     alert_id: int | None = None,
     inbound_message_id: int | None = None,
     context: dict[str, Any] | None = None,
+    language: str | None = None,
     now: datetime,
 ) -> tuple[OutboundMessage, bool]:
     """The message with this key, inserted now if it did not exist. Returns (message, created)."""
@@ -60,6 +61,7 @@ def create_message(
         "alert_id": alert_id,
         "inbound_message_id": inbound_message_id,
         "context": context or {},
+        "language": language,
         "created_at": now,
     }
     dialect = session.get_bind().dialect.name

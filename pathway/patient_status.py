@@ -140,6 +140,8 @@ def suppression_reason(patient: Patient, message: OutboundMessage) -> str | None
         return None
     if patient.deceased_at is not None:
         return "deceased"  # nothing at all, not even a confirmation, reaches the number
+    if patient.erased_at is not None:
+        return "erased"  # the patient asked us to hold nothing about them: nothing goes
     if patient.opted_out_at is not None and message.template_key != "stop_confirmation":
         return "opted_out"
     planned = message.kind == MessageKind.PLANNED

@@ -141,6 +141,7 @@ def _send_email_fallback(
         alert_id=message.alert_id,
         inbound_message_id=message.inbound_message_id,
         context=dict(message.context),
+        language=message.language,  # a Welsh answer falls back to a Welsh email
         now=now,
     )
     return created

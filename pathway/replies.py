@@ -21,6 +21,7 @@ import structlog
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from messages.reply_language import reply_language
 from messages.triage import TriageResult, triage
 from pathway import alerts, audit, contacts, patient_status, review, writeback
 from pathway.acknowledgement import acknowledge, alert_to_acknowledge, parse_ack
@@ -155,7 +156,7 @@ def _carer_reply(
         review.open_review(session, inbound, _priority(result), config, now=now)
     template = REPLY_TEMPLATES.get(label)
     if template is not None and label not in (Label.STOP, Label.START):
-        _answer_number(session, inbound, carer.trust_id, template, now)
+        _answer_number(session, inbound, carer.trust_id, template, config, now)
 
 
 def _priority(result: TriageResult) -> Review:
@@ -281,7 +282,8 @@ def _answer(
     config: TrustConfig,
     now: datetime,
 ) -> None:
-    """The patient's answer to their reply; an opted-out patient gets only STOP's confirmation."""
+    """The patient's answer to their reply; an opted-out patient gets only STOP's confirmation.
+    A Welsh reply is answered in Welsh, whatever the patient's recorded language."""
     template = REPLY_TEMPLATES.get(label)
     if label == Label.NONE and config.replies.thank_you_for_none:
         template = "thank_you"
@@ -298,6 +300,7 @@ def _answer(
             queue=Queue.ALERTS,
             patient_id=patient.id,
             inbound_message_id=inbound.id,
+            language=reply_language(inbound.body, config.languages),
             now=now,
         )
 
@@ -459,12 +462,18 @@ def _answer_unknown(
         due_at=now,
         queue=Queue.ALERTS if urgent else Queue.MESSAGES,
         inbound_message_id=inbound.id,
+        language=reply_language(inbound.body, config.languages),
         now=now,
     )
 
 
 def _answer_number(
-    session: Session, inbound: InboundMessage, trust_id: int, template: str, now: datetime
+    session: Session,
+    inbound: InboundMessage,
+    trust_id: int,
+    template: str,
+    config: TrustConfig,
+    now: datetime,
 ) -> None:
     """The answer to a carer: to the number they wrote from, about no patient's own record (so
     a patient's opt-out does not silence advice to the person reporting on them)."""
@@ -483,6 +492,7 @@ def _answer_number(
         due_at=now,
         queue=Queue.ALERTS,
         inbound_message_id=inbound.id,
+        language=reply_language(inbound.body, config.languages),
         now=now,
     )
 

@@ -196,7 +196,9 @@ class Patient(Base):
     family_name: Mapped[str] = mapped_column(String(100))
     phone_e164: Mapped[str] = mapped_column(String(20))
     email: Mapped[str | None] = mapped_column(String(254))
-    language: Mapped[str] = mapped_column(String(8), default="en")
+    # The language the patient chose to be written to in; None: not recorded (a trust serving
+    # Welsh then writes bilingually, Welsh first: messages/languages.py).
+    language: Mapped[str | None] = mapped_column(String(8))
     status: Mapped[str] = mapped_column(String(20), default=PatientStatus.ACTIVE)
     opted_out_at: Mapped[datetime | None]
     unreachable_since: Mapped[datetime | None]
@@ -212,6 +214,9 @@ class Patient(Base):
     pds_next_check_at: Mapped[datetime | None]  # None: no check owed (discharged, deceased)
     pds_failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("patients.id"))
+    # Issue 17: the phone number and email blanked after the retention period (or on erasure).
+    contacts_purged_at: Mapped[datetime | None]
+    erased_at: Mapped[datetime | None]  # erased on request: identifiers and bodies blanked
 
     trust: Mapped[Trust] = relationship()
 
@@ -275,6 +280,9 @@ class OutboundMessage(Base):
     queue: Mapped[str] = mapped_column(String(20), default=Queue.MESSAGES)
     template_key: Mapped[str] = mapped_column(String(64))
     context: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # None: the patient's language when it is sent; set when the answer follows the reply's
+    # language (a Welsh reply is answered in Welsh).
+    language: Mapped[str | None] = mapped_column(String(8))
     to_address: Mapped[str] = mapped_column(String(254))
     subject: Mapped[str | None] = mapped_column(String(300))
     body: Mapped[str | None] = mapped_column(Text)
@@ -292,6 +300,8 @@ class OutboundMessage(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None]
     delivered_at: Mapped[datetime | None]
+    # body, subject and context blanked after the retention period (or on erasure)
+    content_purged_at: Mapped[datetime | None]
 
     patient: Mapped[Patient | None] = relationship()
     staff_member: Mapped[StaffMember | None] = relationship()
@@ -339,6 +349,9 @@ class InboundMessage(Base):
     review_step: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     review_next_at: Mapped[datetime | None]
     review_decision: Mapped[str | None] = mapped_column(String(20))
+    # blanked after the retention period (or on erasure): the label and symptom codes stay
+    body_purged_at: Mapped[datetime | None]
+    evidence_purged_at: Mapped[datetime | None]
 
     patient: Mapped[Patient | None] = relationship()
 
@@ -645,6 +658,19 @@ class Callback(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     delivered_at: Mapped[datetime | None]
     failed_at: Mapped[datetime | None]
+
+
+class ErasureTombstone(Base):
+    """A patient erased on request, kept only as a keyed hash (HMAC-SHA256) of their NHS number,
+    so that no later import or feed enrols them again (schema/tombstones.py)."""
+
+    __tablename__ = "erasure_tombstones"
+    __table_args__ = (UniqueConstraint("trust_id", "nhs_number_hmac"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    trust_id: Mapped[int] = mapped_column(ForeignKey("trusts.id"))
+    nhs_number_hmac: Mapped[str] = mapped_column(String(64))
+    erased_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class AppendOnlyError(RuntimeError):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from functools import lru_cache
 from pathlib import Path
@@ -68,6 +69,11 @@ class Settings(BaseSettings):
 
     public_base_url: str = "http://127.0.0.1:8000"
     secret_key: str = ""
+    # The key of the keyed hash (HMAC-SHA256) kept of an erased patient's NHS number, so that
+    # a later import cannot enrol them again (schema/tombstones.py). Empty: derived from the
+    # secret key. Set it explicitly in production and never change it: a new key forgets every
+    # erasure's tombstone.
+    identifier_hmac_key: str = ""
 
     broker_key_prefix: str = ""  # separates several deployments (or test runs) on one Redis
     # kombu's Redis transport options as a JSON object, e.g. for Sentinel {"master_name":
@@ -233,6 +239,13 @@ class Settings(BaseSettings):
         if self.secret_key:
             return self.secret_key
         return _local_secret_key(self.data_dir.resolve())
+
+    @property
+    def resolved_identifier_hmac_key(self) -> bytes:
+        if self.identifier_hmac_key:
+            return self.identifier_hmac_key.encode()
+        derived = hashlib.sha256(b"safetynet identifier hmac\0" + self.resolved_secret_key.encode())
+        return derived.digest()
 
     # Store first (web/intake.py): where requests wait when the database cannot take them, and
     # how long a request waits on the database before it is spooled instead.

@@ -315,6 +315,42 @@ class ReviewDeadlines(Strict):
     steps: list[EscalationStep] | None = None
 
 
+class Retention(Strict):
+    """How long each kind of identifying content is kept (None: until erased). The history
+    stays without it: counts, states, times, labels, symptom codes, outcomes and the audit.
+
+    Message bodies and reply bodies count from the event (sent, received); a reply's body and
+    the triage evidence quoting it are kept while a person still has to act on it (an open
+    review or alert). Addresses on messages count from the event, a patient's own phone number
+    and email from their discharge."""
+
+    message_bodies: Duration | None = None  # rendered texts sent (and their write-back copies)
+    reply_bodies: Duration | None = None  # what patients and others wrote to us
+    contact_details: Duration | None = None  # phone numbers and emails
+    triage_evidence: Duration | None = None  # the evidence that quotes a reply's words
+
+    @field_validator("message_bodies", "reply_bodies", "contact_details", "triage_evidence")
+    @classmethod
+    def _at_least_a_day(cls, value: timedelta | None) -> timedelta | None:
+        if value is not None and value < timedelta(days=1):
+            raise ValueError("at least 1d: a shorter period would purge work still in hand")
+        return value
+
+
+_DIGEST = r"^[0-9a-f]{12}$"
+
+
+class TranslationSignOff(Strict):
+    """The trust's clinical and translation sign-off of one language's patient wording. Each
+    template is signed off as the words it had (the digest `safetynet messages check` and the
+    trust page show): changed wording awaits sign-off again."""
+
+    clinical: str = Field(min_length=1, max_length=200)  # who signed off the clinical content
+    translation: str = Field(min_length=1, max_length=200)  # who signed off the translation
+    date: str = Field(pattern=r"^\d{4}-\d{2}-\d{2}$")
+    templates: dict[Key, Annotated[str, Field(pattern=_DIGEST)]] = Field(default_factory=dict)
+
+
 # -- Rotas: who is on each role, in the trust's local time ------------------------------------
 
 _SHIFT = re.compile(
@@ -602,6 +638,8 @@ class TrustConfig(Strict):
     voice: VoiceSender | None = None
     outcomes: list[Outcome] = Field(default_factory=_default_outcomes, min_length=1)
     integration: Integration = Field(default_factory=Integration)
+    translation_sign_off: dict[Language, TranslationSignOff] = Field(default_factory=dict)
+    retention: Retention = Field(default_factory=Retention)
 
     @field_validator("timezone")
     @classmethod

@@ -106,3 +106,6 @@ def span(seconds: float | None) -> str:
 
 
 templates.env.filters["span"] = span
+
+# Shown where a reply's text was blanked by retention or erasure (pathway/retention.py).
+templates.env.globals["REMOVED"] = "(text removed under the trust's retention policy or on request)"

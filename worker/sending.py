@@ -22,6 +22,7 @@ from sqlalchemy import Integer, bindparam, case, func, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
+from messages.languages import correspondence_language
 from messages.rendering import render
 from messages.template_context import build_context
 from pathway import audit, pds_checks, writeback
@@ -349,7 +350,10 @@ def _prepare(
         config, patient=patient, staff=staff, dashboard_url=settings.public_base_url
     )
     context.update(message.context)
-    language = patient.language if patient is not None and staff is None else "en"
+    language = "en"  # staff read English; a patient, or a sender we do not know, their own
+    if staff is None:
+        preference = patient.language if patient is not None else None
+        language = message.language or correspondence_language(preference, config.languages)
     try:
         rendered = render(message.template_key, message.channel, context, language)
     except Exception as error:  # a template that cannot render will not render on retry

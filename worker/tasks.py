@@ -15,7 +15,7 @@ from typing import Any
 import structlog
 from celery import Celery, Task, shared_task
 
-from pathway import escalation, intake, integration_store, replies, review, rota_gaps
+from pathway import escalation, intake, integration_store, replies, retention, review, rota_gaps
 from pathway.outbound import Claimed
 from schema.clock import claim_time, database_now
 from schema.db import session_scope
@@ -43,6 +43,7 @@ CHECK_PDS = "worker.tasks.check_pds"
 DELIVER_CALLBACKS = "worker.tasks.deliver_callbacks"
 PURGE_INTEGRATION_RAW = "worker.tasks.purge_integration_raw"
 PING_DEADMAN = "worker.tasks.ping_deadman"
+PURGE_RETENTION = "worker.tasks.purge_retention"
 
 DISPATCH_EVERY_SECONDS = 1.0
 REDISPATCH_EVERY_SECONDS = 3.0  # alerts are stuck after 12 s: rescued within about 15 s
@@ -55,6 +56,9 @@ DELIVER_CALLBACKS_EVERY_SECONDS = 5.0
 PURGE_INTEGRATION_RAW_EVERY_SECONDS = 3600.0
 # Twice a minute, so that one lost or late task still leaves a ping in every minute.
 PING_DEADMAN_EVERY_SECONDS = 30.0
+# Hourly ticks; each trust's purge runs once a night, after 02:00 its local time (the database
+# remembers the last run: pathway/retention.py). An interval, not a crontab: crontab has DST bugs.
+PURGE_RETENTION_EVERY_SECONDS = 3600.0
 
 BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     "dispatch-due-messages": {
@@ -107,6 +111,12 @@ BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     "purge-integration-raw": {
         "task": PURGE_INTEGRATION_RAW,
         "schedule": PURGE_INTEGRATION_RAW_EVERY_SECONDS,
+        "options": {"expires": 600},
+    },
+    # Patients' data (issue 17): bodies and addresses blanked after each trust's periods.
+    "purge-retention": {
+        "task": PURGE_RETENTION,
+        "schedule": PURGE_RETENTION_EVERY_SECONDS,
         "options": {"expires": 600},
     },
 }
@@ -234,6 +244,16 @@ def ping_deadman() -> bool:
     """Beat: ping the dead-man's switch if beat is healthy (at most once a minute; the request
     runs on a thread of its own, so this task returns at once)."""
     return deadman.ping_if_healthy(get_settings()) is not None
+
+
+@shared_task(name=PURGE_RETENTION, queue=Queue.MESSAGES.value, ignore_result=True)
+def purge_retention() -> dict[str, int]:
+    """Beat, hourly: each trust's nightly retention purge, when it is its turn."""
+    with session_scope() as session:
+        blanked = retention.purge_tonight(session, now=utcnow())
+    for code, rows in blanked.items():
+        log.info("retention_purged", trust=code, rows=rows)
+    return blanked
 
 
 APP_NAME = "safetynet"

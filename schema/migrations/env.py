@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from alembic import context
 
 from schema.db import engine_for
@@ -22,11 +24,24 @@ def run_migrations_offline() -> None:
 
 def run_migrations_online() -> None:
     with engine_for(url).connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # A batch migration copies a table and drops the old one; with foreign keys on, that
+            # drop fails (or cascades) once child rows point at it. Checked again afterwards.
+            # On the driver's own connection: ours would BEGIN first, and the pragma does
+            # nothing inside a transaction.
+            driver: Any = connection.connection.driver_connection
+            driver.execute("PRAGMA foreign_keys=OFF")
         context.configure(
             connection=connection, target_metadata=Base.metadata, render_as_batch=True
         )
         with context.begin_transaction():
             context.run_migrations()
+        if sqlite:
+            broken = driver.execute("PRAGMA foreign_key_check").fetchall()
+            driver.execute("PRAGMA foreign_keys=ON")
+            if broken:
+                raise RuntimeError(f"migration left {len(broken)} rows with a broken foreign key")
 
 
 if context.is_offline_mode():

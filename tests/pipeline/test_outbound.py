@@ -10,6 +10,8 @@ import pytest
 import time_machine
 from sqlalchemy import select, update
 
+from messages.catalogue import CATALOGUE
+from messages.languages import BILINGUAL
 from pathway import audit
 from pathway import patient_status as patient_ops
 from pathway.trust_loading import load_trust
@@ -67,7 +69,8 @@ def test_due_messages_reach_twilio_with_the_contact_numbers(
     message = the_sms(patients[0])
     assert message.provider == "twilio"
     assert message.provider_message_id in {m.sid for m in arrived}
-    assert message.segments and 1 <= message.segments <= 4
+    # no language recorded, and the trust serves Welsh: the bilingual welcome, within budget
+    assert message.segments and 1 <= message.segments <= CATALOGUE["welcome"].budget(BILINGUAL)
     assert message.body and "0113 496 0001" in message.body
 
 

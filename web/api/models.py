@@ -37,7 +37,11 @@ class PatientCreate(BaseModel):
     phone: str = Field(description="a UK mobile, national or E.164", max_length=40)
     email: str | None = Field(default=None, max_length=254)
     cohort: str = Field(description="a cohort key of the trust's configuration", max_length=64)
-    language: str = Field(default="en", description="one the trust serves: en, cy or pl")
+    language: str | None = Field(
+        default=None,
+        description="one the trust serves: en, cy or pl; null: not recorded (a trust serving "
+        "Welsh then writes bilingually, Welsh first)",
+    )
     allow_staff_number: bool = Field(
         default=False,
         description="enrol even though the phone is a staff member's (a shared phone): "
@@ -73,7 +77,7 @@ class PatientOut(BaseModel):
     phone: str | None = Field(description="E.164; null when the record is restricted")
     email: str | None = Field(description="null when none, or when the record is restricted")
     cohort: str
-    language: str
+    language: str | None
     status: Literal["active", "paused", "discharged"]
     opted_out: bool
     opted_out_at: datetime | None

@@ -56,7 +56,10 @@ def _text(notice: PatientNotice, patient: Patient) -> str:
         )
     if kind == NoticeKind.MOBILE_DIFFERS:
         mobile = str(details.get("mobile", ""))
-        shown = "withheld: restricted record" if patient.restricted else display_phone(mobile)
+        if patient.restricted:
+            shown = "withheld: restricted record"
+        else:
+            shown = display_phone(mobile) if mobile else "(removed: retention or erasure)"
         return (
             f"{SOURCES.get(notice.source, notice.source)} has the mobile {shown}. Messages still "
             "go to the number enrolled until you confirm the change."

@@ -22,6 +22,7 @@ NOTICES = {
     "paused": "Messages to this patient are paused.",
     "resumed": "Messages to this patient have resumed and are planned again from now.",
     "discharged": "The patient is discharged; their planned messages are cancelled.",
+    "erased": "The patient's data is erased and their messages cancelled; the audit records it.",
     "override_added": "The override is on the rota: that person alone is on the role then.",
     "swap_added": "The swap is on the rota.",
     "override_cancelled": "The cover is cancelled; the rota is as before for that period.",

@@ -7,6 +7,8 @@ from typing import Any
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from messages import subject_access as export_document
+from pathway import erasure, subject_access
 from pathway import patient_status as patient_ops
 from pathway.enrolment import PatientInputError, enrol, parse_patient
 from schema.db import session_scope
@@ -14,7 +16,7 @@ from schema.models import Patient, Trust
 from schema.trust_config import TrustConfig
 from schema.trusts import trust_config
 from schema.types import utcnow
-from web.auth.identity import Viewer, csrf_protected, current_staff
+from web.auth.identity import Viewer, admin_form, admin_only, csrf_protected, current_staff
 from web.dashboard import queries
 from web.dashboard.notice_views import notices_of
 from web.dashboard.notices import notice
@@ -80,7 +82,7 @@ def enrol_patient(
     phone: str = Form(""),
     email: str = Form(""),
     cohort: str = Form(""),
-    language: str = Form("en"),
+    language: str = Form(""),
     allow_staff_number: str = Form(""),
     viewer: Viewer = Depends(csrf_protected),
 ) -> Response:
@@ -213,3 +215,60 @@ def discharge(
         error = "Tick the box to confirm the discharge: it cancels every planned message."
         return _patient_page(request, viewer, patient_id, error=error, status=422)
     return _status_change(request, viewer, patient_id, "discharge")
+
+
+@router.post("/patients/{patient_id}/erase")
+def erase(
+    patient_id: RowId,
+    request: Request,
+    confirm: str = Form(""),
+    reason: str = Form(""),
+    viewer: Viewer = Depends(admin_form),
+) -> Response:
+    """Erasure on request (admins): refused while an alert is not resolved; cannot be undone."""
+    reason = reason.strip()[:200]
+    problem = ""
+    if confirm != "yes":
+        problem = "Tick the box to confirm the erasure: it cannot be undone."
+    elif not reason:
+        problem = "Say why: the patient's request and the lawful basis for erasing."
+    if not problem:
+        with session_scope() as session:
+            patient = owned(session, Patient, patient_id, viewer.trust_id, lock=True)
+            try:
+                erasure.erase(session, patient, actor=viewer.actor, reason=reason, now=utcnow())
+            except PatientInputError as error:
+                session.rollback()
+                problem = "; ".join(error.reasons)
+    if problem:
+        with session_scope() as session:
+            owned(session, Patient, patient_id, viewer.trust_id)
+        return _patient_page(request, viewer, patient_id, error=problem, status=422)
+    return RedirectResponse(f"/patients/{patient_id}?done=erased", status_code=303)
+
+
+def _export(viewer: Viewer, patient_id: int) -> dict[str, Any]:
+    with session_scope() as session:
+        patient = owned(session, Patient, patient_id, viewer.trust_id)
+        return subject_access.export(session, patient, actor=viewer.actor, now=utcnow())
+
+
+@router.get("/patients/{patient_id}/export.json")
+def patient_export_json(patient_id: RowId, viewer: Viewer = Depends(admin_only)) -> Response:
+    """A subject-access export (admins): everything held about the patient, audited."""
+    document = _export(viewer, patient_id)
+    return Response(
+        export_document.to_json(document),
+        media_type="application/json",
+        headers={
+            "Content-Disposition": f'attachment; filename="patient-{patient_id}-export.json"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+@router.get("/patients/{patient_id}/export.html", response_class=HTMLResponse)
+def patient_export_html(patient_id: RowId, viewer: Viewer = Depends(admin_only)) -> HTMLResponse:
+    """The same export, readable in the browser (admins; audited)."""
+    document = _export(viewer, patient_id)
+    return HTMLResponse(export_document.to_html(document), headers={"Cache-Control": "no-store"})

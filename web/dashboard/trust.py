@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse
 from markupsafe import Markup
 from sqlalchemy import select
 
+from messages.signoff import sign_off_status
 from messages.template_checks import TemplateCheck, check_templates
 from schema.db import session_scope
 from schema.identifiers import display_phone
@@ -166,6 +167,7 @@ def trust_page(request: Request, viewer: Viewer = Depends(admin_only)) -> HTMLRe
             "names": names,
             "segments": segments_by_template(checks),
             "checks": checks,
+            "sign_offs": sign_off_status(config),
             "contacts": [
                 ("24-hour MSCC coordinator line", display_phone(config.contacts.mscc_coordinator)),
                 ("Acute oncology", display_phone(config.contacts.acute_oncology)),

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from messages.catalogue import CATALOGUE, sample_context
+from messages.languages import BILINGUAL, patient_languages
 from messages.rendering import RenderError, renderer
 from schema.trust_config import Cohort, ScheduleStep, TrustConfig
 
@@ -21,7 +22,12 @@ DAY_NAMES = {
     "sat": "Saturday",
     "sun": "Sunday",
 }
-LANGUAGE_NAMES = {"en": "English", "cy": "Welsh", "pl": "Polish"}
+LANGUAGE_NAMES = {
+    "en": "English",
+    "cy": "Welsh",
+    "pl": "Polish",
+    BILINGUAL: "Welsh and English (no recorded choice)",
+}
 SHOWN_SENDS = 6  # sends listed one by one per step before "and so on"
 
 
@@ -101,10 +107,11 @@ class Preview:
 def previews(config: TrustConfig) -> list[Preview]:
     """Every template, in each language its audience reads, rendered with ordinary sample data.
     Staff read English; patients get each of the trust's languages (English where a template
-    has no translation, as the service would send it)."""
+    has no translation, as the service would send it) and, where the trust serves Welsh, the
+    bilingual form a patient with no recorded choice gets."""
     engine = renderer()
     context = sample_context(config, worst_case=False)
-    languages = ["en", *(lang for lang in config.languages if lang != "en")]
+    languages = patient_languages(config.languages)
     found = []
     for spec in CATALOGUE.values():
         for channel in spec.channels:

@@ -19,7 +19,7 @@ class PatientView:
     phone: str
     email: str | None
     cohort: str
-    language: str
+    language: str | None
     status: str
     opted_out_at: datetime | None
     unreachable_since: datetime | None
@@ -30,6 +30,7 @@ class PatientView:
     deceased_at: datetime | None = None
     nhs_number_verified_at: datetime | None = None
     pds_checked_at: datetime | None = None
+    erased_at: datetime | None = None  # erased on request: no name, number or contacts left
 
     @property
     def nhs_display(self) -> str:
@@ -40,7 +41,11 @@ class PatientView:
 def patient_view(patient: Patient) -> PatientView:
     return PatientView(
         id=patient.id,
-        name=f"{patient.given_name} {patient.family_name}",
+        name=(
+            f"Patient {patient.id} (erased on request)"
+            if patient.erased_at is not None
+            else f"{patient.given_name} {patient.family_name}"
+        ),
         nhs_number=patient.nhs_number,
         phone="" if patient.restricted else patient.phone_e164,
         email=None if patient.restricted else patient.email,
@@ -54,6 +59,7 @@ def patient_view(patient: Patient) -> PatientView:
         deceased_at=patient.deceased_at,
         nhs_number_verified_at=patient.nhs_number_verified_at,
         pds_checked_at=patient.pds_checked_at,
+        erased_at=patient.erased_at,
     )
 
 
