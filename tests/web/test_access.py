@@ -37,6 +37,7 @@ PUBLIC = {
     ("POST", "/twilio/status"),
     ("POST", "/twilio/voice/gather"),  # signed by Twilio, like the SMS webhooks
     ("POST", "/twilio/voice/status"),
+    ("GET", "/metrics"),  # its own bearer METRICS_TOKEN instead, 404 without one (web/metrics.py)
 }
 PUBLIC_MOUNTS = {"/static"}
 PATH_PARAM = re.compile(r"{(\w+)(?::\w+)?}")
