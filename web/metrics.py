@@ -34,6 +34,6 @@ async def metrics(request: Request) -> Response:
     if not token:
         return Response(status_code=404)
     if not bearer_matches(request.headers.get("authorization", ""), token):
-        return Response(status_code=401, headers={"WWW-Authenticate": 'Bearer realm="metrics"'})
+        return Response(status_code=401, headers={"WWW-Authenticate": "Bearer"})
     body = await run_in_threadpool(render)
     return Response(body, media_type=CONTENT_TYPE_LATEST, headers={"Cache-Control": "no-store"})

@@ -39,6 +39,7 @@ PUBLIC = {
     ("POST", "/twilio/voice/status"),
     ("POST", "/notify/status"),  # with Notify's bearer token (worker.providers.notify.callbacks)
     ("POST", "/notify/inbound"),
+    ("GET", "/metrics"),  # its own bearer METRICS_TOKEN instead, 404 without one (web/metrics.py)
 }
 PUBLIC_MOUNTS = {"/static"}
 PATH_PARAM = re.compile(r"{(\w+)(?::\w+)?}")
