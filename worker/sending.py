@@ -108,10 +108,11 @@ def send_messages(message_ids: Sequence[int]) -> list[Outcome]:
 
 
 def _sender_rates(session: Session, prepared: dict[int, Outgoing | Outcome]) -> dict[int, int]:
-    """Each SMS's sender throughput (messages a second) where bulk is paced, decided once per
-    trust per batch from what the claim loaded (no query)."""
+    """The sender throughput (messages a second) of each SMS that paced bulk shares a sender
+    with, decided once per trust per batch from what the claim loaded (no query). An alert
+    from a sender of its own is not counted at all."""
     default = get_settings().bulk_sms_per_second
-    by_trust: dict[int, int] = {}
+    by_trust: dict[int, tuple[int, bool]] = {}
     rates: dict[int, int] = {}
     for message_id, item in prepared.items():
         if not isinstance(item, Outgoing) or item.channel != Channel.SMS:
@@ -121,10 +122,12 @@ def _sender_rates(session: Session, prepared: dict[int, Outgoing | Outcome]) -> 
             continue
         if message.trust_id not in by_trust:
             trust = session.get(Trust, message.trust_id)
-            rate = trust_config(trust).sms.bulk_per_second if trust is not None else None
-            by_trust[message.trust_id] = rate or default
-        if by_trust[message.trust_id]:
-            rates[message_id] = by_trust[message.trust_id]
+            sms = trust_config(trust).sms if trust is not None else None
+            rate = (sms.bulk_per_second if sms is not None else None) or default
+            by_trust[message.trust_id] = (rate, sms is not None and sms.alert_sender is not None)
+        rate, alerts_apart = by_trust[message.trust_id]
+        if rate and not (item.urgent and alerts_apart):
+            rates[message_id] = rate
     return rates
 
 

@@ -9,13 +9,18 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from fastapi.testclient import TestClient
 from limits.storage import MemoryStorage, RedisStorage, Storage
 from sqlalchemy import select
 
 from schema.db import session_scope
 from schema.models import MessageState, OutboundMessage, Queue
 from schema.types import utcnow
+from tests.conftest import LOCAL
 from tests.pipeline.conftest import REDIS_URL, Service
+from tests.pipeline.test_alert_sender import reload_trust, send_all_due, with_alert_sender
+from tests.pipeline.test_alerts import ASHA, PATIENT, handle_replies, post_sms
+from web.app import create_app
 from worker import sending
 from worker.pacing import Pacer
 from worker.process_state import reset
@@ -114,3 +119,32 @@ def test_a_batch_beyond_the_senders_second_goes_back_to_the_database_due_when_it
             assert message.state == MessageState.SCHEDULED
             assert message.attempts == 0  # handed back, not tried
             assert before < message.due_at <= before + timedelta(seconds=1.5)
+
+
+class CountingPacer(Pacer):
+    def __init__(self) -> None:
+        super().__init__(MemoryStorage(), max_wait=0.0)
+        self.urgent: list[str] = []
+
+    def count_urgent(self, sender: str, per_second: int) -> None:
+        self.urgent.append(sender)
+        super().count_urgent(sender, per_second)
+
+
+@pytest.mark.parametrize("alerts_apart", [True, False])
+def test_alerts_count_against_bulk_only_on_a_sender_they_share_with_it(
+    service: Service, monkeypatch: pytest.MonkeyPatch, alerts_apart: bool
+) -> None:
+    monkeypatch.setenv("BULK_SMS_PER_SECOND", "50")
+    reset()
+    paced = CountingPacer()
+    monkeypatch.setattr(sending, "pacer", lambda settings: paced)
+    if alerts_apart:
+        reload_trust(with_alert_sender())
+    with TestClient(create_app(), base_url=LOCAL) as client:
+        service.enrol(1)
+        post_sms(client, service, PATIENT, "my legs keep giving way")
+    handle_replies()
+    send_all_due()
+    assert any(m.to == ASHA for m in service.twilio.messages)
+    assert paced.urgent == ([] if alerts_apart else [SENDER, SENDER])  # the alert, the advice
