@@ -13,6 +13,7 @@ from messages.catalogue import TEMPLATE_DIR
 
 TEMPLATE = "_export/subject_access.html.j2"
 SECTIONS = (
+    ("Other numbers (their own, carers')", "contacts"),
     ("Messages sent", "messages_sent"),
     ("Messages received", "messages_received"),
     ("Alerts", "alerts"),

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from pathway import audit
@@ -29,6 +29,7 @@ from schema.models import (
     NoticeState,
     OutboundMessage,
     Patient,
+    PatientContact,
     PatientNotice,
     PatientStatus,
 )
@@ -135,6 +136,13 @@ def _blank_rows(session: Session, ids: list[int], now: datetime) -> dict[str, in
             update(Alert)
             .where(Alert.patient_id.in_(ids))
             .values(outcome_note=None)  # free text; the structured outcome stays
+            .execution_options(**quiet),
+        ),
+        # a carer's or a new phone's number is an identifier too (issue 12's contacts list)
+        "patient_contacts": _count(
+            session,
+            delete(PatientContact)
+            .where(PatientContact.patient_id.in_(ids))
             .execution_options(**quiet),
         ),
         "patient_notices": _count(

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select, update
+from sqlalchemy import ColumnElement, Select, and_, delete, exists, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from pathway import audit
@@ -46,6 +46,7 @@ from schema.models import (
     MessageState,
     OutboundMessage,
     Patient,
+    PatientContact,
     PatientStatus,
     Trust,
 )
@@ -163,6 +164,21 @@ def _patient_contacts(trust_id: int, cutoff: datetime) -> Select[Any]:
     )
 
 
+def _other_numbers(trust_id: int, cutoff: datetime) -> Select[Any]:
+    """A patient's other numbers (a new phone, carers') go with their own, after discharge."""
+    return select(PatientContact.id).where(
+        PatientContact.patient_id.in_(_patient_contacts(trust_id, cutoff))
+    )
+
+
+def _delete_contacts(session: Session, ids: list[int], _now: datetime) -> None:
+    session.execute(
+        delete(PatientContact)
+        .where(PatientContact.id.in_(ids))
+        .execution_options(synchronize_session=False)
+    )
+
+
 def _callbacks(received: bool) -> Callable[[int, datetime], Select[Any]]:
     def select_ids(trust_id: int, cutoff: datetime) -> Select[Any]:
         kind = Callback.event_type == RECEIVED if received else Callback.event_type != RECEIVED
@@ -254,6 +270,13 @@ RULES = (
         "from_address",
         lambda trust_id, cutoff: _inbound(trust_id, cutoff, InboundMessage.from_address != ""),
         _set(InboundMessage, from_address=""),
+    ),
+    _Rule(  # before the patients' own rule, which marks their contacts purged
+        "contact_details",
+        "patient_contacts",
+        "carers' and other numbers (after discharge)",
+        _other_numbers,
+        _delete_contacts,
     ),
     _Rule(
         "contact_details",

@@ -27,6 +27,7 @@ from schema.models import (
     IntegrationMessage,
     OutboundMessage,
     Patient,
+    PatientContact,
     PatientNotice,
     StaffMember,
     Trust,
@@ -79,6 +80,7 @@ def collect(session: Session, patient: Patient) -> dict[str, Any]:
     notices = _rows(session, PatientNotice, PatientNotice.patient_id == patient.id)
     integration = _rows(session, IntegrationMessage, IntegrationMessage.patient_id == patient.id)
     callbacks = _rows(session, Callback, Callback.patient_id == patient.id)
+    contacts = _rows(session, PatientContact, PatientContact.patient_id == patient.id)
     subject_ids = {
         "patient": [patient.id],
         "outbound_message": [m.id for m in outbound],
@@ -109,6 +111,7 @@ def collect(session: Session, patient: Patient) -> dict[str, Any]:
         "format": FORMAT,
         "trust": {"code": trust.code, "name": trust.name},
         "patient": row_of(patient),
+        "contacts": [row_of(c) for c in contacts],  # their other numbers, carers' among them
         "messages_sent": [message(m) for m in outbound],
         "messages_received": [row_of(m) for m in inbound],
         "alerts": [

@@ -27,6 +27,7 @@ from schema.models import (
     InboundMessage,
     MessageState,
     Patient,
+    PatientContact,
     StaffMember,
     Trust,
 )
@@ -34,6 +35,7 @@ from schema.settings import reset_settings_cache
 from schema.tombstones import nhs_number_hmac
 from schema.trusts import trust_config
 from schema.types import utcnow
+from schema.vocabulary import ContactKind
 from tests.web.conftest import World, app, build_world, quick_hashing, signed_in
 
 __all__ = ["app", "quick_hashing"]  # the web tests' fixtures, used here
@@ -219,3 +221,27 @@ def test_an_admin_erases_from_the_patient_page_and_a_coordinator_cannot(
             select(AuditEvent.actor).where(AuditEvent.action == erasure.ERASED_ACTION)
         )
         assert [a.startswith("staff:") for a in actions] == [True]
+
+
+def test_a_carers_number_is_exported_with_the_patient_and_gone_after_erasure(world: World) -> None:
+    carer = "+447700900777"
+    with session_scope() as session:
+        patient = session.get(Patient, world.a.patient_id)
+        assert patient is not None
+        session.add(
+            PatientContact(
+                trust_id=patient.trust_id,
+                patient_id=patient.id,
+                number_e164=carer,
+                kind=ContactKind.CARER,
+                created_by="test",
+            )
+        )
+    exported = everything_of(world.a.patient_id)
+    assert [c["number_e164"] for c in exported["contacts"]] == [carer]
+    resolve_alert(world.a.alert_id)
+    counts = erase(world.a.patient_id)
+    assert counts["patient_contacts"] == 1
+    assert carer not in json.dumps(everything_of(world.a.patient_id))
+    with session_scope() as session:
+        assert session.scalars(select(PatientContact)).all() == []

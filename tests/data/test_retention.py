@@ -30,10 +30,12 @@ from schema.models import (
     MessageState,
     OutboundMessage,
     Patient,
+    PatientContact,
     Trust,
 )
 from schema.trusts import trust_config
 from schema.types import utcnow
+from schema.vocabulary import ContactKind
 
 T0 = datetime(2027, 3, 1, 12, 0, tzinfo=UTC)  # the purge; the example trust's periods:
 # message bodies 30 days, replies 90, contact details 30, triage evidence 90
@@ -345,3 +347,23 @@ def test_the_cli_shows_what_is_due_lists_it_in_a_dry_run_and_purges(
     done = runner.invoke(app, ["retention", "purge"])
     assert done.exit_code == 0 and "rows blanked" in done.output
     assert due_now() == {}
+
+
+def test_a_carers_number_goes_with_the_patients_own_and_no_sooner(world: dict[str, int]) -> None:
+    with session_scope() as session:
+        for key, number in (("left_long_ago", "+447700900771"), ("left_lately", "+447700900772")):
+            patient = session.get(Patient, world[key])
+            assert patient is not None
+            session.add(
+                PatientContact(
+                    trust_id=patient.trust_id,
+                    patient_id=patient.id,
+                    number_e164=number,
+                    kind=ContactKind.CARER,
+                    created_by="test",
+                )
+            )
+    purge_now()
+    with session_scope() as session:
+        kept = session.scalars(select(PatientContact.number_e164)).all()
+    assert kept == ["+447700900772"]  # discharged 10 days ago: within the period
