@@ -10,7 +10,7 @@ levels, queues, channels, providers, states and components only.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import structlog
@@ -38,9 +38,6 @@ from worker.tasks import BEAT_HEARTBEAT
 
 log = structlog.get_logger(__name__)
 
-# A reply waiting for a person is overdue after this: routine ones are read by the next working
-# morning, so a day is the longest any should wait (urgent ones escalate as alerts meanwhile).
-REVIEW_OVERDUE_AFTER = timedelta(hours=24)
 NEVER = float("inf")  # the age of something that never happened: any threshold alerts on it
 
 
@@ -76,7 +73,7 @@ def _database_metrics(session: Session, now: datetime) -> Iterator[Metric]:
     )
     yield GaugeMetricFamily(
         "safetynet_reviews_overdue",
-        f"Replies waiting for a person for over {REVIEW_OVERDUE_AFTER.total_seconds() / 3600:g} h",
+        "Replies on the review list past their review deadline",
         value=_overdue_reviews(session, now),
     )
     oldest_due = session.scalar(
@@ -155,7 +152,7 @@ def _oldest(column: Any, *where: Any) -> Any:
 def _overdue_reviews(session: Session, now: datetime) -> int:
     overdue = select(func.count()).where(
         InboundMessage.review_state == ReviewState.OPEN,
-        InboundMessage.received_at < now - REVIEW_OVERDUE_AFTER,
+        InboundMessage.review_due_at < now,  # each item's own deadline (pathway/review.py)
     )
     return int(session.scalar(overdue) or 0)
 

@@ -80,6 +80,7 @@ def test_the_bearer_of_the_token_gets_every_series_from_the_database(
     red_alert(session, trust, patient, "my legs keep giving way")
     waiting = reply(session, trust, patient, "what time is my appointment", "unclear")
     waiting.received_at = utcnow() - timedelta(days=2)
+    waiting.review_due_at = utcnow() - timedelta(days=1)  # its deadline has passed
     session.execute(  # the welcome SMS has waited ten minutes to be dispatched
         update(OutboundMessage)
         .where(OutboundMessage.patient_id == patient.id)
