@@ -9,6 +9,7 @@ from cli import hl7 as hl7_commands
 from cli import messages as message_commands
 from cli import patients as patient_commands
 from cli import rota as rota_commands
+from cli import sms as sms_commands
 from cli import staff as staff_commands
 from cli import tokens as token_commands
 from cli import trust as trust_commands
@@ -31,6 +32,7 @@ app.add_typer(staff_commands.app, name="staff")
 app.add_typer(rota_commands.app, name="rota")
 app.add_typer(token_commands.app, name="tokens")
 app.add_typer(hl7_commands.app, name="hl7")
+app.add_typer(sms_commands.app, name="sms")
 app.command("status")(status_command)
 app.command("serve")(serve_command)
 app.command("demo")(demo_command)

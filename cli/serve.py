@@ -108,6 +108,19 @@ def _first_sign_in(session: Session, trust: Trust) -> tuple[str, str | None] | N
     return admin.email, password
 
 
+def simulation_hint(settings: Settings, host: str, port: int) -> list[str]:
+    """Said plainly on embedded defaults: no reply can come in by webhook, and how to play one."""
+    if settings.twilio_auth_token:
+        return []
+    return [
+        "\n  [bold]Webhooks are refused[/bold] (403) until TWILIO_AUTH_TOKEN is set: nothing can"
+        " sign them.",
+        "  To play a patient, sign in as an admin and open"
+        f" http://{host}:{port}/patient-phone, or run",
+        '    safetynet sms receive --from "07700 900123" "my legs feel weak"',
+    ]
+
+
 def _describe(
     settings: Settings,
     host: str,
@@ -152,6 +165,8 @@ def _describe(
     console.print("[bold]MSCC Safety Net[/bold] is starting")
     for name, detail in lines:
         console.print(f"  {name:<10} {detail}", soft_wrap=True)
+    for line in simulation_hint(settings, host, port):
+        console.print(line, soft_wrap=True)
     if first_sign_in is not None:
         email_address, password = first_sign_in
         if password:

@@ -22,6 +22,7 @@ from web.dashboard import (
     audit_trail,
     history,
     patient_notices,
+    patient_phone,
     patients,
     reports,
     resolving,
@@ -53,6 +54,7 @@ def mount_staff_interface(app: FastAPI) -> None:
     app.include_router(audit_trail.router)
     app.include_router(patients.router)
     app.include_router(patient_notices.router)
+    app.include_router(patient_phone.router)
     app.include_router(trust.router)
     app.include_router(rota.router)
     app.include_router(api_router)
