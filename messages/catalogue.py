@@ -76,6 +76,7 @@ CATALOGUE: dict[str, TemplateSpec] = {
         _spec("voice_key_not_understood", "staff", VOICE_ONLY),
         _spec("rota_gap", "staff", BOTH, needs=("gap",)),
         _spec("writeback_failed", "staff", BOTH, needs=("failed_callbacks",)),
+        _spec("password_link", "staff", BOTH, needs=("password_link",)),
     )
 }
 
@@ -161,4 +162,9 @@ def sample_context(config: TrustConfig, *, worst_case: bool = True) -> dict[str,
             "unreachable": [staff.name] if long else [],
         },
         failed_callbacks=1234 if long else 1,
+        password_link={
+            "id": 1234,
+            "hours": 24,
+            "url": f"{url}/set-password/1234.{'0' * 64}",
+        },
     )

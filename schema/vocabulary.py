@@ -79,3 +79,4 @@ class MessageKind(StrEnum):
     UNREACHABLE = "unreachable"  # coordinators told a patient cannot be reached
     ROTA_GAP = "rota_gap"  # admins told nobody is on a role an escalation chain uses
     INTEGRATION = "integration"  # admins told the trust's record is missing write-backs
+    ACCOUNT = "account"  # a staff member's one-time set-password link

@@ -12,6 +12,7 @@ from starlette.concurrency import run_in_threadpool
 
 from schema.settings import get_settings
 from web.api.routes import api_router, schema_router
+from web.auth import passwords_pages
 from web.auth import routes as auth_routes
 from web.auth.identity import AdminOnly, CsrfRefused, SignInRequired, current_staff
 from web.auth.routes import safe_next
@@ -27,6 +28,7 @@ from web.dashboard import (
     reports,
     resolving,
     rota,
+    staff,
     trust,
 )
 from web.dashboard.alerts import DEFAULT_REFRESH_SECONDS
@@ -57,6 +59,8 @@ def mount_staff_interface(app: FastAPI) -> None:
     app.include_router(patient_phone.router)
     app.include_router(trust.router)
     app.include_router(rota.router)
+    app.include_router(staff.router)
+    app.include_router(passwords_pages.router)
     app.include_router(api_router)
     app.include_router(schema_router)
     app.add_exception_handler(SignInRequired, _sign_in_required)

@@ -43,6 +43,7 @@ from schema.trust_config import TrustConfig
 from schema.trusts import trust_config
 from schema.types import utcnow
 from schema.vocabulary import MessageKind
+from worker.account_links import link_context, without_link
 from worker.providers.base import Outgoing, PermanentError, SendResult, TransientError
 from worker.providers.registry import channel_provider
 
@@ -242,6 +243,7 @@ def _prepare(
         config, patient=patient, staff=staff, dashboard_url=settings.public_base_url
     )
     context.update(message.context)
+    context.update(link_context(session, message, settings))
     language = patient.language if patient is not None and staff is None else "en"
     try:
         rendered = render(message.template_key, message.channel, context, language)
@@ -249,7 +251,7 @@ def _prepare(
         log.exception("render_failed", message_id=message.id, template=message.template_key)
         record_failure(session, message, now=now, code="render", detail=type(error).__name__)
         return Outcome.FAILED
-    message.body = rendered.text
+    message.body = without_link(message, context, rendered.text)
     message.subject = rendered.subject
     if rendered.sms is not None:
         message.segments = rendered.sms.segments

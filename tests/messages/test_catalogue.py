@@ -42,6 +42,7 @@ EXPECTED_KEYS = {
     "voice_key_not_understood",
     "rota_gap",
     "writeback_failed",
+    "password_link",
 }
 
 
