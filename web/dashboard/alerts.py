@@ -72,7 +72,10 @@ def acknowledge(alert_id: RowId, viewer: Viewer = Depends(csrf_protected)) -> Re
 
 @router.post("/replies/{inbound_id}/review")
 def mark_reviewed(
-    inbound_id: RowId, review_note: str = Form(""), viewer: Viewer = Depends(csrf_protected)
+    inbound_id: RowId,
+    review_note: str = Form(""),
+    back: str = Form(""),
+    viewer: Viewer = Depends(csrf_protected),
 ) -> Response:
     note = review_note.strip()[:4000]
     with session_scope() as session:
@@ -80,4 +83,7 @@ def mark_reviewed(
         review.mark_reviewed(
             session, inbound, staff_id=viewer.staff_id, actor=viewer.actor, note=note, now=utcnow()
         )
+        patient_id = inbound.patient_id
+    if back == "patient" and patient_id is not None:  # reviewed from the patient's page
+        return RedirectResponse(f"/patients/{patient_id}?done=reviewed#timeline", status_code=303)
     return RedirectResponse("/?done=reviewed#reviews", status_code=303)

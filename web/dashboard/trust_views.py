@@ -11,6 +11,7 @@ from datetime import timedelta
 from messages.catalogue import CATALOGUE, sample_context
 from messages.rendering import RenderError, renderer
 from schema.trust_config import Cohort, ScheduleStep, TrustConfig
+from web.dashboard.views import LANGUAGE_NAMES
 
 DAY_NAMES = {
     "mon": "Monday",
@@ -21,7 +22,6 @@ DAY_NAMES = {
     "sat": "Saturday",
     "sun": "Sunday",
 }
-LANGUAGE_NAMES = {"en": "English", "cy": "Welsh", "pl": "Polish"}
 SHOWN_SENDS = 6  # sends listed one by one per step before "and so on"
 
 

@@ -9,6 +9,8 @@ from typing import Any
 from messages.evidence import Explanation, explain
 from schema.models import Alert, InboundMessage, Patient
 
+LANGUAGE_NAMES = {"en": "English", "cy": "Welsh", "pl": "Polish"}
+
 
 @dataclass(frozen=True)
 class PatientView:
@@ -34,6 +36,20 @@ class PatientView:
     def nhs_display(self) -> str:
         n = self.nhs_number
         return f"{n[:3]} {n[3:6]} {n[6:]}"
+
+    @property
+    def badge(self) -> tuple[str, str]:
+        """The one status a person reads first: death and opting out outrank the status row
+        (an opted-out patient is still `active`, and gets nothing but alerts to staff)."""
+        if self.deceased_at is not None:
+            return "deceased", "deceased"
+        if self.opted_out_at is not None:
+            return "opted-out", "opted out"
+        return self.status, self.status
+
+    @property
+    def language_name(self) -> str:
+        return LANGUAGE_NAMES.get(self.language, self.language)
 
 
 def patient_view(patient: Patient) -> PatientView:
