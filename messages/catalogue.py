@@ -141,6 +141,7 @@ def sample_context(config: TrustConfig, *, worst_case: bool = True) -> dict[str,
         step=2,
         acknowledged_by_name=staff.name,
         acknowledged_at=_SAMPLE_NOW,
+        id=123456 if long else 7,
     )
     url = "https://safetynet.riverside.example.nhs.uk" if long else "https://safetynet.example"
     return build_context(

@@ -37,6 +37,7 @@ class AlertFacts:
     acknowledged_by_name: str | None = None
     acknowledged_at: datetime | None = None
     round: int = 0
+    id: int | None = None  # for the link to the alert's page
 
 
 def symptom_words() -> dict[str, str]:
@@ -64,6 +65,7 @@ def _patient(patient: Patient) -> dict[str, Any]:
     return {
         "given_name": patient.given_name,
         "family_name": patient.family_name,
+        "id": patient.id,
         "name": f"{patient.given_name} {patient.family_name}",
         "nhs_number": nhs_number_display(patient.nhs_number),
         "phone": WITHHELD if patient.restricted else display_phone(patient.phone_e164),
@@ -75,6 +77,7 @@ def _alert(alert: AlertFacts, config: TrustConfig) -> dict[str, Any]:
         raise ValueError(f"alert level must be red or amber, not {alert.level!r}")
     zone = config.zone
     return {
+        "id": alert.id,
         "code": alert.code,
         "level": alert.level.upper(),
         "symptoms": [describe_symptom(code) for code in alert.symptoms],

@@ -435,6 +435,7 @@ def alert_context(session: Session, alert: Alert) -> dict[str, Any]:
         acknowledged_by_name=acknowledged_by.name if acknowledged_by else None,
         acknowledged_at=alert.acknowledged_at,
         round=alert.round,
+        id=alert.id,
     )
     return {"alert": build_context(trust_config(trust), alert=facts)["alert"]}
 

@@ -34,6 +34,7 @@ PUBLIC = {
     ("GET", "/sign-in"),
     ("POST", "/sign-in"),
     ("GET", "/healthz"),
+    ("GET", "/favicon.ico"),  # a redirect to the static icon
     ("POST", "/twilio/sms"),  # signed by Twilio instead (worker.providers.twilio.webhook)
     ("POST", "/twilio/status"),
     ("POST", "/twilio/voice/gather"),  # signed by Twilio, like the SMS webhooks
