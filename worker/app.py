@@ -28,7 +28,7 @@ from schema.models import Queue, Trust
 from schema.settings import Settings, get_settings
 from schema.trusts import trust_config
 from worker import tasks
-from worker.logs import configure_logging
+from worker.logs import configure_logging, quiet_library_noise
 
 # A worker that only sends bulk messages runs at this niceness, so that on a shared machine the
 # alerts worker gets the CPU first: separate queues alone do not stop bulk work starving it.
@@ -98,6 +98,7 @@ def get_app() -> Celery:
     so the task objects of worker/tasks.py resolve to it in every thread."""
     global _app
     if _app is None:
+        quiet_library_noise()  # the web app and the CLI publish through it too
         _app = make_celery(get_settings())
         _app.set_default()
     return _app
