@@ -34,11 +34,11 @@ def kept() -> Iterator[Kept]:
 
 def test_beat_ticks_and_routine_task_lines_are_debug_and_hidden_at_info(kept: Kept) -> None:
     logging.getLogger("celery.beat").info(
-        "Scheduler: Sending due task %s (%s)", "dispatch-due-messages", "worker.tasks.dispatch_due"
+        "Scheduler: Sending due task %s (%s)", "dispatch-due-messages", "example_tasks.dispatch_due"
     )
-    logging.getLogger("celery.worker.strategy").info("Task worker.tasks.dispatch_due[ab] received")
+    logging.getLogger("celery.worker.strategy").info("Task example_tasks.dispatch_due[ab] received")
     logging.getLogger("celery.app.trace").info(
-        "Task worker.tasks.dispatch_due[ab] succeeded in 0.01s: 0"
+        "Task example_tasks.dispatch_due[ab] succeeded in 0.01s: 0"
     )
     logging.getLogger("kombu.connection").warning(
         "No hostname was supplied. Reverting to default 'localhost'"
@@ -47,7 +47,7 @@ def test_beat_ticks_and_routine_task_lines_are_debug_and_hidden_at_info(kept: Ke
 
 
 def test_a_failed_task_and_beats_start_still_show(kept: Kept) -> None:
-    logging.getLogger("celery.app.trace").error("Task worker.tasks.send_message[ab] raised: X")
+    logging.getLogger("celery.app.trace").error("Task example_tasks.send_message[ab] raised: X")
     logging.getLogger("celery.beat").info("beat: Starting...")
     assert [r.levelname for r in kept.records] == ["ERROR", "INFO"]
 
