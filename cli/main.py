@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from cli import db as db_commands
+from cli import help_types
 from cli import hl7 as hl7_commands
 from cli import messages as message_commands
 from cli import patients as patient_commands
@@ -17,6 +18,8 @@ from cli.demo import demo_command
 from cli.serve import serve_command
 from cli.status import status_command
 from cli.triage import triage_command
+
+help_types.install()
 
 app = typer.Typer(
     name="safetynet",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from cli.common import console, database, fail
+from cli.common import TRUST_OPTION, console, database, fail
 from pathway import audit
 from pathway.replies import patients_with_number
 from schema.settings import get_settings
@@ -25,9 +25,7 @@ app = typer.Typer(help="Play the patient: text the service without a phone.", no
 def receive_command(
     text: str = typer.Argument(..., help="What the patient texts, in quotes."),
     sender: str = typer.Option(..., "--from", help="The number it comes from (UK or E.164)."),
-    trust_code: str | None = typer.Option(
-        None, "--trust", help="Trust code (optional when only one trust)."
-    ),
+    trust_code: str | None = TRUST_OPTION,
 ) -> None:
     """Receive a reply as the Twilio webhook would, through the same store-first path.
 
@@ -45,7 +43,7 @@ def receive_command(
             trust = get_trust(session, trust_code)
             fields = simulated_fields(sender, trust_number(trust), text)
         except (LookupError, SimulationRefused) as error:
-            fail(str(error).strip("'\""))
+            fail(str(error))
         known = patients_with_number(session, trust.id, fields["from"])
         code = trust.code
     inbound_id = store_now(fields)
