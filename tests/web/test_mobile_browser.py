@@ -100,6 +100,14 @@ def test_on_a_phone_acknowledge_is_on_the_first_screen_and_nothing_is_wider_than
     for path in pages:
         for width in (390, 1280):
             check_page(page, base + path, width)
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto(f"{base}/patient-phone/{ids['ann']}")
+    page.screenshot(path=str(screenshots / "patient-phone.png"), full_page=True)
+    page.goto(f"{base}/staff")
+    page.screenshot(path=str(screenshots / "staff.png"), full_page=True)
+    page.set_viewport_size(PHONE)
+    page.goto(f"{base}/alerts/{ids['alert']}")
+    page.screenshot(path=str(screenshots / "alert-390.png"))
     page.context.clear_cookies()
     for width in (390, 1280):
         check_page(page, f"{base}/set-password/{ids['token']}", width)
