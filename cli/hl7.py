@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import typer
 
-from cli.common import console, database, fail
+from cli.common import TRUST_OPTION, console, database, fail, trust_of
 from schema.settings import get_settings
-from schema.trusts import get_trust, trust_config
+from schema.trusts import trust_config
 from worker.hl7_listener import listen
 from worker.logs import configure_logging
 
@@ -17,14 +17,11 @@ app = typer.Typer(help="The trust's HL7v2 ADT feed (enrolment from the PAS).", n
 def listen_command(
     port: int = typer.Option(..., min=0, max=65535, help="TCP port (0: any free one)."),
     host: str = typer.Option("127.0.0.1", help="Where to listen (0.0.0.0 for every interface)."),
-    trust_code: str = typer.Option(None, "--trust", help="Trust code (optional when only one)."),
+    trust_code: str | None = TRUST_OPTION,
 ) -> None:
     """Take ADT messages over MLLP and answer each with its ACK, until Ctrl-C or SIGTERM."""
     with database() as session:
-        try:
-            trust = get_trust(session, trust_code)
-        except LookupError as error:
-            fail(str(error))
+        trust = trust_of(session, trust_code)
         if trust_config(trust).integration.hl7 is None:
             fail(f"{trust.code} takes no ADT feed: add integration.hl7 to its configuration")
         code = trust.code

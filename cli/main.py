@@ -5,11 +5,13 @@ from __future__ import annotations
 import typer
 
 from cli import db as db_commands
+from cli import help_types
 from cli import hl7 as hl7_commands
 from cli import messages as message_commands
 from cli import patients as patient_commands
 from cli import retention as retention_commands
 from cli import rota as rota_commands
+from cli import sms as sms_commands
 from cli import staff as staff_commands
 from cli import tokens as token_commands
 from cli import trust as trust_commands
@@ -17,6 +19,8 @@ from cli.demo import demo_command
 from cli.serve import serve_command
 from cli.status import status_command
 from cli.triage import triage_command
+
+help_types.install()
 
 app = typer.Typer(
     name="safetynet",
@@ -33,6 +37,7 @@ app.add_typer(rota_commands.app, name="rota")
 app.add_typer(token_commands.app, name="tokens")
 app.add_typer(hl7_commands.app, name="hl7")
 app.add_typer(retention_commands.app, name="retention")
+app.add_typer(sms_commands.app, name="sms")
 app.command("status")(status_command)
 app.command("serve")(serve_command)
 app.command("demo")(demo_command)

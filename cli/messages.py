@@ -5,16 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from rich.table import Table
 
-from cli.common import console, database, fail
+from cli.common import TRUST_OPTION, console, database, fail, trust_of, wide_table
 from messages.catalogue import CATALOGUE, sample_context
 from messages.rendering import RenderError, render
 from messages.signoff import awaiting_sign_off
 from messages.template_checks import check_templates
 from schema.config_file import ConfigError, read_config_file
 from schema.trust_config import TrustConfig
-from schema.trusts import get_trust, trust_config
+from schema.trusts import trust_config
 
 EXAMPLE_TRUST = Path(__file__).resolve().parent.parent / "examples" / "trust.yaml"
 OVER_BUDGET = 1
@@ -22,7 +21,6 @@ OVER_BUDGET = 1
 app = typer.Typer(help="Message templates: SMS cost and previews.", no_args_is_help=True)
 
 CONFIG_OPTION = typer.Option(None, "--config", help="A trust's YAML file.")
-TRUST_OPTION = typer.Option(None, "--trust", help="A trust code, read from the database.")
 
 
 def _config(path: Path | None, code: str | None) -> TrustConfig:
@@ -30,10 +28,7 @@ def _config(path: Path | None, code: str | None) -> TrustConfig:
         fail("give --config or --trust, not both")
     if code is not None:
         with database() as session:
-            try:
-                return trust_config(get_trust(session, code))
-            except LookupError as error:
-                fail(str(error))
+            return trust_config(trust_of(session, code))
     path = path or EXAMPLE_TRUST
     try:
         return read_config_file(path).config
@@ -51,7 +46,7 @@ def check_command(
     """
     config = _config(config_path, trust_code)
     checks = check_templates(config)
-    table = Table(
+    table = wide_table(
         "template",
         "for",
         "channel",

@@ -8,11 +8,10 @@ from pathlib import Path
 
 import typer
 from rich.progress import track
-from rich.table import Table
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from cli.common import console, database, fail
+from cli.common import TRUST_OPTION, console, database, fail, trust_of, wide_table
 from messages import subject_access as export_document
 from pathway import audit, erasure, subject_access
 from pathway import patient_status as patient_ops
@@ -25,19 +24,16 @@ from pathway.enrolment import (
 )
 from schema.identifiers import InvalidIdentifier, check_nhs_number, mask_phone
 from schema.models import MessageState, OutboundMessage, Patient, Trust
-from schema.trusts import get_trust, trust_config
+from schema.trusts import trust_config
 from schema.types import utcnow
 
 app = typer.Typer(help="Enrol patients and change their status.", no_args_is_help=True)
 
-TrustOption = typer.Option(None, "--trust", help="Trust code (optional when only one trust).")
+TrustOption = TRUST_OPTION
 
 
 def _trust(session: Session, code: str | None) -> Trust:
-    try:
-        return get_trust(session, code)
-    except LookupError as error:
-        fail(str(error))
+    return trust_of(session, code)
 
 
 @app.command("enrol")
@@ -130,7 +126,7 @@ def list_command(trust_code: str = TrustOption) -> None:
     """Patients of a trust with their status."""
     with database() as session:
         trust = _trust(session, trust_code)
-        table = Table("id", "NHS number", "name", "phone", "cohort", "status", "opted out")
+        table = wide_table("id", "NHS number", "name", "phone", "cohort", "status", "opted out")
         for p in session.scalars(
             select(Patient).where(Patient.trust_id == trust.id).order_by(Patient.id)
         ):

@@ -6,16 +6,15 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import typer
-from rich.table import Table
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from cli.common import console, database, fail
+from cli.common import console, database, fail, trust_of, wide_table
 from pathway.on_duty import covers_for
 from pathway.rota import Gap, timeline
 from pathway.rota_gaps import find_gaps
 from schema.models import StaffMember, Trust
-from schema.trusts import get_trust, trust_config
+from schema.trusts import trust_config
 from schema.types import utcnow
 
 app = typer.Typer(help="Rotas: who is on each role, and the gaps.", no_args_is_help=True)
@@ -38,10 +37,7 @@ def how_long(span: timedelta) -> str:
 
 def _trusts(session: Session, code: str | None) -> list[Trust]:
     if code:
-        try:
-            return [get_trust(session, code)]
-        except LookupError as error:
-            fail(str(error))
+        return [trust_of(session, code)]
     trusts = list(session.scalars(select(Trust).order_by(Trust.code)))
     if not trusts:
         fail("no trust loaded yet")
@@ -60,7 +56,9 @@ def _describe(gap: Gap, zone: ZoneInfo, names: dict[str, str]) -> str:
 
 @app.command("check")
 def check_command(
-    trust_code: str = typer.Option(None, "--trust", help="Trust code (default: every trust)."),
+    trust_code: str | None = typer.Option(
+        None, "--trust", metavar="CODE", help="Trust code (default: every trust)."
+    ),
     days: int = typer.Option(14, "--days", min=1, max=90, help="How many days ahead to look."),
 ) -> None:
     """Every period in the next DAYS days with nobody on a role an escalation chain uses.
@@ -93,7 +91,9 @@ def check_command(
 
 @app.command("show")
 def show_command(
-    trust_code: str = typer.Option(None, "--trust", help="Trust code (default: every trust)."),
+    trust_code: str | None = typer.Option(
+        None, "--trust", metavar="CODE", help="Trust code (default: every trust)."
+    ),
     days: int = typer.Option(7, "--days", min=1, max=90, help="How many days ahead to show."),
 ) -> None:
     """Who is on each role of the trust, period by period, for the next DAYS days."""
@@ -105,7 +105,9 @@ def show_command(
             covers = covers_for(session, trust.id, config, now, end)
             names = _names(session, trust)
             for role in config.rotas:
-                table = Table("from", "to", "who", title=f"{trust.code} {config.role_name(role)}")
+                table = wide_table(
+                    "from", "to", "who", title=f"{trust.code} {config.role_name(role)}"
+                )
                 for period in timeline(config, covers, role, now, end):
                     who = ", ".join(names.get(k, k) for k in period.staff) or "NOBODY"
                     table.add_row(

@@ -9,7 +9,10 @@ from __future__ import annotations
 import os
 import secrets
 import shlex
+import socket
 import sys
+import threading
+import time
 from pathlib import Path
 
 import typer
@@ -50,11 +53,11 @@ def serve_command(
         trust = _trust(session)
         first_sign_in = _first_sign_in(session, trust) if trust else None
     dispose_engines()
-    _describe(settings, host, port, concurrency, trust, first_sign_in)
+    _describe(settings, host, port, concurrency, trust)
 
     env = {**os.environ, "SAFETYNET_DATA_DIR": str(data_dir), "DATABASE_URL": database_url}
     python = shlex.quote(sys.executable)
-    celery = f"{python} -m celery -A worker.app:celery_app"
+    celery = f"{python} -m celery -A worker.app:celery_app --quiet"  # no banners
     worker = f"{celery} worker --without-mingle --without-gossip -l WARNING -c {concurrency}"
     manager = Manager()
     manager.add_process(
@@ -67,8 +70,54 @@ def serve_command(
     manager.add_process("worker-messages", f"{worker} -Q messages -n messages@%h", env=env)
     schedule = shlex.quote(str(data_dir / "celerybeat-schedule"))
     manager.add_process("beat", f"{celery} beat -l WARNING -s {schedule}", env=env)
+    _say_when_listening(host, port, _welcome(settings, host, port, first_sign_in))
     manager.loop()
     raise typer.Exit(manager.returncode or 0)
+
+
+def _say_when_listening(host: str, port: int, lines: list[str]) -> None:
+    """Print what a newcomer needs (the first sign-in, how to play a patient) once the web app
+    answers and the start-up lines of the processes are past, not above them."""
+
+    def wait_then_say() -> None:
+        target = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+        deadline = time.monotonic() + READY_TIMEOUT_SECONDS
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection((target, port), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.25)
+        time.sleep(READY_GRACE_SECONDS)
+        for line in lines:
+            console.print(line, soft_wrap=True)
+
+    threading.Thread(target=wait_then_say, name="serve-welcome", daemon=True).start()
+
+
+READY_TIMEOUT_SECONDS = 90.0
+READY_GRACE_SECONDS = 1.0  # the workers and beat log their first lines just after the web's
+
+
+def _welcome(
+    settings: Settings, host: str, port: int, first_sign_in: tuple[str, str | None] | None
+) -> list[str]:
+    lines = [f"\n[bold]MSCC Safety Net is ready[/bold] at http://{host}:{port}/"]
+    if first_sign_in is not None:
+        email_address, password = first_sign_in
+        if password:
+            lines.append(
+                f"  Sign in as [bold]{email_address}[/bold] with password [bold]{password}[/bold]"
+                "\n  (shown this once; change it on the dashboard, under your name)"
+            )
+        else:
+            lines.append(
+                f"  Sign in as {email_address} (reset a forgotten password with "
+                f"`safetynet staff set-password {email_address}`)"
+            )
+    lines += simulation_hint(settings, host, port)
+    lines.append("\nPress Ctrl-C to stop.\n")
+    return lines
 
 
 def _trust(session: Session) -> Trust | None:
@@ -108,13 +157,25 @@ def _first_sign_in(session: Session, trust: Trust) -> tuple[str, str | None] | N
     return admin.email, password
 
 
+def simulation_hint(settings: Settings, host: str, port: int) -> list[str]:
+    """Said plainly on embedded defaults: no reply can come in by webhook, and how to play one."""
+    if settings.twilio_auth_token:
+        return []
+    return [
+        "\n  [bold]Webhooks are refused[/bold] (403) until TWILIO_AUTH_TOKEN is set: nothing can"
+        " sign them.",
+        "  To play a patient, sign in as an admin and open"
+        f" http://{host}:{port}/patient-phone, or run",
+        '    safetynet sms receive --from "07700 900123" "my legs feel weak"',
+    ]
+
+
 def _describe(
     settings: Settings,
     host: str,
     port: int,
     concurrency: int,
     trust: Trust | None,
-    first_sign_in: tuple[str, str | None] | None,
 ) -> None:
     data_dir = settings.data_dir.resolve()
     database = redact_url(settings.resolved_database_url)
@@ -152,18 +213,4 @@ def _describe(
     console.print("[bold]MSCC Safety Net[/bold] is starting")
     for name, detail in lines:
         console.print(f"  {name:<10} {detail}", soft_wrap=True)
-    if first_sign_in is not None:
-        email_address, password = first_sign_in
-        if password:
-            console.print(
-                f"\n  Sign in as [bold]{email_address}[/bold] with password [bold]{password}[/bold]"
-                "\n  (shown this once; change it with `safetynet staff set-password`)",
-                soft_wrap=True,
-            )
-        else:
-            console.print(
-                f"\n  Sign in as {email_address} (reset a forgotten password with "
-                f"`safetynet staff set-password {email_address}`)",
-                soft_wrap=True,
-            )
-    console.print("\nPress Ctrl-C to stop.\n")
+    console.print("  (the first sign-in follows once the web app answers)", soft_wrap=True)

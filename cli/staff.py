@@ -5,15 +5,13 @@ from __future__ import annotations
 import sys
 
 import typer
-from rich.table import Table
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from cli.common import console, database, fail
+from cli.common import TRUST_OPTION, console, database, fail, trust_of, wide_table
 from pathway import audit
 from pathway import staff_accounts as accounts
 from schema.models import StaffMember, Trust
-from schema.trusts import get_trust
 from web.auth import passwords
 from web.auth.passwords import WeakPassword
 
@@ -32,15 +30,12 @@ def _password(from_stdin: bool) -> str:
 
 
 def _trust(session: Session, code: str | None) -> Trust:
-    try:
-        return get_trust(session, code)
-    except LookupError as error:
-        fail(str(error))
+    return trust_of(session, code)
 
 
 @app.command("add")
 def add_command(
-    trust_code: str = typer.Option(..., "--trust", help="Trust code."),
+    trust_code: str | None = TRUST_OPTION,
     email: str = typer.Option(..., help="Their email address, used to sign in."),
     name: str = typer.Option(..., help="Their name as colleagues know it."),
     role: str = typer.Option("coordinator", help="coordinator or admin."),
@@ -72,7 +67,9 @@ def add_command(
 @app.command("set-password")
 def set_password_command(
     email: str = typer.Argument(..., help="The staff member's email address."),
-    trust_code: str = typer.Option(None, "--trust", help="Trust code, if the email is in several."),
+    trust_code: str | None = typer.Option(
+        None, "--trust", metavar="CODE", help="Trust code, if the email is in several."
+    ),
     password_stdin: bool = PasswordStdin,
 ) -> None:
     """Set or reset a password (staff from the trust's YAML included); lifts any old lockout."""
@@ -91,7 +88,9 @@ def set_password_command(
 @app.command("unlock")
 def unlock_command(
     email: str = typer.Argument(..., help="The staff member's email address."),
-    trust_code: str = typer.Option(None, "--trust", help="Trust code, if the email is in several."),
+    trust_code: str | None = typer.Option(
+        None, "--trust", metavar="CODE", help="Trust code, if the email is in several."
+    ),
 ) -> None:
     """Lift a lockout left from before sign-ins were throttled (wrong passwords no longer lock)."""
     with database() as session:
@@ -105,11 +104,11 @@ def unlock_command(
 
 
 @app.command("list")
-def list_command(trust_code: str = typer.Option(None, "--trust", help="Trust code.")) -> None:
+def list_command(trust_code: str | None = TRUST_OPTION) -> None:
     """Staff of a trust: role, whether they can sign in, and any lockout."""
     with database() as session:
         trust = _trust(session, trust_code)
-        table = Table("name", "email", "role", "signs in", "locked until", "last sign-in")
+        table = wide_table("name", "email", "role", "signs in", "locked until", "last sign-in")
         for m in session.scalars(
             select(StaffMember).where(StaffMember.trust_id == trust.id).order_by(StaffMember.name)
         ):

@@ -5,9 +5,8 @@ from __future__ import annotations
 import json
 
 import typer
-from rich.table import Table
 
-from cli.common import console
+from cli.common import console, wide_table
 from schema.db import session_scope
 from schema.settings import get_settings
 from worker.health import check, describe_broker, redact_url
@@ -24,7 +23,7 @@ def status_command(
         console.print_json(json.dumps({**health.as_dict(), "warnings": warnings}))
     else:
         settings = get_settings()
-        table = Table("component", "state", "detail", show_header=True)
+        table = wide_table("component", "state", "detail", show_header=True)
         table.add_row("database", health.database, redact_url(settings.resolved_database_url))
         table.add_row("broker", health.broker, describe_broker())
         beat = (

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import typer
-from rich.table import Table
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from cli.common import console, database, fail
+from cli.common import TRUST_OPTION, console, database, fail, trust_of, wide_table
 from pathway import audit
 from schema.models import ApiToken, Trust
-from schema.trusts import get_trust
 from schema.types import utcnow
 from web.auth import tokens
 
@@ -18,15 +16,12 @@ app = typer.Typer(help="API tokens for hospital systems.", no_args_is_help=True)
 
 
 def _trust(session: Session, code: str | None) -> Trust:
-    try:
-        return get_trust(session, code)
-    except LookupError as error:
-        fail(str(error))
+    return trust_of(session, code)
 
 
 @app.command("issue")
 def issue_command(
-    trust_code: str = typer.Option(..., "--trust", help="Trust code."),
+    trust_code: str | None = TRUST_OPTION,
     name: str = typer.Option(..., help="What will use it, e.g. 'PAS integration'."),
 ) -> None:
     """Issue a token for one trust. It is printed once: only its hash is kept."""
@@ -45,11 +40,11 @@ def issue_command(
 
 
 @app.command("list")
-def list_command(trust_code: str = typer.Option(None, "--trust", help="Trust code.")) -> None:
+def list_command(trust_code: str | None = TRUST_OPTION) -> None:
     """Tokens of a trust, live and revoked (never their values)."""
     with database() as session:
         trust = _trust(session, trust_code)
-        table = Table("id", "name", "issued", "last used", "revoked")
+        table = wide_table("id", "name", "issued", "last used", "revoked")
         for t in session.scalars(
             select(ApiToken).where(ApiToken.trust_id == trust.id).order_by(ApiToken.id)
         ):

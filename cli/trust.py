@@ -5,15 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from rich.table import Table
 from sqlalchemy import select
 
-from cli.common import console, database, fail
+from cli.common import TRUST_OPTION, console, database, fail, trust_of, wide_table
 from pathway import audit
 from pathway.trust_loading import load_trust
 from schema.config_file import ConfigError, read_config_file
 from schema.models import Trust, TrustConfigVersion
-from schema.trusts import get_trust
 from schema.types import utcnow
 
 app = typer.Typer(help="Load and inspect trust configuration.", no_args_is_help=True)
@@ -48,21 +46,18 @@ def load_command(path: Path = typer.Argument(..., help="The trust's YAML file.")
 def list_command() -> None:
     """Every trust with its configuration version."""
     with database() as session:
-        table = Table("code", "name", "version", "timezone")
+        table = wide_table("code", "name", "version", "timezone")
         for trust in session.scalars(select(Trust).order_by(Trust.code)):
             table.add_row(trust.code, trust.name, str(trust.config_version), trust.timezone)
         console.print(table)
 
 
 @app.command("history")
-def history_command(trust_code: str = typer.Option(None, "--trust", help="Trust code.")) -> None:
+def history_command(trust_code: str | None = TRUST_OPTION) -> None:
     """Every configuration version the trust has loaded."""
     with database() as session:
-        try:
-            trust = get_trust(session, trust_code)
-        except LookupError as error:
-            fail(str(error))
-        table = Table("version", "loaded at (UTC)", "by", "sha256")
+        trust = trust_of(session, trust_code)
+        table = wide_table("version", "loaded at (UTC)", "by", "sha256")
         versions = session.scalars(
             select(TrustConfigVersion)
             .where(TrustConfigVersion.trust_id == trust.id)

@@ -95,6 +95,7 @@ CATALOGUE: dict[str, TemplateSpec] = {
         _spec("rota_gap", "staff", BOTH, needs=("gap",)),
         _spec("review_due", "staff", BOTH, needs=("review",)),
         _spec("writeback_failed", "staff", BOTH, needs=("failed_callbacks",)),
+        _spec("password_link", "staff", BOTH, needs=("password_link",)),
     )
 }
 
@@ -159,6 +160,7 @@ def sample_context(config: TrustConfig, *, worst_case: bool = True) -> dict[str,
         step=2,
         acknowledged_by_name=staff.name,
         acknowledged_at=_SAMPLE_NOW,
+        id=123456 if long else 7,
     )
     url = "https://safetynet.riverside.example.nhs.uk" if long else "https://safetynet.example"
     return build_context(
@@ -187,5 +189,10 @@ def sample_context(config: TrustConfig, *, worst_case: bool = True) -> dict[str,
             "overdue": long,
             "step": 3 if long else 1,
             "failed": False,
+        },
+        password_link={
+            "id": 1234,
+            "hours": 24,
+            "url": f"{url}/set-password/1234.{'0' * 64}",
         },
     )

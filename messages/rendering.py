@@ -107,6 +107,13 @@ def _folded(value: Any) -> Any:
     return value
 
 
+def alert_link(dashboard_url: str, alert: Mapping[str, Any] | None) -> str:
+    """The alert's own page (`/alerts/{id}`), so a tap on a phone lands on the alert itself;
+    the dashboard when the alert is not known (a notification made before ids were kept)."""
+    alert_id = alert.get("id") if alert else None
+    return f"{dashboard_url}/alerts/{alert_id}" if alert_id else dashboard_url
+
+
 class Renderer:
     """Templates from one directory, loaded once."""
 
@@ -122,6 +129,7 @@ class Renderer:
         )
         self.environment.filters["tel"] = _tel
         self.environment.filters["spell"] = _spell
+        self.environment.filters["alert_link"] = alert_link
 
     def _template(self, key: str, name: str, language: str) -> jinja2.Template:
         names = [variant(name, language), name] if language != "en" else [name]

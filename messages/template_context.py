@@ -40,6 +40,7 @@ class AlertFacts:
     acknowledged_at: datetime | None = None
     round: int = 0
     sender: str | None = None  # an unknown sender's number (the alert has no patient)
+    id: int | None = None  # for the link to the alert's page
 
 
 def symptom_words() -> dict[str, str]:
@@ -67,6 +68,7 @@ def _patient(patient: Patient) -> dict[str, Any]:
     return {
         "given_name": patient.given_name,
         "family_name": patient.family_name,
+        "id": patient.id,
         "name": f"{patient.given_name} {patient.family_name}",
         "nhs_number": nhs_number_display(patient.nhs_number),
         "phone": WITHHELD if patient.restricted else display_phone(patient.phone_e164),
@@ -86,6 +88,7 @@ def _alert(alert: AlertFacts, config: TrustConfig) -> dict[str, Any]:
         raise ValueError(f"alert level must be red or amber, not {alert.level!r}")
     zone = config.zone
     return {
+        "id": alert.id,
         "code": alert.code,
         "level": alert.level.upper(),
         "symptoms": [describe_symptom(code) for code in alert.symptoms],

@@ -543,6 +543,7 @@ def alert_context(session: Session, alert: Alert) -> dict[str, Any]:
         acknowledged_at=alert.acknowledged_at,
         round=alert.round,
         sender=alert.sender_e164 if alert.patient_id is None else None,
+        id=alert.id,
     )
     return {"alert": build_context(trust_config(trust), alert=facts)["alert"]}
 

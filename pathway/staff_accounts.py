@@ -8,14 +8,16 @@ SMS and email and never sign in.
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import Protocol
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from pathway import audit
 from schema.identifiers import InvalidIdentifier, check_email, parse_mobile
-from schema.models import SIGN_IN_ROLES, StaffMember, Trust
+from schema.models import SIGN_IN_ROLES, PasswordLink, StaffMember, StaffRole, Trust
+from schema.types import utcnow
 
 
 class AccountError(ValueError):
@@ -37,11 +39,13 @@ def add_staff(
     email: str,
     name: str,
     role: str,
-    password: str,
+    password: str | None,
     phone: str | None,
     actor: str,
     passwords: Passwords,
 ) -> StaffMember:
+    """A new coordinator or admin. Without a password they sign in once they have set one
+    (a set-password link: pathway/password_links.py)."""
     if role not in SIGN_IN_ROLES:
         raise AccountError("role must be coordinator or admin")
     if not name.strip() or len(name.strip()) > 200:
@@ -52,7 +56,8 @@ def add_staff(
             f"{address} is already a staff member of {trust.code}: use `staff set-password`"
         )
     _refuse_if_email_signs_in_elsewhere(session, address, except_id=None)
-    passwords.check_strength(password)
+    if password is not None:
+        passwords.check_strength(password)
     member = StaffMember(
         trust_id=trust.id,
         key=_free_key(session, trust.id, address),
@@ -63,7 +68,7 @@ def add_staff(
         active=True,
         from_config=False,
         failed_sign_ins=0,
-        password_hash=passwords.hash_password(password),
+        password_hash=passwords.hash_password(password) if password is not None else None,
     )
     session.add(member)
     session.flush()
@@ -110,6 +115,7 @@ def set_password(
     member.failed_sign_ins = 0
     member.locked_until = None
     member.session_epoch += 1
+    revoke_links(session, member, now=utcnow())
     audit.record(
         session,
         "staff.password_set",
@@ -117,6 +123,87 @@ def set_password(
         member.id,
         actor=actor,
         trust_id=member.trust_id,
+    )
+
+
+def change_role(session: Session, member: StaffMember, role: str, *, actor: str) -> bool:
+    """A coordinator becomes an admin or back. False if the role was already that."""
+    if role not in SIGN_IN_ROLES:
+        raise AccountError("role: choose coordinator or admin")
+    _refuse_if_from_config(member)
+    if member.role == role:
+        return False
+    if member.role == StaffRole.ADMIN and _other_active_admins(session, member) == 0:
+        raise AccountError(f"{member.name} is the trust's only admin: make another admin first")
+    before, member.role = member.role, role
+    member.session_epoch += 1  # pages opened with the old role's rights close
+    audit.record(
+        session,
+        "staff.role_changed",
+        "staff_member",
+        member.id,
+        actor=actor,
+        trust_id=member.trust_id,
+        before=before,
+        after=role,
+    )
+    return True
+
+
+def set_active(session: Session, member: StaffMember, active: bool, *, actor: str) -> bool:
+    """Deactivate (no sign-in, no alerts, sessions ended) or reactivate. False if no change."""
+    _refuse_if_from_config(member)
+    if member.active == active:
+        return False
+    if not active and member.role == StaffRole.ADMIN and _other_active_admins(session, member) == 0:
+        raise AccountError(f"{member.name} is the trust's only admin: make another admin first")
+    member.active = active
+    member.session_epoch += 1
+    revoke_links(session, member, now=utcnow())
+    audit.record(
+        session,
+        "staff.reactivated" if active else "staff.deactivated",
+        "staff_member",
+        member.id,
+        actor=actor,
+        trust_id=member.trust_id,
+        reason="dashboard",
+    )
+    return True
+
+
+def revoke_links(session: Session, member: StaffMember, *, now: datetime) -> int:
+    """Every set-password link of this member that still works stops working. How many."""
+    result = session.execute(
+        update(PasswordLink)
+        .where(
+            PasswordLink.staff_member_id == member.id,
+            PasswordLink.used_at.is_(None),
+            PasswordLink.revoked_at.is_(None),
+        )
+        .values(revoked_at=now)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def _refuse_if_from_config(member: StaffMember) -> None:
+    if member.from_config:
+        raise AccountError(
+            f"{member.name} is in the trust's configuration file, which sets their role and "
+            "whether they are active: change it there and load it again"
+        )
+
+
+def _other_active_admins(session: Session, member: StaffMember) -> int:
+    return len(
+        session.scalars(
+            select(StaffMember.id).where(
+                StaffMember.trust_id == member.trust_id,
+                StaffMember.role == StaffRole.ADMIN,
+                StaffMember.active.is_(True),
+                StaffMember.id != member.id,
+            )
+        ).all()
     )
 
 

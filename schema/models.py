@@ -478,6 +478,25 @@ class ApiToken(Base):
     revoked_at: Mapped[datetime | None]
 
 
+class PasswordLink(Base):
+    """A one-time link to set a password, sent to a staff member by SMS and email. Only a hash
+    of its token is stored; it is used once, before it expires, and a newer link revokes it."""
+
+    __tablename__ = "password_links"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    trust_id: Mapped[int] = mapped_column(ForeignKey("trusts.id"))
+    staff_member_id: Mapped[int] = mapped_column(ForeignKey("staff_members.id"), index=True)
+    # The token is HMAC(secret key, id and nonce): the database alone cannot make a working link.
+    nonce: Mapped[str] = mapped_column(String(32))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(100))
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+
 class Heartbeat(Base):
     """The last tick of a periodic component (beat), so a stale one shows on /healthz."""
 

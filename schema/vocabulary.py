@@ -97,3 +97,4 @@ class MessageKind(StrEnum):
     ROTA_GAP = "rota_gap"  # admins told nobody is on a role an escalation chain uses
     INTEGRATION = "integration"  # admins told the trust's record is missing write-backs
     REVIEW = "review"  # coordinators told a reply on the review list is due (or overdue)
+    ACCOUNT = "account"  # a staff member's one-time set-password link

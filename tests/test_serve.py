@@ -78,6 +78,14 @@ def test_serve_starts_everything_on_embedded_defaults_and_stops_on_ctrl_c(tmp_pa
         os.killpg(process.pid, signal.SIGINT)
         output, _ = process.communicate(timeout=40)
     assert "Sign in as priya.shah@riverside.example.nhs.uk with password" in output
+    # Quiet by default (issue 18): the sign-in comes after every process has started, and
+    # neither beat's ticks nor kombu's "no hostname" warnings bury it.
+    started = [i for i, line in enumerate(output.splitlines()) if "started (pid=" in line]
+    sign_in = next(i for i, line in enumerate(output.splitlines()) if "Sign in as" in line)
+    assert len(started) == 4 and sign_in > max(started), output
+    assert "Sending due task" not in output and "No hostname" not in output, output
+    assert "] received" not in output and " succeeded in " not in output, output
+    assert "Webhooks are refused" in output and "/patient-phone" in output
     for part in ("dashboard", "database", "broker", "SMS", "email", "workers"):
         assert f"  {part}" in output
     assert "web stopped" in output and "beat stopped" in output

@@ -70,6 +70,26 @@ class Accepted:
     result: Any = None
 
 
+def record_of(kind: str, fields: Mapping[str, Any]) -> dict[str, Any]:
+    """What is stored (or spooled) for one request: its kind, when it arrived, its fields."""
+    return {"v": RECORD_VERSION, "kind": kind, "at": utcnow().isoformat(), "f": dict(fields)}
+
+
+def store_records(
+    kinds: Mapping[str, Kind], records: list[dict[str, Any]], *, spooled: bool
+) -> Any:
+    """Store records in one transaction, then do what follows each. The last result."""
+    chosen = [kinds[record["kind"]] for record in records]
+    with session_scope() as session:
+        results = [
+            kind.store(session, record, spooled=spooled)
+            for kind, record in zip(chosen, records, strict=True)
+        ]
+    for kind, result in zip(chosen, results, strict=True):
+        kind.after_commit(result)
+    return results[-1] if results else None
+
+
 def database_unavailable(error: BaseException) -> bool:
     """An error that says the database cannot be reached now, rather than a fault of the
     request itself."""
@@ -110,7 +130,7 @@ class Intake:
 
     async def accept(self, kind: str, fields: Mapping[str, Any]) -> Accepted:
         """Store a verified request, or spool it; 503 only if neither can take it."""
-        record = {"v": RECORD_VERSION, "kind": kind, "at": utcnow().isoformat(), "f": dict(fields)}
+        record = record_of(kind, fields)
         sid = fields.get("sid")
         if self._spooling:
             try:
@@ -170,15 +190,7 @@ class Intake:
 
     def store(self, records: list[dict[str, Any]], spooled: bool) -> Any:
         """Store records in one transaction, then do what follows each. The last result."""
-        kinds = [self.kinds[record["kind"]] for record in records]
-        with session_scope() as session:
-            results = [
-                kind.store(session, record, spooled=spooled)
-                for kind, record in zip(kinds, records, strict=True)
-            ]
-        for kind, result in zip(kinds, results, strict=True):
-            kind.after_commit(result)
-        return results[-1] if results else None
+        return store_records(self.kinds, records, spooled=spooled)
 
     # -- the drain -------------------------------------------------------------------------
 

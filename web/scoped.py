@@ -10,9 +10,9 @@ from typing import TypeVar
 
 from sqlalchemy.orm import Session
 
-from schema.models import Alert, InboundMessage, Patient, RotaOverride
+from schema.models import Alert, InboundMessage, Patient, RotaOverride, StaffMember
 
-Owned = TypeVar("Owned", Patient, Alert, InboundMessage, RotaOverride)
+Owned = TypeVar("Owned", Patient, Alert, InboundMessage, RotaOverride, StaffMember)
 
 
 class NotFound(LookupError):
@@ -34,4 +34,5 @@ _NAMES: dict[type, str] = {
     Alert: "alert",
     InboundMessage: "message",
     RotaOverride: "cover",
+    StaffMember: "staff member",
 }

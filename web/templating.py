@@ -12,7 +12,9 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from schema.identifiers import display_phone
+from schema.settings import get_settings
 from schema.types import utcnow
+from web.simulated_replies import simulation_allowed
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 
@@ -58,6 +60,12 @@ def words(value: str | None) -> str:
     return (value or "").replace("_", " ")
 
 
+def patient_phone_available() -> bool:
+    """The Patient phone page exists only while no Twilio account is configured."""
+    return simulation_allowed(get_settings())
+
+
+templates.env.globals["patient_phone_available"] = patient_phone_available
 templates.env.filters["local_time"] = local_time
 templates.env.filters["age"] = age
 templates.env.filters["phone"] = phone

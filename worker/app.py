@@ -28,7 +28,7 @@ from schema.models import Queue, Trust
 from schema.settings import Settings, get_settings
 from schema.trusts import trust_config
 from worker import redis_transport, tasks
-from worker.logs import configure_logging
+from worker.logs import configure_logging, quiet_library_noise
 from worker.sender_warnings import sender_warnings
 
 # A worker that only sends bulk messages runs at this niceness, so that on a shared machine the
@@ -103,6 +103,7 @@ def get_app() -> Celery:
     so the task objects of worker/tasks.py resolve to it in every thread."""
     global _app
     if _app is None:
+        quiet_library_noise()  # the web app and the CLI publish through it too
         _app = make_celery(get_settings())
         _app.set_default()
     return _app

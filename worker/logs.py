@@ -32,6 +32,48 @@ def redact(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[s
     return event
 
 
+class RoutineAtDebug(logging.Filter):
+    """Beat says "Sending due task" for every tick (the dispatcher's, every second), and a
+    worker says "received" and "succeeded" for every task: DEBUG, so the first sign-in that
+    `serve` prints does not scroll away under them. A task's own events and every failure
+    keep their level."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not _routine(record.getMessage()):
+            return True
+        record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+        return logging.getLogger().isEnabledFor(logging.DEBUG)
+
+
+def _routine(message: str) -> bool:
+    if message.startswith("Scheduler: Sending due task"):
+        return True
+    return message.startswith("Task ") and (
+        message.endswith(" received") or " succeeded in " in message
+    )
+
+
+class NoHostnameNeeded(logging.Filter):
+    """kombu warns that `filesystem://` names no host on every connection; the embedded
+    broker is a folder and needs none, so the warning says nothing anyone can act on."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith("No hostname was supplied")
+
+
+def quiet_library_noise() -> None:
+    """Library lines that repeat without telling anyone anything: demoted or dropped."""
+    for name, kind in (
+        ("celery.beat", RoutineAtDebug),
+        ("celery.worker.strategy", RoutineAtDebug),
+        ("celery.app.trace", RoutineAtDebug),
+        ("kombu.connection", NoHostnameNeeded),
+    ):
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, kind) for f in logger.filters):
+            logger.addFilter(kind())
+
+
 def configure_logging(level: str = "INFO", as_json: bool = False) -> None:
     renderer: Any = (
         structlog.processors.JSONRenderer()
@@ -53,3 +95,4 @@ def configure_logging(level: str = "INFO", as_json: bool = False) -> None:
     logging.basicConfig(
         level=level.upper(), stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s"
     )
+    quiet_library_noise()

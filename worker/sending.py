@@ -45,6 +45,7 @@ from schema.trust_config import TrustConfig
 from schema.trusts import trust_config
 from schema.types import clock_is_simulated, utcnow
 from schema.vocabulary import MessageKind
+from worker.account_links import link_context, without_link
 from worker.pacing import pacer
 from worker.providers.base import Outgoing, PermanentError, SendResult, TransientError
 from worker.providers.registry import channel_provider
@@ -370,6 +371,7 @@ def _prepare(
         config, patient=patient, staff=staff, dashboard_url=settings.public_base_url
     )
     context.update(message.context)
+    context.update(link_context(session, message, settings))
     language = "en"  # staff read English; a patient, or a sender we do not know, their own
     if staff is None:
         preference = patient.language if patient is not None else None
@@ -380,7 +382,7 @@ def _prepare(
         log.exception("render_failed", message_id=message.id, template=message.template_key)
         record_failure(session, message, now=now, code="render", detail=type(error).__name__)
         return Outcome.FAILED
-    message.body = rendered.text
+    message.body = without_link(message, context, rendered.text)
     message.subject = rendered.subject
     if rendered.sms is not None:
         message.segments = rendered.sms.segments

@@ -43,6 +43,7 @@ EXPECTED_KEYS = {
     "rota_gap",
     "writeback_failed",
     "review_due",
+    "password_link",
 }
 
 

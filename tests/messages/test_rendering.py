@@ -9,8 +9,9 @@ from typing import Any
 
 import pytest
 
-from messages.catalogue import CATALOGUE, TEMPLATE_DIR
+from messages.catalogue import CATALOGUE, TEMPLATE_DIR, sample_context
 from messages.rendering import Renderer, RenderError, TemplateNotFound, render
+from schema.trust_config import TrustConfig
 from tests.messages.conftest import COORDINATOR_LINE
 
 EVERY_MESSAGE = [(key, channel) for key, spec in CATALOGUE.items() for channel in spec.channels]
@@ -289,3 +290,23 @@ def test_an_alert_that_cannot_fit_even_without_its_excerpt_is_still_rendered(
     sms = Renderer(templates).render("coordinator_alert", "sms", ordinary).sms
     assert sms is not None and sms.segments == 3
     assert sms.text.endswith('"..."')
+
+
+def test_every_staff_alert_message_links_to_the_alerts_own_page(config: TrustConfig) -> None:
+    context = sample_context(config, worst_case=False)
+    link = "https://safetynet.example/alerts/7"
+    alert_keys = (
+        "coordinator_alert",
+        "escalation_alert",
+        "ack_confirmation",
+        "unresolved_reminder",
+        "alert_taken",
+    )
+    for key in alert_keys:
+        for channel in CATALOGUE[key].channels:
+            rendered = render(key, channel, context)
+            assert link in rendered.text, f"{key} {channel}"
+            if rendered.html is not None:
+                assert f'href="{link}"' in rendered.html, f"{key} {channel} html"
+    old = {**context, "alert": {k: v for k, v in context["alert"].items() if k != "id"}}
+    assert "https://safetynet.example\n" in render("coordinator_alert", "email", old).text

@@ -76,6 +76,7 @@ def test_the_patient_is_shown_with_a_spaced_nhs_number_and_a_readable_phone(
 ) -> None:
     patient = build_context(config, patient=PATIENT)["patient"]
     assert patient == {
+        "id": None,  # not stored yet; a stored patient's id makes the link to their page
         "given_name": "Ann",
         "family_name": "Example",
         "name": "Ann Example",

@@ -85,4 +85,11 @@ def test_the_token_stays_the_same_for_the_whole_session(world: World, app: FastA
 def test_the_walk_covers_every_page_post(app: FastAPI) -> None:
     for path in page_posts(app):
         for name in PATH_PARAM.findall(path):
-            assert name in ("patient_id", "alert_id", "inbound_id", "override_id", "notice_id")
+            assert name in (
+                "patient_id",
+                "alert_id",
+                "inbound_id",
+                "override_id",
+                "notice_id",
+                "staff_id",
+            )

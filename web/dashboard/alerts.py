@@ -78,6 +78,7 @@ def mark_reviewed(
     inbound_id: RowId,
     review_note: str = Form(""),
     decision: str = Form(ReviewDecision.NO_ACTION.value),
+    back: str = Form(""),
     viewer: Viewer = Depends(csrf_protected),
 ) -> Response:
     note = review_note.strip()[:4000]
@@ -96,6 +97,9 @@ def mark_reviewed(
             now=utcnow(),
             decision=decided,
         )
+        patient_id = inbound.patient_id
+    if back == "patient" and patient_id is not None:  # reviewed from the patient's page
+        return RedirectResponse(f"/patients/{patient_id}?done=reviewed#timeline", status_code=303)
     return RedirectResponse("/?done=reviewed#reviews", status_code=303)
 
 

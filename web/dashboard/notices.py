@@ -28,6 +28,16 @@ NOTICES = {
     "override_cancelled": "The cover is cancelled; the rota is as before for that period.",
     "notice-confirmed": "Done: the notice is confirmed, and any change it proposed is made.",
     "notice-dismissed": "The notice is dismissed; the record stays as it was.",
+    "opted_out": "The patient is opted out: their planned messages are cancelled.",
+    "opted_in": "The patient is opted in again: their messages are planned from now.",
+    "details_changed": "The patient's details are changed; what is still to come is planned again.",
+    "details_unchanged": "Nothing was different, so nothing changed.",
+    "staff_added": "The staff member is added and a set-password link is on its way to them.",
+    "link_sent": "A set-password link is on its way; any earlier link no longer works.",
+    "role_changed": "The role is changed; their open pages ask them to sign in again.",
+    "deactivated": "The staff member is deactivated: no sign-in, no alerts.",
+    "reactivated": "The staff member is active again.",
+    "password_changed": "Your password is changed; other sessions of yours are signed out.",
 }
 _REF = re.compile(r"^[A-Z0-9]{1,12}$")
 

@@ -11,6 +11,7 @@ from messages import subject_access as export_document
 from pathway import erasure, subject_access
 from pathway import patient_status as patient_ops
 from pathway.enrolment import PatientInputError, enrol, parse_patient
+from pathway.patient_details import update_patient
 from schema.db import session_scope
 from schema.models import Patient, Trust
 from schema.trust_config import TrustConfig
@@ -21,7 +22,7 @@ from web.dashboard import queries
 from web.dashboard.notice_views import notices_of
 from web.dashboard.notices import notice
 from web.dashboard.timeline import patient_timeline
-from web.dashboard.views import patient_view
+from web.dashboard.views import LANGUAGE_NAMES, patient_view
 from web.ids import RowId
 from web.scoped import owned
 from web.templating import render
@@ -123,7 +124,14 @@ def _enrol(viewer: Viewer, raw: dict[str, Any], *, allow_staff_number: bool) -> 
 
 
 def _patient_page(
-    request: Request, viewer: Viewer, patient_id: int, *, error: str = "", status: int = 200
+    request: Request,
+    viewer: Viewer,
+    patient_id: int,
+    *,
+    error: str = "",
+    status: int = 200,
+    form: dict[str, str] | None = None,
+    form_errors: list[str] | None = None,
 ) -> HTMLResponse:
     now = utcnow()
     with session_scope() as session:
@@ -147,6 +155,10 @@ def _patient_page(
             "errors": {},
             "error": error,
             "notice": notice(request),
+            "cohorts": {c.key: c.name for c in config.cohorts},
+            "languages": {code: LANGUAGE_NAMES.get(code, code) for code in config.languages},
+            "form": form or {},
+            "form_errors": form_errors or [],
         },
         status_code=status,
     )
@@ -172,6 +184,16 @@ def _change(viewer: Viewer, patient_id: int, action: str) -> None:
             trust = session.get(Trust, viewer.trust_id)
             assert trust is not None
             patient_ops.resume(session, patient, trust_config(trust), now=now, actor=viewer.actor)
+        elif action == "opt-out":
+            patient_ops.opt_out(session, patient, now=now, actor=viewer.actor, via="web")
+        elif action == "opt-in":
+            trust = session.get(Trust, viewer.trust_id)
+            assert trust is not None
+            if patient.deceased_at is not None:
+                raise PatientInputError(["the patient has died: nothing is sent to them"])
+            patient_ops.opt_in(
+                session, patient, trust_config(trust), now=now, actor=viewer.actor, via="web"
+            )
         else:
             patient_ops.discharge(session, patient, now=now, actor=viewer.actor)
 
@@ -185,7 +207,13 @@ def _status_change(request: Request, viewer: Viewer, patient_id: int, action: st
     return RedirectResponse(f"/patients/{patient_id}?done={DONE[action]}", status_code=303)
 
 
-DONE = {"pause": "paused", "resume": "resumed", "discharge": "discharged"}
+DONE = {
+    "pause": "paused",
+    "resume": "resumed",
+    "discharge": "discharged",
+    "opt-out": "opted_out",
+    "opt-in": "opted_in",
+}
 
 
 @router.post("/patients/{patient_id}/pause")
@@ -272,3 +300,67 @@ def patient_export_html(patient_id: RowId, viewer: Viewer = Depends(admin_only))
     """The same export, readable in the browser (admins; audited)."""
     document = _export(viewer, patient_id)
     return HTMLResponse(export_document.to_html(document), headers={"Cache-Control": "no-store"})
+
+
+@router.post("/patients/{patient_id}/opt-out")
+def opt_out(
+    patient_id: RowId,
+    request: Request,
+    confirm: str = Form(""),
+    viewer: Viewer = Depends(csrf_protected),
+) -> Response:
+    if confirm != "yes":
+        with session_scope() as session:
+            owned(session, Patient, patient_id, viewer.trust_id)
+        error = (
+            "Tick the box to confirm the patient asked to opt out: it cancels every planned "
+            "message, and only alerts to staff about them still go."
+        )
+        return _patient_page(request, viewer, patient_id, error=error, status=422)
+    return _status_change(request, viewer, patient_id, "opt-out")
+
+
+@router.post("/patients/{patient_id}/opt-in")
+def opt_in(
+    patient_id: RowId, request: Request, viewer: Viewer = Depends(csrf_protected)
+) -> Response:
+    return _status_change(request, viewer, patient_id, "opt-in")
+
+
+@router.post("/patients/{patient_id}/details")
+def edit_details(
+    patient_id: RowId,
+    request: Request,
+    phone: str = Form(""),
+    email: str = Form(""),
+    cohort: str = Form(""),
+    language: str = Form(""),
+    viewer: Viewer = Depends(csrf_protected),
+) -> Response:
+    raw = {
+        "phone": phone[:40],
+        "email": email[:300],
+        "cohort": cohort[:64],
+        "language": language[:8],
+    }
+    try:
+        changed = _edit(viewer, patient_id, raw)
+    except PatientInputError as error:
+        return _patient_page(
+            request, viewer, patient_id, form=raw, form_errors=error.reasons, status=422
+        )
+    done = "details_changed" if changed else "details_unchanged"
+    return RedirectResponse(f"/patients/{patient_id}?done={done}", status_code=303)
+
+
+def _edit(viewer: Viewer, patient_id: int, raw: dict[str, str]) -> list[str]:
+    with session_scope() as session:
+        patient = owned(session, Patient, patient_id, viewer.trust_id, lock=True)
+        trust = session.get(Trust, viewer.trust_id)
+        assert trust is not None
+        changes: dict[str, str | None] = {"cohort": raw["cohort"], "language": raw["language"]}
+        if not patient.restricted:  # a restricted record's contacts are never shown or edited
+            changes |= {"phone": raw["phone"], "email": raw["email"].strip() or None}
+        return update_patient(
+            session, patient, trust_config(trust), changes, actor=viewer.actor, now=utcnow()
+        )

@@ -23,7 +23,7 @@ from web.dashboard.views import ReplyView, reply_view
 @dataclass(frozen=True)
 class Entry:
     at: datetime
-    kind: str  # message | notice | reply | alert
+    kind: str  # message | notice | reply | alert | cancelled (planned messages, folded)
     title: str
     state: str | None = None
     channel: str | None = None
@@ -78,7 +78,43 @@ def patient_timeline(session: Session, patient: Patient, *, now: datetime) -> Ti
         entries.extend(_alert_entries(alert, staff))
         entries.extend(_step_entries(alert, by_key))
     entries.sort(key=lambda e: e.at, reverse=True)
-    return Timeline(entries=entries, upcoming=upcoming)
+    return Timeline(entries=fold_cancelled(entries), upcoming=upcoming)
+
+
+def fold_cancelled(entries: list[Entry]) -> list[Entry]:
+    """Planned messages cancelled together (an opt-out, a discharge, a re-plan cancels a whole
+    schedule at one instant) become one line saying how many and which, instead of dozens."""
+    folded: list[Entry] = []
+    run: list[Entry] = []
+
+    def close_run() -> None:
+        if len(run) == 1:
+            folded.append(run[0])
+        elif run:
+            titles = sorted({e.title for e in run})
+            folded.append(
+                Entry(
+                    at=run[0].at,
+                    kind="cancelled",
+                    title=f"{len(run)} planned messages cancelled",
+                    state=MessageState.CANCELLED,
+                    detail={"titles": titles, "count": len(run)},
+                )
+            )
+        run.clear()
+
+    for entry in entries:
+        cancelled = entry.kind == "message" and entry.state == MessageState.CANCELLED
+        if cancelled and (not run or run[0].at == entry.at):
+            run.append(entry)
+            continue
+        close_run()
+        if cancelled:
+            run.append(entry)
+        else:
+            folded.append(entry)
+    close_run()
+    return folded
 
 
 def _message_entry(message: OutboundMessage, staff: dict[int, str]) -> Entry:

@@ -21,7 +21,6 @@ from schema.vocabulary import ALERT_LEVELS
 from web.auth.identity import Viewer, admin_only
 from web.dashboard.charts import Mark, timeline_chart
 from web.dashboard.trust_views import (
-    LANGUAGE_NAMES,
     CohortTimeline,
     DiffLine,
     StepSummary,
@@ -30,6 +29,7 @@ from web.dashboard.trust_views import (
     version_diff,
     window_words,
 )
+from web.dashboard.views import LANGUAGE_NAMES
 from web.templating import duration, render
 
 router = APIRouter(include_in_schema=False)

@@ -9,9 +9,10 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from messages.catalogue import CATALOGUE, sample_context
-from messages.languages import BILINGUAL, patient_languages
+from messages.languages import patient_languages
 from messages.rendering import RenderError, renderer
 from schema.trust_config import Cohort, ScheduleStep, TrustConfig
+from web.dashboard.views import LANGUAGE_NAMES
 
 DAY_NAMES = {
     "mon": "Monday",
@@ -21,12 +22,6 @@ DAY_NAMES = {
     "fri": "Friday",
     "sat": "Saturday",
     "sun": "Sunday",
-}
-LANGUAGE_NAMES = {
-    "en": "English",
-    "cy": "Welsh",
-    "pl": "Polish",
-    BILINGUAL: "Welsh and English (no recorded choice)",
 }
 SHOWN_SENDS = 6  # sends listed one by one per step before "and so on"
 

@@ -7,8 +7,17 @@ from datetime import datetime
 from typing import Any
 
 from messages.evidence import Explanation, explain
+from messages.languages import BILINGUAL
 from schema.models import Alert, InboundMessage, Patient
 from schema.vocabulary import SenderKind
+
+LANGUAGE_NAMES = {
+    "en": "English",
+    "cy": "Welsh",
+    "pl": "Polish",
+    BILINGUAL: "Welsh and English (no recorded choice)",
+}
+NOT_RECORDED = "not recorded"
 
 
 @dataclass(frozen=True)
@@ -36,6 +45,22 @@ class PatientView:
     def nhs_display(self) -> str:
         n = self.nhs_number
         return f"{n[:3]} {n[3:6]} {n[6:]}"
+
+    @property
+    def badge(self) -> tuple[str, str]:
+        """The one status a person reads first: death and opting out outrank the status row
+        (an opted-out patient is still `active`, and gets nothing but alerts to staff)."""
+        if self.deceased_at is not None:
+            return "deceased", "deceased"
+        if self.opted_out_at is not None:
+            return "opted-out", "opted out"
+        return self.status, self.status
+
+    @property
+    def language_name(self) -> str:
+        if self.language is None:
+            return NOT_RECORDED
+        return LANGUAGE_NAMES.get(self.language, self.language)
 
 
 def patient_view(patient: Patient) -> PatientView:

@@ -28,8 +28,10 @@
         var replacement = fresh.querySelector("[data-refresh-seconds]");
         if (replacement && replacement.innerHTML !== region.innerHTML && !busy()) {
           var shown = disclosures();
+          var focused = focusPlace();
           region.innerHTML = replacement.innerHTML;
           restore(shown);
+          refocus(focused);
           document.title = fresh.title;
         }
       })
@@ -50,6 +52,29 @@
     for (var i = 0; i < all.length; i++) {
       if (Object.prototype.hasOwnProperty.call(state, all[i].id)) all[i].open = state[all[i].id];
     }
+  }
+
+  // Keyboard focus stays where it was: on the same control of the same alert (found by the
+  // nearest id and its place among that element's controls), so a keyboard or screen-reader
+  // user is not thrown back to the top of the page every 30 seconds.
+  var FOCUSABLE = "a[href], button, input, select, textarea, summary, [tabindex]";
+
+  function focusPlace() {
+    var active = document.activeElement;
+    if (!active || active === document.body || !region.contains(active)) return null;
+    if (active.id) return { id: active.id, index: -1 };
+    var anchor = active.parentElement ? active.parentElement.closest("[id]") : null;
+    if (!anchor || !region.contains(anchor)) return null;
+    var controls = anchor.querySelectorAll(FOCUSABLE);
+    return { id: anchor.id, index: Array.prototype.indexOf.call(controls, active) };
+  }
+
+  function refocus(place) {
+    if (!place) return;
+    var anchor = document.getElementById(place.id);
+    if (!anchor) return;
+    var target = place.index < 0 ? anchor : anchor.querySelectorAll(FOCUSABLE)[place.index];
+    if (target && typeof target.focus === "function") target.focus({ preventScroll: true });
   }
 
   function later() { window.setTimeout(refresh, seconds * 1000); }

@@ -2,7 +2,7 @@
 which SMS provider bulk uses (worker/providers/health.py)
 
 Revision ID: 0013
-Revises: 0011
+Revises: 0012
 Create Date: 2026-12-01 12:30:00
 """
 

@@ -3,7 +3,7 @@ a message may carry the language of the reply it answers, what retention blanked
 an erased patient leaves only a keyed hash of their NHS number
 
 Revision ID: 0015
-Revises: 0011
+Revises: 0013
 Create Date: 2026-12-01 12:30:00
 """
 
