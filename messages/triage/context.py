@@ -235,6 +235,19 @@ def apply_context(
                 # "not that my legs aren't weak": two denials make no denial
                 finding.modifiers["double_negated"] = words
             finding.modifiers.setdefault(recorded, words)
+    _undo_resolutions(surfaces, findings, [c for c in cues if c.kind.type == "recurred"])
+
+
+def _undo_resolutions(
+    surfaces: Sequence[str], findings: Sequence[Finding], recurrences: Sequence[Cue]
+) -> None:
+    """A return told anywhere after a finding ("the tingling stopped. It's come back now") undoes
+    its resolution, over commas and full stops: a resolution the reply itself takes back is no
+    resolution (LABELS.md rule 3)."""
+    for cue in recurrences:
+        for finding in findings:
+            if finding.hit.start < cue.hit.start and finding.modifiers.pop("resolved", None):
+                finding.modifiers["recurred"] = quote(surfaces, cue.hit)
 
 
 def quote(surfaces: Sequence[str], hit: Hit) -> str:

@@ -214,7 +214,12 @@ def second_reading(
             f"from {', '.join(opinion.alert_because)}); needs a person urgently; {rules}"
         )
         return TriageResult(Label.UNCLEAR, result.symptoms, evidence, Review.URGENT)
-    if opinion.p_red >= chosen.red and served:
+    # a red symptom the rules set aside as asked about or someone else's is already read
+    # urgently; the letters of "legs ... weak" in a question are no reason to overrule that
+    set_aside = result.review == Review.URGENT and (
+        result.evidence.get("hypothetical") or result.evidence.get("other_person")
+    )
+    if opinion.p_red >= chosen.red and served and not set_aside:
         evidence = {**evidence, "second_reader": opinion.to_evidence(explained=True)}
         evidence["reader"] = "second reader"
         evidence["reason"] = (
