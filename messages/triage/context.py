@@ -246,7 +246,7 @@ def _undo_resolutions(
     resolution (LABELS.md rule 3)."""
     for cue in recurrences:
         for finding in findings:
-            if finding.hit.start < cue.hit.start and finding.modifiers.pop("resolved", None):
+            if finding.hit.start < cue.hit.start and finding.modifiers.pop("resolved", ""):
                 finding.modifiers["recurred"] = quote(surfaces, cue.hit)
 
 
