@@ -137,9 +137,11 @@ def _triage(
     reading = read(stripped.text, base, truncated=truncated)
     prepared = base
     routed_to: str | None = None
-    if reading.unknown and plan.routed and reading.result.label not in (Label.RED, Label.AMBER):
+    if reading.unknown and plan.routed and reading.result.label != Label.RED:
         # the languages whose words the reply holds, most first; the one that leaves the fewest
-        # words unread is the one it is read in (romanised Urdu and Punjabi share many words)
+        # words unread is the one it is read in (romanised Urdu and Punjabi share many words).
+        # An amber reading is re-read too: Bengali "ache" is "is" ("shob thik ache"); English
+        # is read with every language, so an English symptom is found in the re-reading as well
         unknown = set(reading.unknown)
         ranked = sorted(
             ((len(unknown & words), code, p) for code, p, words in plan.routed if unknown & words),
