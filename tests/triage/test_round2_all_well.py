@@ -130,6 +130,13 @@ ALL_WELL_BY_KIND: dict[str, list[str]] = {
         "Man viskas gerai, ačiū",
         "Nieko naujo, jokių problemų",
     ],
+    "denial reaching the body after 'nothing new going on'": [
+        "Nothing new going on with my back or legs, cheers",
+        "nothing to report with my legs or back",
+        "Been walking into town on foot every morning, all good",
+        "Had a long day on my feet at the market, all good",
+        "obosh ba durbolota kichui nei, sob thik",
+    ],
     "longer replies, chatter and news": [
         "Hi there, yes I'm keeping well thank you. Nothing new at all. Hope you're all ok at the hospital",  # noqa: E501
         "Fine thanks, had a lovely walk along the prom with the dog this morning, legs felt strong",
@@ -200,6 +207,9 @@ def test_an_all_well_reply_of_this_kind_is_shown_none(kind: str, text: str) -> N
         "appetite's back, though I can't feel my toes",
         "feeling like my old self apart from the legs giving way",
         "shob thik ache, kintu payer obosh",
+        "nothing new going on with my legs, they've gone numb",
+        "nothing new to report. Legs numb",
+        "walked there on foot but my legs gave way on the way back",
     ],
 )
 def test_the_new_all_well_phrases_never_hide_a_symptom_beside_them(text: str) -> None:
