@@ -318,7 +318,15 @@ def read(text: str, prepared: Prepared, *, truncated: bool) -> Reading:
         coverage,
         mentions=mentions,
         sender_well=any(h.tag in ("self_well", "relative_well") for h in found["roles"]),
-        explained={i for c in cues for i in range(c.hit.start, c.hit.end)},
+        # what the reader placed, but a doubt is news, not an explanation: "fine except I
+        # can't tell if I've been"
+        explained=set(coverage.accounted)
+        - {
+            i
+            for c in cues
+            if c.kind.type in ("uncertain", "hedge", "hypothetical")
+            for i in range(c.hit.start, c.hit.end)
+        },
         question=QUESTION in norms,
         truncated=truncated,
         extra=extra,

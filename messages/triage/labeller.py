@@ -131,6 +131,12 @@ def decide(
             "a red symptom set aside as hypothetical or someone else's: "
             + "; ".join(quote(surfaces, f.hit) for f in set_aside[:3])
         )
+    # "I'm not walking well", "legs not great": wellness denied is a possible symptom unnamed
+    denied_well = [f for f in findings if f.kind == "all_well" and "negated" in f.modifiers]
+    if denied_well:
+        urgent.append(
+            "an all-well denied: " + "; ".join(quote(surfaces, f.hit) for f in denied_well[:3])
+        )
     urgent_needs = [f for f in needs if f.tag in URGENT_NEEDS]
     if urgent_needs:
         urgent.append(_reason("an urgent matter", urgent_needs, surfaces))

@@ -183,6 +183,65 @@ SYMPTOMS_BY_KIND: dict[str, list[str]] = {
         "fine just a shooting pain down my arm",
         "good, pain round my ribs like a belt",
     ],
+    "told by its effect, in forms and lists, or masked by painkillers": [
+        "I'm fine, just can't get up from the toilet without help",
+        "all good, using the walls to get round the house",
+        "ok, hubby has to help me dress now",
+        "fine but I've wet the bed",
+        "grand, though the stairs are beyond me now",
+        "all good, I keep missing the step",
+        "fine thanks, been a bit clumsy, broke two mugs",
+        "fine, my slippers keep falling off without me noticing",
+        "all good, I didn't realise I'd wet myself",
+        "fine, but I'm going to the loo every 20 minutes and nothing comes",
+        "fine, strange band feeling around my middle",
+        "fine, electric shocks down my legs when I bend my neck",
+        "ok, feels like I'm wearing thick socks",
+        "ok, the floor feels spongy",
+        "ok, the bath water doesn't feel hot on my legs",
+        "fine except I can't tell if I've been",
+        "my bottom feels like I'm sitting on a cushion all the time",
+        "can't feel the toilet paper when I wipe",
+        "I'm not walking well",
+        "haven't been able to walk far this week",
+        "legs not great",
+        "back's not brilliant",
+        "can't say I'm fine, legs are shot",
+        "the pain goes when I lie down",
+        "back pain's gone now I'm on the morphine",
+        "my wife says I'm fine but I can't feel my feet",
+        "You asked about weakness: no. Numbness: yes, in my feet",
+        "Is it normal for my legs to be numb after radiotherapy?",
+        "is it ok that my feet are tingling?",
+        "Back pain: no. Numbness: no. Weakness: yes",
+        "No to all except weakness",
+        "None of those, except the bladder",
+        "No numbness, no weakness, no bladder problems. Back pain yes",
+        "No. Well, maybe a bit of tingling",
+        "no new symptoms apart from the numbness",
+        "nothing different, just the usual numb feet",
+        "no change - still numb",
+        "all good except my bum is numb",
+        "No pain today. Can't feel my legs though",
+        "None. Legs weak",
+        "fine x legs bit weak x",
+        "Fine. Fell over twice",
+        "fine, bit of a stumble on the stairs, legs went",
+        "all fine, had a wobble in the kitchen and ended up on the floor",
+        "all good, I had to get my neighbour to pick me up off the floor",
+        "ok, not been able to pee since last night",
+        "no problems except I've not had a wee all day",
+        "all fine, just leaking a bit when I cough",
+        "feeling fine, bowels have a mind of their own",
+        "fine, but I keep soiling myself",
+        "I'm grand, but getting out of the car is a real struggle with my legs",
+        "good thanks, pain in my back at night keeps me up",
+        "fine, back aches when I cough or sneeze",
+        "Ok. Sharp pains between my shoulder blades",
+        "doing alright, my neck is really sore",
+        "all good, bit of backache that's getting worse",
+        "feeling ok, back has been sore for 3 weeks and not getting better",
+    ],
 }
 CASES = [(kind, text) for kind, texts in SYMPTOMS_BY_KIND.items() for text in texts]
 
@@ -235,3 +294,23 @@ def test_a_return_that_is_denied_or_about_a_trip_leaves_the_resolution_standing(
 )
 def test_a_symptom_that_has_only_eased_is_current(text: str) -> None:
     assert triage(text).label in (Label.RED, Label.AMBER)
+
+
+@pytest.mark.parametrize("text", ["I'm not walking well", "legs not great", "not feeling myself"])
+def test_a_denied_all_well_goes_to_a_person_urgently(text: str) -> None:
+    result = triage(text)
+    assert result.label in (Label.RED, Label.AMBER) or result.review == Review.URGENT
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "fine, though the stairs are beyond me now",
+        "fine except I can't tell if I've been",
+        "all good, just now and then I can't tell if I need to go",
+    ],
+)
+def test_a_cue_or_a_doubt_after_a_contrast_is_news_not_an_explanation(text: str) -> None:
+    result = triage(text)
+    assert result.label != Label.NONE
+    assert result.label in (Label.RED, Label.AMBER) or result.review == Review.URGENT
