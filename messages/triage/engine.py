@@ -137,7 +137,11 @@ def _triage(
     reading = read(stripped.text, base, truncated=truncated)
     prepared = base
     routed_to: str | None = None
-    if reading.unknown and plan.routed and reading.result.label != Label.RED:
+    if (
+        reading.unknown
+        and plan.routed
+        and (reading.result.label != Label.RED or _inferred_only(reading.result))
+    ):
         # the languages whose words the reply holds, most first; the one that leaves the fewest
         # words unread is the one it is read in (romanised Urdu and Punjabi share many words).
         # An amber reading is re-read too: Bengali "ache" is "is" ("shob thik ache"); English
@@ -176,6 +180,22 @@ def _triage(
     return result
 
 
+def _inferred_only(result: TriageResult) -> bool:
+    """Red only by words the English reading could not place ("la toaleta totul e normal":
+    a mention of the toilet among words it does not know), which the reply's own language may
+    explain; English is read with it, so an English symptom is found again."""
+    present = [
+        f
+        for f in result.evidence.get("findings", ())
+        if "symptom" in f and f.get("status") == "present"
+    ]
+    return bool(present) and all(
+        any(marker in str(f.get("pattern", "")) for marker in INFERRED_PATTERNS) for f in present
+    )
+
+
+# the patterns coverage.py gives the symptoms it infers from unplaced mentions
+INFERRED_PATTERNS = ("two mentions in one sentence", "described in words it cannot place")
 ROUTED_TRIES = 3  # languages tried, most words found first
 LANGUAGE_CHARS = 300  # the detector reads the start of a long reply: enough to tell
 # the share of a reply's words no vocabulary knows from which a detected language counts
@@ -318,15 +338,15 @@ def read(text: str, prepared: Prepared, *, truncated: bool) -> Reading:
         coverage,
         mentions=mentions,
         sender_well=any(h.tag in ("self_well", "relative_well") for h in found["roles"]),
-        # what the reader placed, but a doubt is news, not an explanation: "fine except I
-        # can't tell if I've been"
-        explained=set(coverage.accounted)
-        - {
+        # cues and exceptions ("back and forth"), but a doubt is news, not an explanation:
+        # "fine except I can't tell if I've been"
+        explained={
             i
             for c in cues
-            if c.kind.type in ("uncertain", "hedge", "hypothetical")
+            if c.kind.type not in ("uncertain", "hedge", "hypothetical")
             for i in range(c.hit.start, c.hit.end)
-        },
+        }
+        | {i for x in excluded for i in range(x.start, x.end)},
         question=QUESTION in norms,
         truncated=truncated,
         extra=extra,

@@ -137,6 +137,12 @@ ALL_WELL_BY_KIND: dict[str, list[str]] = {
         "Had a long day on my feet at the market, all good",
         "obosh ba durbolota kichui nei, sob thik",
     ],
+    "denials of the body, object first, in other languages": [
+        "Sunt bine. Nu am dureri de spate, nu am amorțeli, la toaletă totul e normal.",
+        "Nic mnie nie boli, nóg nie mam słabych",
+        "Nugaros neskauda, kojos nesilpsta, ačiū",
+        "lugaha wax dhib ah ma qabaan, mahadsanid",
+    ],
     "longer replies, chatter and news": [
         "Hi there, yes I'm keeping well thank you. Nothing new at all. Hope you're all ok at the hospital",  # noqa: E501
         "Fine thanks, had a lovely walk along the prom with the dog this morning, legs felt strong",
@@ -210,6 +216,11 @@ def test_an_all_well_reply_of_this_kind_is_shown_none(kind: str, text: str) -> N
         "nothing new going on with my legs, they've gone numb",
         "nothing new to report. Legs numb",
         "walked there on foot but my legs gave way on the way back",
+        "la toaletă nu mai controlez nimic",
+        "nogi mam słabe od rana",
+        "kojos silpsta",
+        "lugaha waa daciif",
+        "picioarele sunt slabe",
     ],
 )
 def test_the_new_all_well_phrases_never_hide_a_symptom_beside_them(text: str) -> None:
