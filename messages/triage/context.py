@@ -89,10 +89,17 @@ class _Reach:
     def _starting_within(
         self, cue: Hit, start: int, end: int, seen: list[Finding]
     ) -> list[Finding]:
+        # a symptom that starts in the gap of a longer one is its own finding, not denied with
+        # it: "no tingling no numbness can't feel my feet" (numbness ...3 feet spans it)
+        gaps = [g for f in seen for g in f.hit.gaps]
         found: list[Finding] = []
         for i in range(start, min(end, len(self.norms))):
             for f in self.covering[i]:
                 if f.hit.start == i and f not in seen and f not in found and not _overlaps(cue, f):
+                    if f.kind == "symptom" and (
+                        any(s <= i < e for s, e in gaps) or f.hit.end > end
+                    ):
+                        continue  # ... or runs on past it: "no pain legs like jelly"
                     found.append(f)
         return found
 
@@ -101,7 +108,13 @@ class _Reach:
         filler = 0
         i = cue.end
         while i < len(self.norms) and not self._blocked(i):
-            here = [f for f in self.covering[i] if f not in reached and not _overlaps(cue, f)]
+            # a finding that began inside the last one reached and runs on past it is reached
+            # only through the list rules, never by overlap ("no pain legs like jelly")
+            here = [
+                f
+                for f in self.covering[i]
+                if f not in reached and not _overlaps(cue, f) and (not reached or f.hit.start >= i)
+            ]
             if here:
                 chained = _leaders([f for f in here if f.hit.start == i])
                 if reached and not all(self._chains(_leaders(reached)[0], f) for f in chained):

@@ -225,3 +225,37 @@ def test_an_all_well_reply_of_this_kind_is_shown_none(kind: str, text: str) -> N
 )
 def test_the_new_all_well_phrases_never_hide_a_symptom_beside_them(text: str) -> None:
     assert triage(text).label == Label.RED, triage(text).evidence["reason"]
+
+
+EFFECTS = (
+    "I need the walls to get about",
+    "the stairs are beyond me now",
+    "legs like jelly",
+    "I keep dropping things",
+    "wet myself twice",
+    "my back is killing me",
+    "can't feel my feet",
+    "had to crawl up to bed",
+    "my writing's gone to pot",
+    "legs went from under me",
+    "numb bum when I sit",
+    "pins and needles in my hands",
+    "my husband had to pick me up off the floor",
+    "my feet feel like they're on gravel",
+    "pain round my ribs like a belt",
+)
+JOINS = ("{well}. {effect}", "{well}, but {effect}", "{effect}. {well}")
+ENGLISH_WELL = [t for k, t in CASES if "languages" not in k][::4]
+
+
+@pytest.mark.parametrize("effect", EFFECTS)
+def test_a_symptom_told_by_its_effect_beside_any_all_well_reply_is_never_none(
+    effect: str,
+) -> None:
+    # a property over the all-well wordings above: the all-well never hides the symptom
+    for well in ENGLISH_WELL:
+        for join in JOINS:
+            text = join.format(well=well, effect=effect)
+            result = triage(text)
+            assert result.label != Label.NONE, text
+            assert result.label in (Label.RED, Label.AMBER) or result.review == "urgent", text
