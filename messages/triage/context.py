@@ -17,6 +17,7 @@ from messages.triage.loader import CueKind, Lexicon
 from messages.triage.normalise import COMMA
 from messages.triage.patterns import Hit
 
+_PLACES = frozenset({"limb", "joint", "back", "neck", "saddle"})
 MODIFYING = ("negated", "resolved", "uncertain", "hedge", "hypothetical", "experiencer")
 # the modifier each cue type records on a finding
 RECORDED_AS = {"experiencer": "other_person"}
@@ -103,6 +104,23 @@ class _Reach:
                     found.append(f)
         return found
 
+    def _placed(self, chained: list[Finding], reached: list[Finding]) -> bool:
+        """A symptom after a comma that names a place in the body, where the denied list so far
+        named none: read as news, not as one more item of the list."""
+
+        def places(findings: list[Finding]) -> bool:
+            return any(
+                f.kind == "symptom"
+                and any(
+                    g.kind == "body" and g.tag in _PLACES
+                    for j in range(f.hit.start, f.hit.end)
+                    for g in self.covering[j]
+                )
+                for f in findings
+            )
+
+        return places(chained) and not places(reached)
+
     def forward(self, cue: Hit, scope: int) -> list[Finding]:
         reached: list[Finding] = []
         filler = 0
@@ -121,6 +139,8 @@ class _Reach:
                     break
                 if reached and any(self._contrasted(f) for f in chained):
                     break  # "no back pain, weakness in my legs though"
+                if reached and self.norms[i - 1] == COMMA and self._placed(chained, reached):
+                    break  # "no numbness, pins and needles in my hands": a statement, not a list
                 end = max(f.hit.end for f in here)
                 reached += here + self._starting_within(cue, i, end, reached + here)
                 i = end

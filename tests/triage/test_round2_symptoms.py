@@ -314,3 +314,41 @@ def test_a_cue_or_a_doubt_after_a_contrast_is_news_not_an_explanation(text: str)
     result = triage(text)
     assert result.label != Label.NONE
     assert result.label in (Label.RED, Label.AMBER) or result.review == Review.URGENT
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "no numbness, pins and needles in my hands",
+        "no tingling, numbness in my feet",
+        "no numbness no weakness no pain legs like jelly",
+        "fine no tingling no numbness can't feel my feet",
+    ],
+)
+def test_a_symptom_after_a_denied_list_that_is_not_an_item_of_it_is_read(text: str) -> None:
+    assert triage(text).label == Label.RED, triage(text).evidence["reason"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "no pain, tingling or weakness",
+        "no numbness, tingling or weakness in my legs",
+        "no numbness in my feet or legs",
+    ],
+)
+def test_a_denied_list_still_denies_every_item(text: str) -> None:
+    assert triage(text).label == Label.NONE, triage(text).evidence["reason"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Mum says she's fine and sends her thanks, but my back is killing me",
+        "dad ok, nothing new, eating and walking fine. the stairs are beyond me now",
+    ],
+)
+def test_a_symptom_only_inferred_to_be_the_carers_own_is_never_none(text: str) -> None:
+    result = triage(text)
+    assert result.label != Label.NONE
+    assert result.label in (Label.RED, Label.AMBER) or result.review == Review.URGENT
