@@ -17,6 +17,7 @@ from messages.triage.loader import CueKind, Lexicon
 from messages.triage.normalise import COMMA
 from messages.triage.patterns import Hit
 
+_PLACES = frozenset({"limb", "joint", "back", "neck", "saddle"})
 MODIFYING = ("negated", "resolved", "uncertain", "hedge", "hypothetical", "experiencer")
 # the modifier each cue type records on a finding
 RECORDED_AS = {"experiencer": "other_person"}
@@ -89,25 +90,57 @@ class _Reach:
     def _starting_within(
         self, cue: Hit, start: int, end: int, seen: list[Finding]
     ) -> list[Finding]:
+        # a symptom that starts in the gap of a longer one is its own finding, not denied with
+        # it: "no tingling no numbness can't feel my feet" (numbness ...3 feet spans it)
+        gaps = [g for f in seen for g in f.hit.gaps]
         found: list[Finding] = []
         for i in range(start, min(end, len(self.norms))):
             for f in self.covering[i]:
                 if f.hit.start == i and f not in seen and f not in found and not _overlaps(cue, f):
+                    if f.kind == "symptom" and (
+                        any(s <= i < e for s, e in gaps) or f.hit.end > end
+                    ):
+                        continue  # ... or runs on past it: "no pain legs like jelly"
                     found.append(f)
         return found
+
+    def _placed(self, chained: list[Finding], reached: list[Finding]) -> bool:
+        """A symptom after a comma that names a place in the body, where the denied list so far
+        named none: read as news, not as one more item of the list."""
+
+        def places(findings: list[Finding]) -> bool:
+            return any(
+                f.kind == "symptom"
+                and any(
+                    g.kind == "body" and g.tag in _PLACES
+                    for j in range(f.hit.start, f.hit.end)
+                    for g in self.covering[j]
+                )
+                for f in findings
+            )
+
+        return places(chained) and not places(reached)
 
     def forward(self, cue: Hit, scope: int) -> list[Finding]:
         reached: list[Finding] = []
         filler = 0
         i = cue.end
         while i < len(self.norms) and not self._blocked(i):
-            here = [f for f in self.covering[i] if f not in reached and not _overlaps(cue, f)]
+            # a finding that began inside the last one reached and runs on past it is reached
+            # only through the list rules, never by overlap ("no pain legs like jelly")
+            here = [
+                f
+                for f in self.covering[i]
+                if f not in reached and not _overlaps(cue, f) and (not reached or f.hit.start >= i)
+            ]
             if here:
                 chained = _leaders([f for f in here if f.hit.start == i])
                 if reached and not all(self._chains(_leaders(reached)[0], f) for f in chained):
                     break
                 if reached and any(self._contrasted(f) for f in chained):
                     break  # "no back pain, weakness in my legs though"
+                if reached and self.norms[i - 1] == COMMA and self._placed(chained, reached):
+                    break  # "no numbness, pins and needles in my hands": a statement, not a list
                 end = max(f.hit.end for f in here)
                 reached += here + self._starting_within(cue, i, end, reached + here)
                 i = end
@@ -235,6 +268,19 @@ def apply_context(
                 # "not that my legs aren't weak": two denials make no denial
                 finding.modifiers["double_negated"] = words
             finding.modifiers.setdefault(recorded, words)
+    _undo_resolutions(surfaces, findings, [c for c in cues if c.kind.type == "recurred"])
+
+
+def _undo_resolutions(
+    surfaces: Sequence[str], findings: Sequence[Finding], recurrences: Sequence[Cue]
+) -> None:
+    """A return told anywhere after a finding ("the tingling stopped. It's come back now") undoes
+    its resolution, over commas and full stops: a resolution the reply itself takes back is no
+    resolution (LABELS.md rule 3)."""
+    for cue in recurrences:
+        for finding in findings:
+            if finding.hit.start < cue.hit.start and finding.modifiers.pop("resolved", ""):
+                finding.modifiers["recurred"] = quote(surfaces, cue.hit)
 
 
 def quote(surfaces: Sequence[str], hit: Hit) -> str:

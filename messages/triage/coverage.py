@@ -23,6 +23,7 @@ from messages.triage.context import Cue, Finding, quote
 from messages.triage.loader import Lexicon
 from messages.triage.normalise import fold, wordlike
 from messages.triage.patterns import Hit
+from messages.triage.subjects import INFERRED_CARER
 
 _SHORTEST_UNKNOWN = 3  # "ma", "xx", "da": too short to be sure of, and read as chatter
 
@@ -67,6 +68,8 @@ def account(
         # only a denial shows a mention of the body all-well ("neither numb nor weak"): "my legs
         # have gone" is no resolution, and a hedge ("sort of") is no denial
         denied = {"negated", "other_person"} & mention.modifiers.keys()
+        if mention.modifiers.get("other_person") == INFERRED_CARER:
+            denied.discard("other_person")  # inferred, not plain: it explains nothing
         if resolved_by_a_fix(mention):
             denied.add("resolved")
         if denied and not {"uncertain", "hedge"} & mention.modifiers.keys():

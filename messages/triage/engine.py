@@ -137,9 +137,15 @@ def _triage(
     reading = read(stripped.text, base, truncated=truncated)
     prepared = base
     routed_to: str | None = None
-    if reading.unknown and plan.routed and reading.result.label not in (Label.RED, Label.AMBER):
+    if (
+        reading.unknown
+        and plan.routed
+        and (reading.result.label != Label.RED or _inferred_only(reading.result))
+    ):
         # the languages whose words the reply holds, most first; the one that leaves the fewest
-        # words unread is the one it is read in (romanised Urdu and Punjabi share many words)
+        # words unread is the one it is read in (romanised Urdu and Punjabi share many words).
+        # An amber reading is re-read too: Bengali "ache" is "is" ("shob thik ache"); English
+        # is read with every language, so an English symptom is found in the re-reading as well
         unknown = set(reading.unknown)
         ranked = sorted(
             ((len(unknown & words), code, p) for code, p, words in plan.routed if unknown & words),
@@ -174,6 +180,22 @@ def _triage(
     return result
 
 
+def _inferred_only(result: TriageResult) -> bool:
+    """Red only by words the English reading could not place ("la toaleta totul e normal":
+    a mention of the toilet among words it does not know), which the reply's own language may
+    explain; English is read with it, so an English symptom is found again."""
+    present = [
+        f
+        for f in result.evidence.get("findings", ())
+        if "symptom" in f and f.get("status") == "present"
+    ]
+    return bool(present) and all(
+        any(marker in str(f.get("pattern", "")) for marker in INFERRED_PATTERNS) for f in present
+    )
+
+
+# the patterns coverage.py gives the symptoms it infers from unplaced mentions
+INFERRED_PATTERNS = ("two mentions in one sentence", "described in words it cannot place")
 ROUTED_TRIES = 3  # languages tried, most words found first
 LANGUAGE_CHARS = 300  # the detector reads the start of a long reply: enough to tell
 # the share of a reply's words no vocabulary knows from which a detected language counts
@@ -214,7 +236,12 @@ def second_reading(
             f"from {', '.join(opinion.alert_because)}); needs a person urgently; {rules}"
         )
         return TriageResult(Label.UNCLEAR, result.symptoms, evidence, Review.URGENT)
-    if opinion.p_red >= chosen.red and served:
+    # a red symptom the rules set aside as asked about or someone else's is already read
+    # urgently; the letters of "legs ... weak" in a question are no reason to overrule that
+    set_aside = result.review == Review.URGENT and (
+        result.evidence.get("hypothetical") or result.evidence.get("other_person")
+    )
+    if opinion.p_red >= chosen.red and served and not set_aside:
         evidence = {**evidence, "second_reader": opinion.to_evidence(explained=True)}
         evidence["reader"] = "second reader"
         evidence["reason"] = (
@@ -311,7 +338,15 @@ def read(text: str, prepared: Prepared, *, truncated: bool) -> Reading:
         coverage,
         mentions=mentions,
         sender_well=any(h.tag in ("self_well", "relative_well") for h in found["roles"]),
-        explained={i for c in cues for i in range(c.hit.start, c.hit.end)},
+        # cues and exceptions ("back and forth"), but a doubt is news, not an explanation:
+        # "fine except I can't tell if I've been"
+        explained={
+            i
+            for c in cues
+            if c.kind.type not in ("uncertain", "hedge", "hypothetical")
+            for i in range(c.hit.start, c.hit.end)
+        }
+        | {i for x in excluded for i in range(x.start, x.end)},
         question=QUESTION in norms,
         truncated=truncated,
         extra=extra,

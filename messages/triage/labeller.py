@@ -20,6 +20,7 @@ from messages.triage.coverage import Coverage, resolved_by_a_fix
 from messages.triage.loader import Lexicon
 from messages.triage.news import unread_news
 from messages.triage.result import TriageResult
+from messages.triage.subjects import INFERRED_CARER
 from schema.vocabulary import Label, Review
 
 _NOT_CURRENT = ("negated", "resolved", "other_person", "hypothetical")
@@ -112,6 +113,14 @@ def decide(
         if lexicon.severity[f.tag] == "red"
         and ("hypothetical" in f.modifiers or "other_person" in f.modifiers)
     ]
+    # whose it is only inferred ("Mum says she's fine, but my back is killing me": the sender may
+    # be the patient, writing of their own mum): never `none`, a person checks whose
+    inferred = [
+        f
+        for f in [*symptoms, *mentions]
+        if f.modifiers.get("other_person") == INFERRED_CARER
+        and not {"negated", "resolved"} & f.modifiers.keys()
+    ]
 
     news = unread_news(norms, findings, well, sender_well, explained, lexicon) if well else None
     codes = list(dict.fromkeys(f.tag for f in red + amber))
@@ -131,11 +140,22 @@ def decide(
             "a red symptom set aside as hypothetical or someone else's: "
             + "; ".join(quote(surfaces, f.hit) for f in set_aside[:3])
         )
+    # "I'm not walking well", "legs not great": wellness denied is a possible symptom unnamed
+    denied_well = [f for f in findings if f.kind == "all_well" and "negated" in f.modifiers]
+    if denied_well:
+        urgent.append(
+            "an all-well denied: " + "; ".join(quote(surfaces, f.hit) for f in denied_well[:3])
+        )
     urgent_needs = [f for f in needs if f.tag in URGENT_NEEDS]
     if urgent_needs:
         urgent.append(_reason("an urgent matter", urgent_needs, surfaces))
     if truncated:
         urgent.append("too long to read in full")
+    if inferred:
+        urgent.append(
+            "read as the carer's own, which the reply does not make plain: "
+            + "; ".join(quote(surfaces, f.hit) for f in inferred[:3])
+        )
 
     review: Review | None = None
     if red:
@@ -155,6 +175,8 @@ def decide(
             "a continuing state it cannot name: "
             + "; ".join(quote(surfaces, f.hit) for f in findings if f.kind == "neutral")
         )
+    elif inferred:
+        label, reason = Label.UNCLEAR, "a symptom read as the carer's own: a person checks whose"
     elif well and not coverage.shown:
         label, reason = Label.UNCLEAR, "all well is not shown"
     elif well and news is not None:

@@ -30,6 +30,7 @@ CUE_TYPES = (
     "experiencer",
     "pseudo",
     "terminate",
+    "recurred",
 )
 DIRECTIONS = ("forward", "backward", "both", "none")
 SUBJECT_TAGS = ("first_person", "third_person")

@@ -42,7 +42,8 @@ def unread_news(
 ) -> str | None:
     """Why an all-well reply still needs a person, or None. ``explained`` are the positions of
     words that cues already account for ("but that was sorted")."""
-    covered = explained | {i for f in findings for i in range(f.hit.start, f.hit.end)}
+    found = {i for f in findings for i in range(f.hit.start, f.hit.end)}
+    covered = explained | found
     strong = sender_well or any(
         f.kind != "all_well"
         or any(norms[i] not in lexicon.acknowledgements for i in range(f.hit.start, f.hit.end))
@@ -57,8 +58,9 @@ def unread_news(
         if token not in lexicon.contrast_before:
             continue
         end = next((j for j in range(i + 1, len(norms)) if norms[j] in lexicon.boundaries), i)
-        if any(j in covered for j in range(i + 1, end)):
+        if any(j in found for j in range(i + 1, end)):
             continue  # a symptom, reason or someone else's news explains it
+        # (a cue alone explains nothing: "fine, though the stairs are beyond me now")
         words = _content(norms, range(i + 1, end), covered, lexicon)
         if len(words) >= _MIN_WORDS:
             return f"all well, but '{token}' brings other news: " + " ".join(words[:6])

@@ -18,6 +18,9 @@ from messages.triage.loader import Lexicon
 from messages.triage.normalise import COMMA
 from messages.triage.patterns import Hit
 
+INFERRED_CARER = "the carer's own symptom"  # labeller.py reads this: whose is only inferred
+SAID_CARER = "the carer's own symptom, as they say"
+
 
 def _clause(norms: Sequence[str], stops: set[int], start: int, end: int, lexicon: Lexicon) -> range:
     def breaks(i: int) -> bool:
@@ -70,6 +73,8 @@ def other_people(
             finding.modifiers.setdefault("other_person", "a relative's own symptom")
         elif sender_is_carer and people == {"first_person"} and not _red(finding, lexicon):
             # "Mum's fine" may be a patient talking about their own mum: a red flag in the first
-            # person is always the patient's
-            finding.modifiers.setdefault("other_person", "the carer's own symptom")
+            # person is always the patient's, and another symptom is plainly the carer's only
+            # when they say so ("I've done my own back in")
+            said = any(h.tag == "own" and h.start in clause for h in role_hits)
+            finding.modifiers.setdefault("other_person", SAID_CARER if said else INFERRED_CARER)
     return {"sender": "patient" if sender_is_patient else "carer"}

@@ -3,9 +3,10 @@
     python -m messages.triage.training            # cross-validate, choose, write the model
     python -m messages.triage.training --report   # the cross-validated figures only
 
-The rows: ``corpus/dev/*.csv`` and ``corpus/train/*.csv`` (columns text, label; keyword rows are
-left out: keywords are exact and never learned). Never ``corpus/heldout``: that split is kept
-for measuring, and no model choice is tuned on it.
+The rows: ``corpus/dev/*.csv`` and the tuning part of ``corpus/train/*.csv`` (columns text,
+label; keyword rows are left out: keywords are exact and never learned). Never the held quarter
+of ``corpus/train`` (``split.py``) nor ``corpus/heldout``: those are kept for measuring, and no
+model choice is tuned on them.
 
 The choices, made by 5-fold cross-validation over those rows (folds stratified by label, seeded):
 the regularisation C of both regressions, and the two thresholds at which the second reader
@@ -31,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from messages.triage.second_reader import MODEL_FILE, SecondReader, features, scores
+from messages.triage.split import HELD_PERCENT, SALT, is_held
 
 ROOT = Path(__file__).resolve().parent
 CORPUS = ROOT / "corpus"
@@ -69,8 +71,11 @@ def read_rows(files: Sequence[Path]) -> list[Row]:
         with path.open(newline="", encoding="utf-8") as handle:
             for record in csv.DictReader(handle):
                 label = (record.get("label") or "").strip().lower()
+                text = record.get("text") or ""
+                if path.parent.name == "train" and is_held(text):
+                    continue  # our own held-out split: measured, never trained on
                 if label in LABELS:
-                    rows.append(Row(record.get("text") or "", label, path.name))
+                    rows.append(Row(text, label, path.name))
     return rows
 
 
@@ -256,6 +261,7 @@ def choose_thresholds(
 
 def digest(files: Sequence[Path]) -> str:
     sha = hashlib.sha256()
+    sha.update(f"held {HELD_PERCENT}% by {SALT}\n".encode())  # the split is part of the input
     for path in files:
         sha.update(path.name.encode())
         sha.update(path.read_bytes())
