@@ -90,8 +90,14 @@ BODY_PARTS = (
     "legs", "feet", "toes", "soles", "hands", "fingers", "back", "spine", "neck", "bum",
     "bladder", "bowels", "knees", "thighs", "arms", "shins", "heels", "groin",
 )  # fmt: skip
+# Random letters sometimes spell the body told well ("my legs gud"): that is shown all-well.
+SAYS_WELL = {"good", "gud", "fine", "grand", "okay", "well", "great", "better", "strong", "normal"}
 DESCRIPTIONS = st.lists(
-    st.text(alphabet="abcdefghijklmnopqrstuvwxyz", min_size=3, max_size=9), min_size=1, max_size=4
+    st.text(alphabet="abcdefghijklmnopqrstuvwxyz", min_size=3, max_size=9).filter(
+        lambda word: word not in SAYS_WELL
+    ),
+    min_size=1,
+    max_size=4,
 ).map(" ".join) | st.sampled_from(
     ["feel far away", "are not themselves", "sort of gone", "feel like cardboard", "went odd"]
 )

@@ -352,3 +352,40 @@ def test_a_symptom_only_inferred_to_be_the_carers_own_is_never_none(text: str) -
     result = triage(text)
     assert result.label != Label.NONE
     assert result.label in (Label.RED, Label.AMBER) or result.review == Review.URGENT
+
+
+# Read after the round-3 held-out measurement (docs: messages/triage/README.md): its four safety
+# misses, each closed by kind and tested here with wordings of our own, not the held-out rows.
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I can't say I don't not have tingling in my feet",
+        "my legs? not not weak, if you follow",
+        "Honestly it isn't not numb down there",
+    ],
+)
+def test_a_doubled_denial_denies_nothing_and_the_symptom_is_red(text: str) -> None:
+    assert triage(text).label == Label.RED
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "should I worry that I don't really feel anything when I wipe",
+        "Mum says she doesn't feel much when wiping now",
+        "not feeling a thing with the toilet paper lately, is that normal?",
+    ],
+)
+def test_no_feeling_when_wiping_is_saddle_numbness_even_asked_as_a_question(text: str) -> None:
+    assert triage(text).label == Label.RED
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Sunt bine, dar nu mai simt cand am nevoie la toaleta",
+        "Mama e bine, doar ca nu simte cand trebuie sa mearga la baie",
+    ],
+)
+def test_romanian_no_longer_feeling_the_need_to_go_is_red(text: str) -> None:
+    assert triage(text).label == Label.RED
