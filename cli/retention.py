@@ -15,7 +15,9 @@ from schema.types import utcnow
 
 app = typer.Typer(help="Retention: what is due to be blanked, and the purge.", no_args_is_help=True)
 
-TRUST_OPTION = typer.Option(None, "--trust", help="A trust code (default: every trust).")
+TRUST_OPTION = typer.Option(
+    None, "--trust", metavar="CODE", help="A trust code (default: every trust)."
+)
 SHOWN_IDS = 20
 
 

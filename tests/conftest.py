@@ -22,6 +22,7 @@ from schema.config_file import read_config_file
 from schema.db import dispose_engines, session_factory
 from schema.migrate import upgrade
 from schema.models import Base, Trust
+from schema.settings import Settings
 from schema.types import utcnow
 from worker.process_state import reset
 
@@ -54,12 +55,19 @@ SERVICE_ENV = (
 )
 
 
+# Every setting's variable, so that one test's (or a benchmark's) setting never reaches another.
+SETTINGS_ENV = tuple(
+    field.validation_alias if isinstance(field.validation_alias, str) else name.upper()
+    for name, field in Settings.model_fields.items()
+)
+
+
 @pytest.fixture(autouse=True)
 def isolated_environment(
     monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[None]:
     """No test sees the developer's settings, and each starts with offline defaults."""
-    for name in SERVICE_ENV:
+    for name in (*SERVICE_ENV, *SETTINGS_ENV):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("SAFETYNET_DATA_DIR", str(tmp_path_factory.mktemp("data")))
     reset()
