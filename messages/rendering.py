@@ -138,6 +138,14 @@ class Renderer:
         except jinja2.TemplatesNotFound:
             raise TemplateNotFound(f"no template {key}/{name} in {self.directory}") from None
 
+    def compile_all(self) -> int:
+        """Compile every template now (a worker does it before forking, so that its children
+        share them instead of each compiling on its first message, a red flag's among them)."""
+        names = self.environment.list_templates(filter_func=lambda name: name.endswith(".j2"))
+        for name in names:
+            self.environment.get_template(name)
+        return len(names)
+
     def source(self, key: str, name: str, language: str = "en") -> str:
         """The file that renders this key and file name in this language (or the fallback)."""
         try:

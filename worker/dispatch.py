@@ -122,6 +122,34 @@ def find_stuck(
     return _mark_queued(session, stale, now)
 
 
+def mark_queued(session: Session, urgent: list[Claimed], *, now: datetime) -> list[Claimed]:
+    """Messages just made (a reply's urgent advice and alerts) marked `queued` before their
+    publisher commits, as a claim would: only those still `scheduled` are returned."""
+    if not urgent:
+        return []
+    chosen = select(OutboundMessage.id).where(
+        OutboundMessage.id.in_([c.message_id for c in urgent]),
+        OutboundMessage.state == MessageState.SCHEDULED,
+    )
+    return _mark_queued(session, chosen, now)
+
+
+def release(session: Session, message_ids: list[int], *, now: datetime) -> int:
+    """Messages claimed but never published, back to `scheduled` (and so due at once)."""
+    if not message_ids:
+        return 0
+    result = session.execute(
+        update(OutboundMessage)
+        .where(
+            OutboundMessage.id.in_(message_ids),
+            OutboundMessage.state == MessageState.QUEUED,
+        )
+        .values(state=MessageState.SCHEDULED, state_changed_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
 def _mark_queued(session: Session, chosen: Select[int], now: datetime) -> list[Claimed]:
     """Mark the chosen messages `queued` in one statement. Rows another claimer holds are
     skipped (FOR UPDATE SKIP LOCKED on PostgreSQL; SQLite has one writer at a time)."""

@@ -62,7 +62,9 @@ class NoHostnameNeeded(logging.Filter):
 
 
 def quiet_library_noise() -> None:
-    """Library lines that repeat without telling anyone anything: demoted or dropped."""
+    """Library lines that repeat without telling anyone anything: demoted or dropped. Twilio's
+    client logs every request's URL and headers at INFO (a query's phone numbers among them)."""
+    logging.getLogger("twilio.http_client").setLevel(logging.WARNING)
     for name, kind in (
         ("celery.beat", RoutineAtDebug),
         ("celery.worker.strategy", RoutineAtDebug),

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from time import monotonic
 from typing import Any, TypeVar
 
 import structlog
@@ -29,7 +30,7 @@ from pathway import audit, pds_checks, writeback
 from pathway.patient_status import suppression_reason
 from pathway.planning import next_send_time
 from pathway.receipts import BEFORE_SENT, record_failure
-from schema.clock import claim_time
+from schema.clock import claim_clock
 from schema.db import session_scope
 from schema.models import (
     Channel,
@@ -87,10 +88,12 @@ def send_message(message_id: int) -> Outcome:
 def send_messages(message_ids: Sequence[int]) -> list[Outcome]:
     """Send every message of the batch that is still ours to send; an outcome per id, in order."""
     with session_scope() as session:
-        prepared = _claim_and_prepare(session, list(message_ids), claim_time(session))
-        written_back = _written_back(session, prepared)
-        rates = _sender_rates(session, prepared)
-        tokens = _claim_tokens(session, prepared)
+        batch = _claim_and_prepare(session, list(message_ids), utcnow())
+        prepared = batch.prepared
+        written_back = _written_back(batch)
+        rates = _sender_rates(batch)
+        tokens = _claim_tokens(batch)
+    claimed_at, fresh_for = monotonic(), claim_fresh_for(get_settings())
     outcomes: dict[int, Outcome] = {}
     items = list(prepared.items())
     for index, (message_id, item) in enumerate(items):
@@ -102,27 +105,28 @@ def send_messages(message_ids: Sequence[int]) -> list[Outcome]:
             later = [i for i, rest in items[index:] if isinstance(rest, Outgoing)]
             outcomes.update(_hand_back(later, busy_for))
             break
-        outcomes[message_id] = _deliver_if_still_ours(
-            item, tokens[message_id], write_back=message_id in written_back
-        )
+        if monotonic() - claimed_at < fresh_for:
+            outcomes[message_id] = _deliver(item, write_back=message_id in written_back)
+        else:
+            outcomes[message_id] = _deliver_if_still_ours(
+                item, tokens[message_id], write_back=message_id in written_back
+            )
     return [outcomes.get(message_id, Outcome.SKIPPED) for message_id in message_ids]
 
 
-def _sender_rates(session: Session, prepared: dict[int, Outgoing | Outcome]) -> dict[int, int]:
+def _sender_rates(batch: Batch) -> dict[int, int]:
     """The sender throughput (messages a second) of each SMS that paced bulk shares a sender
     with, decided once per trust per batch from what the claim loaded (no query). An alert
     from a sender of its own is not counted at all."""
     default = get_settings().bulk_sms_per_second
     by_trust: dict[int, tuple[int, bool]] = {}
     rates: dict[int, int] = {}
-    for message_id, item in prepared.items():
+    for message_id, item in batch.prepared.items():
         if not isinstance(item, Outgoing) or item.channel != Channel.SMS:
             continue
-        message = session.get(OutboundMessage, message_id)
-        if message is None:
-            continue
+        message = batch.messages[message_id]
         if message.trust_id not in by_trust:
-            trust = session.get(Trust, message.trust_id)
+            trust = batch.trusts.get(message.trust_id)
             sms = trust_config(trust).sms if trust is not None else None
             rate = (sms.bulk_per_second if sms is not None else None) or default
             by_trust[message.trust_id] = (rate, sms is not None and sms.alert_sender is not None)
@@ -166,15 +170,22 @@ def _hand_back(message_ids: list[int], busy_for: float) -> dict[int, Outcome]:
     return dict.fromkeys(message_ids, Outcome.DEFERRED)
 
 
-def _claim_tokens(session: Session, prepared: dict[int, Outgoing | Outcome]) -> dict[int, int]:
+def _claim_tokens(batch: Batch) -> dict[int, int]:
     """Each claimed message's `attempts` after our claim: every claim adds one, so it names the
     claim. Read from the objects the claim loaded (no query)."""
-    tokens: dict[int, int] = {}
-    for message_id, item in prepared.items():
-        message = session.get(OutboundMessage, message_id) if isinstance(item, Outgoing) else None
-        if message is not None:
-            tokens[message_id] = message.attempts
-    return tokens
+    return {
+        message_id: batch.messages[message_id].attempts
+        for message_id, item in batch.prepared.items()
+        if isinstance(item, Outgoing)
+    }
+
+
+def claim_fresh_for(settings: Settings) -> float:
+    """How long after a claim its messages go without renewing it: a quarter of the shortest
+    stuck timeout. The sweep measures by the database's clock from a claim time never behind
+    it, so it cannot have taken a message yet; a single alert, and a batch's first messages,
+    save a transaction each."""
+    return min(settings.stuck_after_seconds, settings.alerts_stuck_after_seconds) / 4
 
 
 def _deliver_if_still_ours(prepared: Outgoing, token: int, *, write_back: bool) -> Outcome:
@@ -223,18 +234,18 @@ def still_ours(session: Session, message_id: int, token: int, *, now: datetime) 
     return renewed.first() is not None
 
 
-def _written_back(session: Session, prepared: dict[int, Outgoing | Outcome]) -> set[int]:
+def _written_back(batch: Batch) -> set[int]:
     """The messages about to go whose trust writes back to its record, decided once per trust
     per batch from what the claim already loaded (no query): a trust without write-back costs
     its sends nothing."""
     writes: dict[int, bool] = {}
     found: set[int] = set()
-    for message_id, item in prepared.items():
-        message = session.get(OutboundMessage, message_id) if isinstance(item, Outgoing) else None
+    for message_id, item in batch.prepared.items():
+        message = batch.messages[message_id] if isinstance(item, Outgoing) else None
         if message is None or message.staff_member_id is not None:
             continue
         if message.trust_id not in writes:
-            trust = session.get(Trust, message.trust_id)
+            trust = batch.trusts.get(message.trust_id)
             writes[message.trust_id] = (
                 trust is not None and trust_config(trust).integration.write_back is not None
             )
@@ -306,19 +317,28 @@ def _locked(session: Session, message_id: int) -> OutboundMessage:
     return message
 
 
-def _claim_and_prepare(
-    session: Session, message_ids: list[int], now: datetime
-) -> dict[int, Outgoing | Outcome]:
+@dataclass(frozen=True)
+class Batch:
+    """What one claim took and loaded. It holds the rows themselves: the session's identity map
+    keeps only weak references, so without them each later look-up would query again."""
+
+    prepared: dict[int, Outgoing | Outcome]
+    messages: dict[int, OutboundMessage]
+    trusts: dict[int, Trust]
+
+
+def _claim_and_prepare(session: Session, message_ids: list[int], now: datetime) -> Batch:
+    claimed_at = claim_clock(session, now)
     claimed = session.scalars(
         update(OutboundMessage)
         .where(
             OutboundMessage.id.in_(message_ids),
             OutboundMessage.state.in_((MessageState.SCHEDULED, MessageState.QUEUED)),
-            OutboundMessage.due_at <= now,
+            OutboundMessage.due_at <= claimed_at,
         )
         .values(
             state=MessageState.SENDING,
-            state_changed_at=now,
+            state_changed_at=claimed_at,
             attempts=OutboundMessage.attempts + 1,
         )
         .returning(OutboundMessage),
@@ -327,7 +347,7 @@ def _claim_and_prepare(
     patients = _by_id(session, Patient, {m.patient_id for m in claimed})
     staff = _by_id(session, StaffMember, {m.staff_member_id for m in claimed})
     trusts = _by_id(session, Trust, {m.trust_id for m in claimed})
-    return {
+    prepared = {
         message.id: _prepare(
             session,
             message,
@@ -338,6 +358,7 @@ def _claim_and_prepare(
         )
         for message in sorted(claimed, key=lambda m: message_ids.index(m.id))
     }
+    return Batch(prepared, {m.id: m for m in claimed}, trusts)
 
 
 Row = TypeVar("Row", Patient, StaffMember, Trust)

@@ -176,7 +176,12 @@ def handle_inbound(self: Task, inbound_id: int) -> int:
     """
     try:
         with session_scope() as session:
-            urgent = replies.handle_inbound(session, inbound_id, utcnow())
+            now = utcnow()
+            # Marked `queued` with the reply, so the dispatcher's next tick does not publish
+            # them a second time (a second task that would only find them taken).
+            urgent = dispatch.mark_queued(
+                session, replies.handle_inbound(session, inbound_id, now), now=now
+            )
     except Exception as error:
         with session_scope() as session:
             review.needs_a_person(session, inbound_id, why=type(error).__name__, now=utcnow())
@@ -215,7 +220,10 @@ def check_rota_gaps(self: Task) -> int:
     now. The gaps warned about are rows in the database, so a restart warns nobody twice."""
     days = get_settings().rota_warn_days
     with session_scope() as session:
-        urgent = rota_gaps.warn_about_gaps(session, now=utcnow(), days=days)
+        now = utcnow()
+        urgent = dispatch.mark_queued(
+            session, rota_gaps.warn_about_gaps(session, now=now, days=days), now=now
+        )
     return publish(self.app, urgent)
 
 
@@ -275,33 +283,43 @@ def publish(app: Celery, claimed: Iterable[Claimed]) -> int:
 
     Alerts go one task per message, so each can start on whichever worker is free; bulk
     messages go in batches, which spares each message most of a task's and a claim's cost.
-    A failure to publish loses nothing: the message stays `queued` in the database and is
-    published again by the stuck sweep.
+    A failure to publish loses nothing: what did not go is put back to `scheduled`, so the
+    dispatcher publishes it again within a second of the broker's return (and, should even
+    that fail, the message stays `queued` for the stuck sweep).
     """
     _ours(app)
     claimed = list(claimed)
     alerts = [c.message_id for c in claimed if c.queue == Queue.ALERTS]
     bulk = [c.message_id for c in claimed if c.queue != Queue.ALERTS]
     batches = [bulk[i : i + BULK_BATCH] for i in range(0, len(bulk), BULK_BATCH)]
-    published = 0
+    published: list[int] = []
     try:
         with app.producer_or_acquire() as producer:
             for message_id in alerts:
                 send_message.apply_async(
                     args=[message_id], queue=Queue.ALERTS.value, producer=producer
                 )
-                published += 1
+                published.append(message_id)
             for batch in batches:
                 send_messages.apply_async(args=[batch], producer=producer)
-                published += len(batch)
+                published.extend(batch)
     except Exception as error:  # broker down: the database still holds every message
         log.warning(
             "publish_failed",
-            published=published,
+            published=len(published),
             error=type(error).__name__,
             detail=str(error)[:200],
         )
-    return published
+        _release([c.message_id for c in claimed if c.message_id not in set(published)])
+    return len(published)
+
+
+def _release(message_ids: list[int]) -> None:
+    try:
+        with session_scope() as session:
+            dispatch.release(session, message_ids, now=utcnow())
+    except Exception as error:  # the database too: the stuck sweep finds them `queued`
+        log.warning("release_failed", messages=len(message_ids), error=type(error).__name__)
 
 
 def enqueue_handling(app: Celery, inbound_id: int) -> bool:

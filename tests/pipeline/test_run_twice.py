@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 import time_machine
-from sqlalchemy import func, select, text, update
+from sqlalchemy import event, func, select, text, update
 
 from schema.db import session_factory, session_scope
 from schema.models import MessageState, OutboundMessage, Queue
@@ -30,10 +30,13 @@ def test_a_batch_does_not_send_a_message_the_stuck_sweep_gave_to_another_task(
     real_deliver = sending._deliver
     second_task: list[Outcome] = []
     swept: list[bool] = []
+    elapsed = [0.0]
+    monkeypatch.setattr(sending, "monotonic", lambda: elapsed[0])
 
     def first_send_is_slow(prepared: Any, **options: Any) -> Outcome:
         if not swept:
             swept.append(True)
+            elapsed[0] += 600
             # While the provider takes its time over the first message, the rest of the batch
             # waits long enough for the stuck sweep, which hands it to a second task.
             with session_scope() as session:
@@ -60,6 +63,28 @@ def test_a_batch_does_not_send_a_message_the_stuck_sweep_gave_to_another_task(
     assert first_task == [Outcome.SENT, Outcome.SKIPPED, Outcome.SKIPPED]
     assert len(service.twilio.messages) == 3
     assert len({m.to for m in service.twilio.messages}) == 3
+
+
+def test_a_fresh_claim_sends_without_renewing_it_so_an_alert_costs_two_transactions(
+    service: Service,
+) -> None:
+    (patient,) = service.enrol(1)
+    message_id = the_sms(patient).id
+    statements: list[str] = []
+
+    def seen(*args: Any) -> None:
+        statements.append(" ".join(str(args[2]).split()))
+
+    engine = session_factory().kw["bind"]
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        assert sending.send_message(message_id) == Outcome.SENT
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    updates = [s for s in statements if s.startswith("UPDATE outbound_messages")]
+    assert not any("greatest" in s and "SET state_changed_at" in s for s in updates), updates
+    assert not any(s.startswith("SELECT now()") for s in statements), statements
+    assert len(statements) <= 6, statements
 
 
 def test_renewing_a_claim_restarts_its_stuck_clock(service: Service) -> None:
