@@ -1,0 +1,90 @@
+"""A red reply's urgent messages are published once, and a publish the broker refuses loses no
+time: the messages go back to `scheduled` for the dispatcher's next tick. Real PostgreSQL and
+Redis."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import redis
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from pathway.outbound import Claimed
+from schema.db import session_scope
+from schema.models import InboundMessage, MessageState, OutboundMessage, Queue
+from tests.conftest import LOCAL
+from tests.pipeline.conftest import Service
+from tests.pipeline.test_alerts import PATIENT, post_sms
+from web.app import create_app
+from worker import tasks
+from worker.app import get_app
+
+pytestmark = pytest.mark.timeout(60)
+
+
+@pytest.fixture
+def client(service: Service) -> Iterator[TestClient]:
+    with TestClient(create_app(), base_url=LOCAL) as test_client:
+        yield test_client
+
+
+def states(queue: Queue) -> list[str]:
+    with session_scope() as session:
+        return list(
+            session.scalars(
+                select(OutboundMessage.state)
+                .where(OutboundMessage.queue == queue.value)
+                .order_by(OutboundMessage.id)
+            )
+        )
+
+
+def alerts_waiting(service: Service) -> int:
+    client = redis.Redis.from_url(service.broker_url)
+    try:
+        return int(client.llen(service.env["BROKER_KEY_PREFIX"] + Queue.ALERTS.value))
+    finally:
+        client.close()
+
+
+def test_a_red_replys_urgent_messages_are_published_once_not_again_by_the_dispatcher(
+    service: Service, client: TestClient
+) -> None:
+    service.enrol(1)
+    service.dispatch()  # the welcome goes out of the way first
+    assert post_sms(client, service, PATIENT, "my legs keep giving way") == 200
+    with session_scope() as session:
+        inbound_id = session.scalars(select(InboundMessage.id)).one()
+    before = alerts_waiting(service)
+
+    published = tasks.handle_inbound(inbound_id)
+
+    assert published >= 3  # the patient's advice, the coordinator's SMS and email
+    assert states(Queue.ALERTS) == [MessageState.QUEUED] * published
+    waiting = alerts_waiting(service)
+    service.dispatch()
+    assert alerts_waiting(service) == waiting  # no second task for any of them
+    assert waiting - before == published
+
+
+def test_messages_a_refused_publish_did_not_send_go_back_to_scheduled(
+    service: Service, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    service.enrol(2)
+    with session_scope() as session:  # both welcomes claimed by a dispatcher: `queued`
+        ids = list(session.scalars(select(OutboundMessage.id).order_by(OutboundMessage.id)))
+        for message in session.scalars(select(OutboundMessage)):
+            message.state = MessageState.QUEUED
+    app = get_app()
+
+    def broker_down(*_: Any, **__: Any) -> Any:
+        raise ConnectionError("broker unreachable")
+
+    monkeypatch.setattr(app, "producer_or_acquire", broker_down)
+    assert tasks.publish(app, [Claimed(i, Queue.MESSAGES.value) for i in ids]) == 0
+    assert states(Queue.MESSAGES) == [MessageState.SCHEDULED] * len(ids)
+    monkeypatch.undo()
+    assert service.dispatch() == len(ids)  # the next tick takes them at once
