@@ -70,10 +70,12 @@ def create_message(
         insert(OutboundMessage)
         .values(**values)
         .on_conflict_do_nothing(index_elements=["idempotency_key"])
-        .returning(OutboundMessage.id)
+        .returning(OutboundMessage)
     )
-    created_id = session.execute(statement).scalar_one_or_none()
+    created = session.scalars(statement).one_or_none()  # the new row itself: no second query
+    if created is not None:
+        return created, True
     message = session.scalars(
         select(OutboundMessage).where(OutboundMessage.idempotency_key == idempotency_key)
     ).one()
-    return message, created_id is not None
+    return message, False
