@@ -172,6 +172,7 @@ def _beat(task_name: str) -> None:
     getattr(tasks, task_name).delay()
     time.sleep(0.3)
     tasks.dispatch_due.delay()
+    tasks.dispatch_bulk.delay()
     _wait(_settled, "the workers to finish")
 
 
@@ -256,11 +257,11 @@ def _story(clock: SimulatedClock, timeline: Timeline) -> None:
             timeline.say("enrol", f"{row.given_name} {row.family_name} ({row.cohort})")
     port = _free_port()
     with _worker(), _web_server(port):
-        _beat("dispatch_due")
+        _beat("dispatch_bulk")
         timeline.show_messages()
 
         clock.jump_to(datetime(2026, 3, 9, 10, 0, 5, tzinfo=LONDON).astimezone(UTC))
-        _beat("dispatch_due")
+        _beat("dispatch_bulk")
         timeline.show_messages()
         clock.jump_to(datetime(2026, 3, 9, 12, 40, tzinfo=LONDON).astimezone(UTC))
         timeline.say("reply <-", 'Margaret: "All good thanks, nothing new"')
@@ -269,7 +270,7 @@ def _story(clock: SimulatedClock, timeline: Timeline) -> None:
         timeline.show_messages()
 
         clock.jump_to(datetime(2026, 3, 13, 10, 0, 5, tzinfo=LONDON).astimezone(UTC))
-        _beat("dispatch_due")
+        _beat("dispatch_bulk")
         timeline.show_messages()
 
         clock.jump_to(datetime(2026, 3, 15, 2, 3, tzinfo=LONDON).astimezone(UTC))

@@ -9,11 +9,12 @@ them as objects, through `publish` and `enqueue_handling` here, never by name.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
 from celery import Celery, Task, shared_task
+from sqlalchemy.orm import Session
 
 from pathway import escalation, intake, integration_store, replies, retention, review, rota_gaps
 from pathway.outbound import Claimed
@@ -33,6 +34,7 @@ BULK_BATCH = 20
 SEND_MESSAGE = "worker.tasks.send_message"
 SEND_MESSAGES = "worker.tasks.send_messages"
 DISPATCH_DUE = "worker.tasks.dispatch_due"
+DISPATCH_BULK = "worker.tasks.dispatch_bulk"
 REDISPATCH_STUCK = "worker.tasks.redispatch_stuck"
 HANDLE_INBOUND = "worker.tasks.handle_inbound"
 ESCALATE_ALERTS = "worker.tasks.escalate_alerts"
@@ -63,6 +65,13 @@ PURGE_RETENTION_EVERY_SECONDS = 3600.0
 BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     "dispatch-due-messages": {
         "task": DISPATCH_DUE,
+        "schedule": DISPATCH_EVERY_SECONDS,
+        "options": {"expires": 10},
+    },
+    # Bulk is claimed on its own queue: claiming a thousand check-ins takes an alerts worker's
+    # slot for up to half a second under load, and a red flag must never wait behind bulk work.
+    "dispatch-due-bulk": {
+        "task": DISPATCH_BULK,
         "schedule": DISPATCH_EVERY_SECONDS,
         "options": {"expires": 10},
     },
@@ -135,23 +144,31 @@ def send_messages(message_ids: list[int]) -> list[str]:
 
 @shared_task(name=DISPATCH_DUE, queue=Queue.ALERTS.value, ignore_result=True, bind=True)
 def dispatch_due(self: Task) -> int:
-    """Beat, every second: claim due messages (alerts first) and publish them."""
+    """Beat, every second: claim due alerts and urgent advice and publish them."""
+    with session_scope() as session:
+        now = claim_time(session)
+        claimed = _claim(session, Queue.ALERTS, now)
+        record_heartbeat(session, BEAT_HEARTBEAT, now)
+    return publish(self.app, claimed)
+
+
+@shared_task(name=DISPATCH_BULK, queue=Queue.MESSAGES.value, ignore_result=True, bind=True)
+def dispatch_bulk(self: Task) -> int:
+    """Beat, every second, on the bulk workers: claim due bulk messages and publish them."""
+    with session_scope() as session:
+        claimed = _claim(session, Queue.MESSAGES, claim_time(session))
+    return publish(self.app, claimed)
+
+
+def _claim(session: Session, queue: Queue, now: datetime) -> list[Claimed]:
     settings = get_settings()
-    published = 0
-    for queue in (Queue.ALERTS, Queue.MESSAGES):
-        with session_scope() as session:
-            now = claim_time(session)
-            claimed = dispatch.claim_due(
-                session,
-                now=now,
-                queue=queue,
-                limit=settings.dispatch_batch_size,
-                max_in_flight=settings.dispatch_max_in_flight,
-            )
-            if queue == Queue.ALERTS:
-                record_heartbeat(session, BEAT_HEARTBEAT, now)
-        published += publish(self.app, claimed)
-    return published
+    return dispatch.claim_due(
+        session,
+        now=now,
+        queue=queue,
+        limit=settings.dispatch_batch_size,
+        max_in_flight=settings.dispatch_max_in_flight,
+    )
 
 
 @shared_task(name=REDISPATCH_STUCK, queue=Queue.ALERTS.value, ignore_result=True, bind=True)

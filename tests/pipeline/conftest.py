@@ -104,8 +104,8 @@ class Service:
         return ids
 
     def dispatch(self) -> int:
-        """One beat tick of the dispatcher, run here as beat would trigger it."""
-        return int(tasks.dispatch_due())
+        """One beat tick of both dispatchers (alerts, then bulk), run here as beat would."""
+        return int(tasks.dispatch_due()) + int(tasks.dispatch_bulk())
 
     def redispatch(self) -> int:
         return int(tasks.redispatch_stuck())

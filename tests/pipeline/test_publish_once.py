@@ -88,3 +88,15 @@ def test_messages_a_refused_publish_did_not_send_go_back_to_scheduled(
     assert states(Queue.MESSAGES) == [MessageState.SCHEDULED] * len(ids)
     monkeypatch.undo()
     assert service.dispatch() == len(ids)  # the next tick takes them at once
+
+
+def test_the_alerts_dispatcher_claims_no_bulk_and_the_bulk_dispatcher_runs_on_the_bulk_queue(
+    service: Service,
+) -> None:
+    service.enrol(3)  # three welcomes, bulk
+    assert tasks.dispatch_due() == 0
+    assert states(Queue.MESSAGES) == [MessageState.SCHEDULED] * 3
+    assert tasks.dispatch_bulk.queue == Queue.MESSAGES.value
+    assert tasks.dispatch_due.queue == Queue.ALERTS.value
+    assert tasks.dispatch_bulk() == 3
+    assert states(Queue.MESSAGES) == [MessageState.QUEUED] * 3
