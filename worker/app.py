@@ -24,6 +24,7 @@ from kombu import pools
 from sqlalchemy import select
 
 from messages.rendering import renderer
+from messages.reply_language import reply_language
 from messages.triage import triage
 from schema.db import commit_without_waiting_for_disk, dispose_engines, session_scope
 from schema.models import Queue, Trust
@@ -177,6 +178,7 @@ def load_triage_lexicons() -> None:
         dispose_engines()
     for codes in sorted(languages):
         triage("warming up", languages=codes)
+        reply_language("warming up", codes)  # the Welsh words it answers in Welsh by (0.25 s)
 
 
 @worker_process_init.connect

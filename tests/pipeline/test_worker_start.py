@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from types import SimpleNamespace
+from typing import Any
 
 import pytest
 
+from messages.rendering import Renderer
+from messages.reply_language import reply_language
 from messages.triage import engine, triage
-from messages.triage.loader import load_lexicon
+from messages.triage.loader import load_lexicon, own_words
 from schema.models import Trust
 from schema.settings import reset_settings_cache
 from schema.trusts import trust_config
@@ -51,6 +54,40 @@ def test_an_alerts_worker_loads_each_trusts_triage_lexicon_before_it_forks(
     triage("my legs are weak", languages=trust_config(trust).languages)
     assert engine._prepared.cache_info().hits >= 1
     assert engine._prepared.cache_info().currsize == 1
+
+
+def test_an_alerts_worker_knows_the_welsh_words_before_it_forks(
+    trust: Trust, niceness_asked: list[int]
+) -> None:
+    own_words.cache_clear()
+    start_worker_consuming("alerts")
+    assert own_words.cache_info().currsize >= 1  # Welsh, which a Welsh reply is answered in
+    reply_language("mae fy nghoesau yn wan", trust_config(trust).languages)
+    assert own_words.cache_info().misses == 1
+
+
+def test_every_worker_compiles_the_templates_and_imports_twilios_api_before_it_forks(
+    niceness_asked: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    compiled: list[int] = []
+    original = Renderer.compile_all
+
+    def counting(self: Renderer) -> int:
+        compiled.append(original(self))
+        return compiled[-1]
+
+    imported: list[str] = []
+    real_import = worker_app.importlib.import_module
+
+    def recording(name: str) -> Any:
+        imported.append(name)
+        return real_import(name)
+
+    monkeypatch.setattr(Renderer, "compile_all", counting)
+    monkeypatch.setattr(worker_app.importlib, "import_module", recording)
+    start_worker_consuming("messages")
+    assert compiled and compiled[0] > 50
+    assert "twilio.rest.api.v2010.account" in imported
 
 
 def test_a_worker_starts_even_when_the_database_cannot_be_read(
