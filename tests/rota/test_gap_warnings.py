@@ -17,6 +17,7 @@ from schema.vocabulary import MessageKind
 from tests.fakes.rota_trust import ADMIN_PHONE
 from tests.rota.conftest import load, utc
 from worker import tasks
+from worker.app import get_app
 
 NO_SUNDAY_DAYS = """rotas:
   on_duty_coordinator:
@@ -149,6 +150,7 @@ def test_staff_who_leave_make_a_gap_of_their_shifts(session: Session) -> None:
 def test_the_beat_task_warns_from_the_database_once_however_often_it_runs(
     sqlite_url: str,
 ) -> None:
+    get_app()  # as a worker would have: the task publishes what is urgent through it
     with session_scope() as session:
         load(session, rotas=NO_SUNDAY_DAYS, now=THURSDAY)
     assert tasks.BEAT_SCHEDULE["check-rota-gaps"]["task"] == tasks.CHECK_ROTA_GAPS

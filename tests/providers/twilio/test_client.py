@@ -263,7 +263,7 @@ def test_a_forked_process_makes_its_own_client(
     provider.send(_sms())
     first = provider._client
 
-    monkeypatch.setattr("worker.providers.twilio.client.os.getpid", lambda: -1)
+    monkeypatch.setattr("worker.providers.twilio.rest.os.getpid", lambda: -1)
     provider.send(_sms())
 
     assert provider._client is not first
