@@ -96,6 +96,38 @@ def save(
     return row
 
 
+def keep_failed(
+    session: Session,
+    *,
+    trust_id: int,
+    source: str,
+    sender: str,
+    message_id: str,
+    event: str,
+    raw: bytes,
+    now: datetime,
+    error: Exception,
+) -> bool:
+    """Keep a message whose handling raised as `failed`, with its body, for a person to see and
+    the sender's retry to apply. A message already kept is left as it is (False)."""
+    if find(session, trust_id=trust_id, source=source, sender=sender, message_id=message_id):
+        return False
+    save(
+        session,
+        None,
+        trust_id=trust_id,
+        source=source,
+        sender=sender,
+        message_id=message_id,
+        event=event,
+        status=IntegrationStatus.FAILED,
+        raw=raw,
+        now=now,
+        error=type(error).__name__,
+    )
+    return True
+
+
 def purge_raw(session: Session, *, older_than: timedelta, now: datetime) -> int:
     """Clear the raw bodies of messages received before `now - older_than`; the record of what
     each did stays."""

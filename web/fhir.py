@@ -15,6 +15,7 @@ import json
 import re
 from typing import Any
 
+import structlog
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from sqlalchemy.exc import IntegrityError
@@ -31,6 +32,8 @@ from schema.trusts import trust_config
 from schema.types import utcnow
 from web.auth.identity import ApiClient, api_client
 from web.body_limit import limit_for
+
+log = structlog.get_logger(__name__)
 
 router = APIRouter(prefix="/fhir", include_in_schema=False)
 
@@ -180,14 +183,38 @@ def _handle(
     client: ApiClient, request_id: str, raw: bytes, body: dict[str, Any]
 ) -> tuple[int, str]:
     try:
-        return _apply(client, request_id, raw, body)
-    except _Answer as answer:
-        return answer.status, answer.body
-    except IntegrityError:  # the same request, at the same moment, was stored first
         try:
             return _apply(client, request_id, raw, body)
-        except _Answer as answer:
-            return answer.status, answer.body
+        except IntegrityError:  # the same request, at the same moment, was stored first
+            return _apply(client, request_id, raw, body)
+    except _Answer as answer:
+        return answer.status, answer.body
+    except Exception as error:  # a bug: kept as failed, and answered 500 so the sender retries
+        _keep_failed(client, request_id, raw, body, error)
+        return 500, operation_outcome(
+            [{"severity": "error", "code": "exception", "diagnostics": "not applied; send again"}]
+        )
+
+
+def _keep_failed(
+    client: ApiClient, request_id: str, raw: bytes, body: dict[str, Any], error: Exception
+) -> None:
+    log.error("fhir.handling_failed", error=type(error).__name__)
+    try:
+        with session_scope() as session:
+            integration_store.keep_failed(
+                session,
+                trust_id=client.trust_id,
+                source=IntegrationSource.FHIR,
+                sender=f"token:{client.token_id}",
+                message_id=request_id,
+                event=_event_name(body),
+                raw=raw,
+                now=utcnow(),
+                error=error,
+            )
+    except Exception:  # the database itself is down: the sender keeps the request
+        log.warning("fhir.failed_not_kept")
 
 
 async def _post(request: Request, client: ApiClient, accepted: tuple[str, ...]) -> Response:

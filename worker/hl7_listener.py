@@ -269,28 +269,16 @@ class Hl7Intake:
             return
         try:
             with session_scope() as session:
-                trust = get_trust(session, self.trust_code)
-                existing = integration_store.find(
+                integration_store.keep_failed(
                     session,
-                    trust_id=trust.id,
-                    source=SOURCE,
-                    sender=header.sender,
-                    message_id=header.control_id,
-                )
-                if existing is not None:
-                    return
-                integration_store.save(
-                    session,
-                    None,
-                    trust_id=trust.id,
+                    trust_id=get_trust(session, self.trust_code).id,
                     source=SOURCE,
                     sender=header.sender,
                     message_id=header.control_id,
                     event=f"{header.message_type}^{header.trigger_event}",
-                    status=IntegrationStatus.FAILED,
                     raw=received.raw,
                     now=now,
-                    error=type(error).__name__,
+                    error=error,
                 )
         except Exception:  # the database itself is down: the sender keeps the message
             log.warning("hl7.failed_not_kept", control_id=header.control_id)

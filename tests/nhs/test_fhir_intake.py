@@ -14,10 +14,11 @@ from sqlalchemy import select
 
 from pathway import audit
 from schema.db import session_scope
-from schema.models import MessageState, Patient, PatientStatus, Trust
+from schema.models import IntegrationMessage, MessageState, Patient, PatientStatus, Trust
 from tests.conftest import LOCAL
 from tests.nhs.conftest import load, messages_of, row_counts, trust_yaml
 from tests.web.conftest import bearer, load_second_trust
+from web import fhir as web_fhir
 from web.app import create_app
 from web.auth import tokens
 
@@ -188,3 +189,27 @@ def test_a_token_of_another_trust_reaches_only_its_own_patients(database_url: st
     assert (patient.family_name, patient.status) == ("Example", PatientStatus.ACTIVE)
     with session_scope() as session:
         assert session.get(Trust, patient.trust_id).code == "RXX"  # type: ignore[union-attr]
+
+
+def test_a_request_whose_handling_raises_is_kept_failed_answered_500_and_a_retry_applies_it(
+    fhir: Fhir, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*_: Any, **__: Any) -> Any:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(web_fhir, "apply_event", broken)
+    request_id = str(uuid.uuid4())
+    status, outcome = fhir.post("/fhir/Patient", bundle(), request_id=request_id)
+    assert status == 500
+    assert outcome["issue"][0]["code"] == "exception"
+    with session_scope() as session:
+        kept = session.scalars(select(IntegrationMessage)).one()
+        assert (kept.status, kept.error, kept.message_id) == ("failed", "RuntimeError", request_id)
+        assert kept.raw is not None and NHS in kept.raw  # for a person to see
+        assert session.scalars(select(Patient)).first() is None
+    monkeypatch.undo()
+    status, _ = fhir.post("/fhir/Patient", bundle(), request_id=request_id)
+    assert status == 201
+    with session_scope() as session:
+        assert session.scalars(select(IntegrationMessage.status)).one() == "applied"
+    assert the_patient().status == PatientStatus.ACTIVE
