@@ -22,8 +22,17 @@ from worker.app import get_app
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 SERVICES: dict[str, dict[str, Any]] = COMPOSE["services"]
-APP_SERVICES = ["migrate", "web", "worker-alerts", "worker-messages", "beat"]
-LONG_RUNNING = ["postgres", "redis", "proxy", "web", "worker-alerts", "worker-messages", "beat"]
+APP_SERVICES = ["migrate", "web", "worker-alerts", "worker-messages", "beat", "hl7-listener"]
+LONG_RUNNING = [
+    "postgres",
+    "redis",
+    "proxy",
+    "web",
+    "worker-alerts",
+    "worker-messages",
+    "beat",
+    "hl7-listener",
+]
 SECRET_WORDS = ("PASSWORD", "TOKEN", "SECRET", "SID", "KEY")
 
 
@@ -88,6 +97,16 @@ def consumed_queues() -> dict[str, set[str]]:
         and service["command"][:1] == ["celery"]
         and "-Q" in service["command"]
     }
+
+
+def test_the_hl7_listener_runs_only_when_asked_for_and_listens_on_the_port_it_publishes() -> None:
+    listener = SERVICES["hl7-listener"]
+    assert listener["profiles"] == ["hl7"]
+    port = option(listener["command"], "--port")
+    assert option(listener["command"], "--host") == "0.0.0.0"
+    (published,) = listener["ports"]
+    assert published == "${HL7_BIND:-127.0.0.1}:" + f"{port}:{port}"
+    assert port in str(listener["healthcheck"]["test"])
 
 
 def test_every_queue_the_code_routes_to_has_a_worker_consuming_it() -> None:
