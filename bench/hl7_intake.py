@@ -156,7 +156,7 @@ def _applied(count: int, database_url: str) -> dict[str, object]:
         os.environ["DATABASE_URL"] = database_url or f"sqlite:///{folder}/bench.db"
         reset()
         upgrade(os.environ["DATABASE_URL"])
-        load_always_open_trust("bench")
+        load_always_open_trust()
         messages = [
             adt(
                 "A01",

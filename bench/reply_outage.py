@@ -94,7 +94,7 @@ class OutageRun:
             **self.twilio.env(),
         }
         Stack.apply_env(self.env)
-        trust_id = load_always_open_trust("outage")
+        trust_id = load_always_open_trust()
         bulk_patients(trust_id, 0, patients)
         self.spawn("worker-alerts", celery_worker_argv("alerts", 2, "alerts"))
         schedule = str(self.workdir / "celerybeat-schedule")

@@ -21,7 +21,7 @@ from pathway import audit
 from pathway.rota import Cover, gaps, on_duty
 from pathway.rota_gaps import warn_about_gaps
 from pathway.trust_loading import load_trust
-from schema.config_file import LoadedConfig, parse_config_text
+from schema.config_file import config_from_text, parse_config_text
 from schema.db import session_factory
 from schema.models import RotaOverride, StaffMember
 from schema.trust_config import TrustConfig
@@ -119,7 +119,7 @@ def beat_figures(trusts: int, covers: int, ticks: int) -> dict[str, float]:
                 text = trust_yaml(n)
                 trust = load_trust(
                     session,
-                    LoadedConfig(parse_config_text(text), text, "bench"),
+                    config_from_text(text),
                     actor=audit.CLI,
                     now=START,
                 ).trust

@@ -137,5 +137,10 @@ def read_config_file(path: Path) -> LoadedConfig:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise ConfigError(str(path), [Problem("", "not UTF-8 text", None)]) from None
-    config = parse_config_text(text, str(path))
-    return LoadedConfig(config, text, hashlib.sha256(raw).hexdigest())
+    return config_from_text(text, str(path))
+
+
+def config_from_text(text: str, source: str = "<config>") -> LoadedConfig:
+    """A configuration given as text (the admin page, tests), with the digest of that text."""
+    config = parse_config_text(text, source)
+    return LoadedConfig(config, text, hashlib.sha256(text.encode("utf-8")).hexdigest())

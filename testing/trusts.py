@@ -7,7 +7,7 @@ from pathlib import Path
 
 from pathway import audit
 from pathway.trust_loading import load_trust
-from schema.config_file import LoadedConfig, parse_config_text
+from schema.config_file import config_from_text
 from schema.db import session_scope
 from schema.types import utcnow
 
@@ -32,13 +32,13 @@ def always_open_trust_yaml(source: str | None = None) -> str:
     )
 
 
-def load_always_open_trust(label: str = "test") -> int:
+def load_always_open_trust() -> int:
     """Load that trust into the database the settings point at; returns its id."""
     text = always_open_trust_yaml()
     with session_scope() as session:
         result = load_trust(
             session,
-            LoadedConfig(parse_config_text(text), text, label),
+            config_from_text(text),
             actor=audit.CLI,
             now=utcnow(),
         )

@@ -12,7 +12,7 @@ import re
 
 from pathway import audit
 from pathway.trust_loading import load_trust
-from schema.config_file import LoadedConfig, parse_config_text
+from schema.config_file import config_from_text, parse_config_text
 from schema.db import session_scope
 from schema.trust_config import TrustConfig
 from schema.types import utcnow
@@ -79,7 +79,7 @@ def load_rota_trust(rotas: str = ROTAS, escalation: str = ESCALATION) -> int:
     with session_scope() as session:
         result = load_trust(
             session,
-            LoadedConfig(parse_config_text(text), text, "rota-test"),
+            config_from_text(text),
             actor=audit.CLI,
             now=utcnow(),
         )

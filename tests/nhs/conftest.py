@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from pathway import audit
 from pathway.enrolment import enrol, parse_patient
 from pathway.trust_loading import load_trust
-from schema.config_file import LoadedConfig, parse_config_text
+from schema.config_file import config_from_text
 from schema.db import session_scope
 from schema.models import Base, MessageState, OutboundMessage, Patient, Trust
 from schema.trusts import trust_config
@@ -55,7 +55,7 @@ def trust_yaml(
 
 def load(text: str) -> int:
     with session_scope() as session:
-        loaded = LoadedConfig(parse_config_text(text), text, "test")
+        loaded = config_from_text(text)
         return int(load_trust(session, loaded, actor=audit.CLI, now=utcnow()).trust.id)
 
 

@@ -4,7 +4,6 @@ stale one expires at Twilio. Against the fake Twilio API, through the real SDK."
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterator
 
 import pytest
@@ -13,7 +12,7 @@ from sqlalchemy import select
 
 from pathway import audit
 from pathway.trust_loading import load_trust
-from schema.config_file import LoadedConfig, parse_config_text
+from schema.config_file import config_from_text
 from schema.db import session_scope
 from schema.models import Alert, MessageState, OutboundMessage, TrustNumber
 from schema.settings import reset_settings_cache
@@ -52,7 +51,7 @@ def reload_trust(text: str) -> None:
     with session_scope() as session:
         load_trust(
             session,
-            LoadedConfig(parse_config_text(text), text, hashlib.sha256(text.encode()).hexdigest()),
+            config_from_text(text),
             actor=audit.CLI,
             now=utcnow(),
         )

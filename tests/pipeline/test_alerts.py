@@ -15,7 +15,7 @@ from pathway import acknowledgement, alerts, audit, escalation, replies
 from pathway import patient_status as patient_ops
 from pathway.outcomes import OutcomeError, check_resolution
 from pathway.trust_loading import load_trust
-from schema.config_file import LoadedConfig, parse_config_text
+from schema.config_file import config_from_text
 from schema.db import session_scope
 from schema.models import (
     Alert,
@@ -486,7 +486,7 @@ def test_a_configuration_change_does_not_alter_an_escalation_already_running(
     with session_scope() as session:
         load_trust(
             session,
-            LoadedConfig(parse_config_text(text), text, "v-next"),
+            config_from_text(text),
             actor=audit.CLI,
             now=utcnow(),
         )

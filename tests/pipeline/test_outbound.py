@@ -15,7 +15,7 @@ from messages.languages import BILINGUAL
 from pathway import audit
 from pathway import patient_status as patient_ops
 from pathway.trust_loading import load_trust
-from schema.config_file import LoadedConfig, parse_config_text
+from schema.config_file import config_from_text
 from schema.db import session_scope
 from schema.models import Channel, MessageState, OutboundMessage, Patient
 from schema.settings import reset_settings_cache
@@ -230,7 +230,7 @@ def test_a_planned_message_held_up_past_the_send_window_waits_for_it_to_open(
     with session_scope() as session:  # the real 09:00-20:00 window
         load_trust(
             session,
-            LoadedConfig(parse_config_text(text), text, "window"),
+            config_from_text(text),
             actor=audit.CLI,
             now=utcnow(),
         )

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from pathway import alerts, audit
 from pathway.enrolment import enrol, parse_patient
 from pathway.trust_loading import load_trust
-from schema.config_file import LoadedConfig, parse_config_text
+from schema.config_file import config_from_text
 from schema.models import (
     Alert,
     AlertNotification,
@@ -36,7 +36,7 @@ def load(
     session: Session, *, rotas: str = ROTAS, escalation: str = ESCALATION, now: datetime
 ) -> Trust:
     text = rota_trust_yaml(rotas, escalation)
-    loaded = LoadedConfig(parse_config_text(text), text, "rota-test")
+    loaded = config_from_text(text)
     trust = load_trust(session, loaded, actor=audit.CLI, now=now).trust
     session.commit()
     return trust

@@ -27,7 +27,7 @@ from pathway.pds_checks import mobile_differs
 from pathway.review import open_review
 from pathway.rota_overrides import add_override
 from pathway.trust_loading import load_trust
-from schema.config_file import LoadedConfig, parse_config_text, read_config_file
+from schema.config_file import config_from_text, read_config_file
 from schema.db import session_scope
 from schema.models import InboundMessage, Patient, PatientNotice, StaffMember, Trust
 from schema.trusts import trust_config
@@ -57,7 +57,7 @@ def second_trust_yaml() -> str:
 
 def load_second_trust(session: Session) -> Trust:
     text = second_trust_yaml()
-    loaded = LoadedConfig(parse_config_text(text), text, "test")
+    loaded = config_from_text(text)
     return load_trust(session, loaded, actor=audit.CLI, now=utcnow()).trust
 
 

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from pathway import audit
 from pathway.trust_loading import load_trust
-from schema.config_file import LoadedConfig, parse_config_text
+from schema.config_file import config_from_text
 from schema.db import session_scope
 from schema.models import Alert, Trust
 from schema.types import utcnow
@@ -229,9 +229,7 @@ def test_the_trust_page_previews_every_template_and_diffs_two_versions(
 ) -> None:
     text = EXAMPLE_TRUST.read_text().replace("minutes: 60", "minutes: 45")
     with session_scope() as session:
-        load_trust(
-            session, LoadedConfig(parse_config_text(text), text, "x"), actor=audit.CLI, now=utcnow()
-        )
+        load_trust(session, config_from_text(text), actor=audit.CLI, now=utcnow())
     staff = signed_in(app, world.a.admin)
     html = staff.get("/trust").text
     assert "24-hour MSCC coordinator line</dt><dd>0113 496 0001" in html

@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from pathway import audit
 from pathway.trust_loading import load_trust
-from schema.config_file import LoadedConfig, parse_config_text, read_config_file
+from schema.config_file import config_from_text, read_config_file
 from schema.db import session_scope
 from schema.models import Alert, Trust
 from schema.types import utcnow
@@ -40,7 +40,7 @@ def seed() -> Scenario:
         text = EXAMPLE_TRUST.read_text().replace("minutes: 60", "minutes: 45")
         load_trust(
             session,
-            LoadedConfig(parse_config_text(text), text, "v2"),
+            config_from_text(text),
             actor=audit.CLI,
             now=utcnow(),
         )
