@@ -367,7 +367,7 @@ def _answers(url: str, process: Process) -> bool:
 
 def load_always_open_trust() -> int:
     """The example trust with its send window open all day and a welcome-only cohort."""
-    return load("bench")
+    return load()
 
 
 # -- bulk loading ----------------------------------------------------------------------------
