@@ -37,14 +37,15 @@ def _tokens(text: str, emoji: Mapping[str, str]) -> list[str]:
     return [t for t in tokenise(text, emoji)[0] if t[0].isalnum() or t in _KEEP]
 
 
-def _word_features(token: str) -> list[str]:
+@lru_cache(maxsize=50_000)
+def _word_features(token: str) -> tuple[str, ...]:
     found = ["w:" + token]
     if token[0].isalpha():
         padded = f"<{token}>"
         last = len(padded)
         for size in CHAR_SIZES:
             found.extend(["c:" + padded[i : i + size] for i in range(last - size + 1)])
-    return found
+    return tuple(found)
 
 
 def features(text: str, emoji: Mapping[str, str]) -> list[str]:
