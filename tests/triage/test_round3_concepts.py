@@ -33,6 +33,14 @@ GAPS: list[tuple[str, Label]] = [
     ("pain in my ribs at the back", AMBER),
     # was `none`: "stops hurting" read as a resolution through "never"
     ("my back never stops hurting", AMBER),
+    # was routine review (a red reply no one reads urgently): "making it", not "make it"
+    ("not making it to the toilet", RED),
+    # was urgent review: text-speak "cudnt", "2", and euphemisms for an accident
+    ("cudnt make it 2 the loo", RED),
+    ("had a few mishaps getting to the bathroom", RED),
+    ("been caught short a few times this week", RED),
+    # was urgent review: lifted off the floor, a fall
+    ("we had to call the ambulance to get him off the floor", RED),
     # was urgent review: a denial along a list of two
     ("no problems with waterworks or bowels", NONE),
     ("no issues with my legs, back or bladder", NONE),
@@ -123,6 +131,24 @@ CONCEPTS: dict[str, list[tuple[str, Label]]] = {
         ("care home staff here, resident unable to weight bear since this morning", RED),
         ("son here, dad is very unsteady on his feet", RED),
     ],
+    "dialect, text-speak and voice-to-text": [
+        ("cannae feel ma feet", RED),
+        ("me legs is after going on me", RED),
+        ("legs are banjaxed, can't walk", RED),
+        ("cnt feel my legs", RED),
+        ("pins n needlz in my feet", RED),
+        ("I can't feel my feat", RED),
+        ("pins and needles in my hens", RED),
+        ("I can't control my blather", RED),
+        ("my bowls have been leaking", RED),
+        ("legs giving weigh", RED),
+        ("dad's gone off his legs", RED),
+        ("resident has reduced sensation in lower limbs", RED),
+        ("ma back's pure killing me", AMBER),
+        ("sore bak at nite", AMBER),
+        ("nek pain", AMBER),
+        ("my tailbone hurts when I sit", AMBER),
+    ],
     "other lexicon languages": [
         ("Mae fy nghoesau'n teimlo'n ddiffrwyth", RED),
         ("Methu pasio dŵr", RED),
@@ -145,6 +171,11 @@ CONCEPTS: dict[str, list[tuple[str, Label]]] = {
         ("no pins and needles, no problems with waterworks", NONE),
         ("none of those symptoms thanks", NONE),
         ("numbness completely gone, feeling great", NONE),
+        ("aye fine thanks", NONE),
+        ("gud thx", NONE),
+        ("not a bother on me", NONE),
+        ("fine, no new aches, tingling or wobbliness", NONE),
+        ("no new numbness or weakness and waterworks normal", NONE),
     ],
 }
 
