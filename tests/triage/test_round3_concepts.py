@@ -41,6 +41,11 @@ GAPS: list[tuple[str, Label]] = [
     ("been caught short a few times this week", RED),
     # was urgent review: lifted off the floor, a fall
     ("we had to call the ambulance to get him off the floor", RED),
+    # was `none`: romanised Urdu "my urine is not coming", the postposed "nahi" read as a denial
+    ("mera peshab nahi ho raha", RED),
+    # was urgent review: Polish "I wet myself" (posikać), and the genitive "słabości" unknown
+    ("Posikałem się", RED),
+    ("Nie mam drętwienia ani słabości", NONE),
     # was urgent review: a denial along a list of two
     ("no problems with waterworks or bowels", NONE),
     ("no issues with my legs, back or bladder", NONE),
@@ -159,7 +164,15 @@ CONCEPTS: dict[str, list[tuple[str, Label]]] = {
         ("Mae fy nghefn yn brifo", AMBER),
         ("Ból między łopatkami", AMBER),
         ("Belim ağrıyor", AMBER),  # noqa: RUF001 (Turkish dotless i)
+        ("Mae'r coesau'n wan", RED),
+        ("Dw i'n methu rheoli fy mhledren", RED),
+        ("Nie czuję, kiedy muszę iść do toalety", RED),
+        ("Nie mam bólu, ale nogi mam słabe", RED),
+        ("Nu mai pot să urinez", RED),
+        ("pairon vich sunn hai", RED),
+        ("Boli mnie między łopatkami", AMBER),
         ("Dim poen, dim gwendid", NONE),
+        ("Nie mam bólu ani mrowienia", NONE),
         ("Nie mam bólu ani drętwienia", NONE),
         ("Viskas gerai, ačiū", NONE),
     ],
