@@ -46,6 +46,13 @@ GAPS: list[tuple[str, Label]] = [
     # was urgent review: Polish "I wet myself" (posikać), and the genitive "słabości" unknown
     ("Posikałem się", RED),
     ("Nie mam drętwienia ani słabości", NONE),
+    # was routine review: walking into things
+    ("bumping into walls", RED),
+    # was urgent review: unsteadiness and retention in lay words, a neck that will not turn
+    ("staggering about like I'm drunk", RED),
+    ("my balance is shot", RED),
+    ("I've been going to the loo and nothing happens", RED),
+    ("can't turn my head for the pain", AMBER),
     # was urgent review: a denial along a list of two
     ("no problems with waterworks or bowels", NONE),
     ("no issues with my legs, back or bladder", NONE),
@@ -81,6 +88,19 @@ CONCEPTS: dict[str, list[tuple[str, Label]]] = {
         ("can't tell if the water's hot with my feet", RED),
         ("legs feel like they're full of ants", RED),
         ("feet feel like I'm wearing thick socks all the time", RED),
+    ],
+    "told by how it feels": [
+        ("legs feel like they're made of wet sand", RED),
+        ("like my legs are switched off", RED),
+        ("I have to look at my feet to walk", RED),
+        ("numb stripe round my tummy", RED),
+        ("feet burning and tingling", RED),
+        ("I only know I need a wee when it's too late", RED),
+        ("I feel full but can't go", RED),
+        ("my pants are wet and I didn't notice", RED),
+        ("I sleep in the chair now because of my back", AMBER),
+        ("my neck feels like it's in a vice", AMBER),
+        ("when I press my spine it hurts", AMBER),
     ],
     "saddle numbness": [
         ("can't feel the seat when I sit down", RED),
