@@ -410,7 +410,6 @@ class Matcher:
                 self._by_word[word] = self._by_word.get(word, 0) | bit
             if unit.anchors.prefixes:
                 self._by_prefix.append((tuple(unit.anchors.prefixes), bit))
-        self._mask_cache: dict[str, int] = {}
         # where a match can start: a regex whose first words are known is tried only at them,
         # and not at all when the reply holds none of them (most anchored regexes on a reply)
         self._scan = 0
@@ -425,29 +424,32 @@ class Matcher:
                 self._start_by_word[word] = self._start_by_word.get(word, 0) | bit
             if unit.start_prefixes:
                 self._start_by_prefix.append((unit.start_prefixes, bit))
-        self._start_cache: dict[str, int] = {}
+        self._token_cache: dict[str, tuple[frozenset[int], frozenset[int]]] = {}
+        self._always_units = _indices(self._always)
+        self._scan_units = _indices(self._scan)
 
     def _mask(self, token: str) -> int:
-        mask = self._mask_cache.get(token)
-        if mask is None:
-            mask = self._by_word.get(token, 0)
-            for prefixes, bit in self._by_prefix:
-                if token.startswith(prefixes):
-                    mask |= bit
-            if len(self._mask_cache) < 100_000:
-                self._mask_cache[token] = mask
+        mask = self._by_word.get(token, 0)
+        for prefixes, bit in self._by_prefix:
+            if token.startswith(prefixes):
+                mask |= bit
         return mask
 
     def _start_mask(self, token: str) -> int:
-        mask = self._start_cache.get(token)
-        if mask is None:
-            mask = self._start_by_word.get(token, 0)
-            for prefixes, bit in self._start_by_prefix:
-                if token.startswith(prefixes):
-                    mask |= bit
-            if len(self._start_cache) < 100_000:
-                self._start_cache[token] = mask
+        mask = self._start_by_word.get(token, 0)
+        for prefixes, bit in self._start_by_prefix:
+            if token.startswith(prefixes):
+                mask |= bit
         return mask
+
+    def _of(self, token: str) -> tuple[frozenset[int], frozenset[int]]:
+        """The regexes a token anchors, and those a match can start at it (by index)."""
+        found = self._token_cache.get(token)
+        if found is None:
+            found = (_indices(self._mask(token)), _indices(self._start_mask(token)))
+            if len(self._token_cache) < 100_000:
+                self._token_cache[token] = found
+        return found
 
     def find(self, tokens: Sequence[str]) -> dict[str, list[Hit]]:
         text, index = join_tokens(tokens)
@@ -455,29 +457,25 @@ class Matcher:
         for offset, i in index.items():
             if i < len(tokens):
                 positions.setdefault(tokens[i], []).append(offset)
-        mask = self._always
-        for token in positions:
-            mask |= self._mask(token)
+        # sets of regex indices, not bit masks: a reply anchors a few hundred regexes of
+        # thousands, and taking bits one by one off a mask that wide makes a new integer each
+        active = set(self._always_units)
+        of = [(self._of(token), at) for token, at in positions.items()]
+        for (anchored, _), _ in of:
+            active |= anchored
         starts: dict[int, list[int]] = {}
-        for token, at in positions.items():
-            can_start = self._start_mask(token) & mask
-            while can_start:
-                low = can_start & -can_start
-                can_start ^= low
-                offsets = starts.get(low)
+        for (_, can_start), at in of:
+            for i in can_start.intersection(active):
+                offsets = starts.get(i)
                 if offsets is None:
-                    starts[low] = list(at)
+                    starts[i] = list(at)
                 else:
                     offsets += at
-        run = mask & self._scan
-        for low in starts:
-            run |= low
+        run = sorted(self._scan_units.intersection(active).union(starts))
         found: dict[str, list[Hit]] = {name: [] for name in self.names}
-        while run:
-            low = run & -run
-            run ^= low
-            name, unit = self._units[low.bit_length() - 1]
-            tried = starts.get(low)
+        for i in run:
+            name, unit = self._units[i]
+            tried = starts.get(i)
             if tried is None:
                 found[name] += unit.find_all(text, index)
             else:
@@ -485,6 +483,15 @@ class Matcher:
                 if matches:
                     found[name] += unit.hits(matches, index)
         return found
+
+
+def _indices(mask: int) -> frozenset[int]:
+    found = []
+    while mask:
+        low = mask & -mask
+        mask ^= low
+        found.append(low.bit_length() - 1)
+    return frozenset(found)
 
 
 class PatternBuilder:
