@@ -90,11 +90,15 @@ def _tokenise(text: str, emoji: Mapping[str, str]) -> tuple[list[str], list[str]
     surfaces: list[str] = []
     for piece in _TOKEN.findall(text):
         if piece[0].isalnum():
-            for clitic in CLITICS:
-                if piece.endswith(clitic) and len(piece) > len(clitic):
-                    norms += (piece[: -len(clitic)], clitic)
-                    surfaces += (piece, piece)
-                    break
+            if "'" in piece:  # every clitic starts with one
+                for clitic in CLITICS:
+                    if piece.endswith(clitic) and len(piece) > len(clitic):
+                        norms += (piece[: -len(clitic)], clitic)
+                        surfaces += (piece, piece)
+                        break
+                else:
+                    norms.append(piece)
+                    surfaces.append(piece)
             else:
                 norms.append(piece)
                 surfaces.append(piece)
