@@ -65,9 +65,23 @@ def _replace_symbols(text: str, emoji: Mapping[str, str]) -> str:
     return "".join(out)
 
 
+_Memo = tuple[str, Mapping[str, str], tuple[str, ...], tuple[str, ...]]
+_memo: _Memo | None = None  # the last reply tokenised: the rules and the second reader read it
+
+
 def tokenise(text: str, emoji: Mapping[str, str]) -> tuple[list[str], list[str]]:
     """Split into tokens and their surfaces. Sentence ends become ".", question marks "?",
     spaced dashes ","; letters repeated three times or more are read twice ("sooo" -> "soo")."""
+    global _memo
+    memo = _memo  # one read of one immutable tuple: safe when threads share the module
+    if memo is not None and memo[0] == text and memo[1] is emoji:
+        return list(memo[2]), list(memo[3])
+    norms, surfaces = _tokenise(text, emoji)
+    _memo = (text, emoji, tuple(norms), tuple(surfaces))
+    return norms, surfaces
+
+
+def _tokenise(text: str, emoji: Mapping[str, str]) -> tuple[list[str], list[str]]:
     text = text[:MAX_CHARS]
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
@@ -76,11 +90,15 @@ def tokenise(text: str, emoji: Mapping[str, str]) -> tuple[list[str], list[str]]
     surfaces: list[str] = []
     for piece in _TOKEN.findall(text):
         if piece[0].isalnum():
-            for clitic in CLITICS:
-                if piece.endswith(clitic) and len(piece) > len(clitic):
-                    norms += (piece[: -len(clitic)], clitic)
-                    surfaces += (piece, piece)
-                    break
+            if "'" in piece:  # every clitic starts with one
+                for clitic in CLITICS:
+                    if piece.endswith(clitic) and len(piece) > len(clitic):
+                        norms += (piece[: -len(clitic)], clitic)
+                        surfaces += (piece, piece)
+                        break
+                else:
+                    norms.append(piece)
+                    surfaces.append(piece)
             else:
                 norms.append(piece)
                 surfaces.append(piece)

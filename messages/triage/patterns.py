@@ -315,49 +315,48 @@ class _Unit:
         starts = _union([piece.starts for _, _, piece in entries])
         self.start_words = starts.words if starts is not None else None
         self.start_prefixes = tuple(starts.prefixes) if starts is not None else ()
+        # the gap and focus groups, in the order groupdict() would give them
+        self.spans = tuple(name for name in self.regex.groupindex if name[0] in "gf")
+        self.single = (entries[0][0], entries[0][1]) if len(entries) == 1 else None
 
-    def _matches(
-        self, text: str, positions: Mapping[str, list[int]] | None
-    ) -> Iterable[re.Match[str]]:
-        if positions is None or self.start_words is None:
-            yield from self.regex.finditer(text)
-            return
-        # try only where a match can start, instead of at every word
-        offsets: list[int] = []
-        for token in self.start_words.intersection(positions.keys()):
-            offsets += positions[token]
-        if self.start_prefixes:
-            for token, at in positions.items():
-                if token not in self.start_words and token.startswith(self.start_prefixes):
-                    offsets += at
+    def find_all(self, text: str, index: Mapping[int, int]) -> list[Hit]:
+        return self.hits(list(self.regex.finditer(text)), index)
+
+    def matches_at(self, text: str, offsets: list[int]) -> list[re.Match[str]]:
+        """Matches starting only at these offsets (the spaces before tokens a match can start
+        with); non-overlapping, as ``finditer`` would give them."""
         if len(offsets) > 1:
             offsets.sort()
+        found: list[re.Match[str]] = []
         end = -1
+        match_at = self.regex.match
         for offset in offsets:
             if offset < end:
                 continue
-            match = self.regex.match(text, offset)
+            match = match_at(text, offset)
             if match is not None:
                 end = match.end()
-                yield match
+                found.append(match)
+        return found
 
-    def find_all(
-        self, text: str, index: Mapping[int, int], positions: Mapping[str, list[int]] | None = None
-    ) -> list[Hit]:
+    def hits(self, matches: list[re.Match[str]], index: Mapping[int, int]) -> list[Hit]:
         hits: list[Hit] = []
-        for match in self._matches(text, positions):
-            groups = match.groupdict()
-            which = next(k for k, v in groups.items() if k[0] == "p" and v is not None)
-            tag, pattern, _ = self.entries[int(which[1:])]
+        for match in matches:
+            if self.single is not None:
+                tag, pattern = self.single
+            else:
+                groups = match.groupdict()
+                which = next(k for k, v in groups.items() if k[0] == "p" and v is not None)
+                tag, pattern, _ = self.entries[int(which[1:])]
             gaps = []
             focus = []
-            for name, value in groups.items():
-                if name[0] == "g" and value:
+            for name in self.spans:
+                if match.group(name):
                     s, e = match.span(name)
-                    gaps.append((index[s], index[e]))
-                elif name[0] == "f" and value:
-                    s, e = match.span(name)
-                    focus.append((index[s], index[e]))
+                    if name[0] == "g":
+                        gaps.append((index[s], index[e]))
+                    else:
+                        focus.append((index[s], index[e]))
             start, end = index[match.start()], index[match.end()]
             hits.append(Hit(tag, pattern, start, end, tuple(gaps), tuple(focus)))
         return hits
@@ -411,18 +410,46 @@ class Matcher:
                 self._by_word[word] = self._by_word.get(word, 0) | bit
             if unit.anchors.prefixes:
                 self._by_prefix.append((tuple(unit.anchors.prefixes), bit))
-        self._mask_cache: dict[str, int] = {}
+        # where a match can start: a regex whose first words are known is tried only at them,
+        # and not at all when the reply holds none of them (most anchored regexes on a reply)
+        self._scan = 0
+        self._start_by_word: dict[str, int] = {}
+        self._start_by_prefix: list[tuple[tuple[str, ...], int]] = []
+        for i, (_, unit) in enumerate(self._units):
+            bit = 1 << i
+            if unit.start_words is None:
+                self._scan |= bit
+                continue
+            for word in unit.start_words:
+                self._start_by_word[word] = self._start_by_word.get(word, 0) | bit
+            if unit.start_prefixes:
+                self._start_by_prefix.append((unit.start_prefixes, bit))
+        self._token_cache: dict[str, tuple[frozenset[int], frozenset[int]]] = {}
+        self._always_units = _indices(self._always)
+        self._scan_units = _indices(self._scan)
 
     def _mask(self, token: str) -> int:
-        mask = self._mask_cache.get(token)
-        if mask is None:
-            mask = self._by_word.get(token, 0)
-            for prefixes, bit in self._by_prefix:
-                if token.startswith(prefixes):
-                    mask |= bit
-            if len(self._mask_cache) < 100_000:
-                self._mask_cache[token] = mask
+        mask = self._by_word.get(token, 0)
+        for prefixes, bit in self._by_prefix:
+            if token.startswith(prefixes):
+                mask |= bit
         return mask
+
+    def _start_mask(self, token: str) -> int:
+        mask = self._start_by_word.get(token, 0)
+        for prefixes, bit in self._start_by_prefix:
+            if token.startswith(prefixes):
+                mask |= bit
+        return mask
+
+    def _of(self, token: str) -> tuple[frozenset[int], frozenset[int]]:
+        """The regexes a token anchors, and those a match can start at it (by index)."""
+        found = self._token_cache.get(token)
+        if found is None:
+            found = (_indices(self._mask(token)), _indices(self._start_mask(token)))
+            if len(self._token_cache) < 100_000:
+                self._token_cache[token] = found
+        return found
 
     def find(self, tokens: Sequence[str]) -> dict[str, list[Hit]]:
         text, index = join_tokens(tokens)
@@ -430,16 +457,41 @@ class Matcher:
         for offset, i in index.items():
             if i < len(tokens):
                 positions.setdefault(tokens[i], []).append(offset)
-        mask = self._always
-        for token in positions:
-            mask |= self._mask(token)
+        # sets of regex indices, not bit masks: a reply anchors a few hundred regexes of
+        # thousands, and taking bits one by one off a mask that wide makes a new integer each
+        active = set(self._always_units)
+        of = [(self._of(token), at) for token, at in positions.items()]
+        for (anchored, _), _ in of:
+            active |= anchored
+        starts: dict[int, list[int]] = {}
+        for (_, can_start), at in of:
+            for i in can_start.intersection(active):
+                offsets = starts.get(i)
+                if offsets is None:
+                    starts[i] = list(at)
+                else:
+                    offsets += at
+        run = sorted(self._scan_units.intersection(active).union(starts))
         found: dict[str, list[Hit]] = {name: [] for name in self.names}
-        while mask:
-            low = mask & -mask
-            mask ^= low
-            name, unit = self._units[low.bit_length() - 1]
-            found[name] += unit.find_all(text, index, positions)
+        for i in run:
+            name, unit = self._units[i]
+            tried = starts.get(i)
+            if tried is None:
+                found[name] += unit.find_all(text, index)
+            else:
+                matches = unit.matches_at(text, tried)
+                if matches:
+                    found[name] += unit.hits(matches, index)
         return found
+
+
+def _indices(mask: int) -> frozenset[int]:
+    found = []
+    while mask:
+        low = mask & -mask
+        mask ^= low
+        found.append(low.bit_length() - 1)
+    return frozenset(found)
 
 
 class PatternBuilder:

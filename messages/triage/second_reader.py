@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -37,14 +37,15 @@ def _tokens(text: str, emoji: Mapping[str, str]) -> list[str]:
     return [t for t in tokenise(text, emoji)[0] if t[0].isalnum() or t in _KEEP]
 
 
-def _word_features(token: str) -> list[str]:
+@lru_cache(maxsize=50_000)
+def _word_features(token: str) -> tuple[str, ...]:
     found = ["w:" + token]
     if token[0].isalpha():
         padded = f"<{token}>"
         last = len(padded)
         for size in CHAR_SIZES:
             found.extend(["c:" + padded[i : i + size] for i in range(last - size + 1)])
-    return found
+    return tuple(found)
 
 
 def features(text: str, emoji: Mapping[str, str]) -> list[str]:
@@ -53,16 +54,18 @@ def features(text: str, emoji: Mapping[str, str]) -> list[str]:
     return features_of(_tokens(text, emoji))
 
 
-def features_of(tokens: Sequence[str]) -> list[str]:
-    found: list[str] = []
+def _each_feature(tokens: Sequence[str]) -> Iterator[str]:
     previous = BOUNDARY
     for token in tokens:
-        found.extend(_word_features(token))
-        found.append("b:" + previous + " " + token)
+        yield from _word_features(token)
+        yield "b:" + previous + " " + token
         previous = token
     if tokens:
-        found.append("b:" + previous + " " + BOUNDARY)
-    return list(dict.fromkeys(found))
+        yield "b:" + previous + " " + BOUNDARY
+
+
+def features_of(tokens: Sequence[str]) -> list[str]:
+    return list(dict.fromkeys(_each_feature(tokens)))
 
 
 def _word_scores(
@@ -148,8 +151,22 @@ class SecondReader:
 
     def read(self, text: str, emoji: Mapping[str, str], *, explain: int = 4) -> Opinion:
         tokens = _tokens(text, emoji)
-        present = features_of(tokens)
-        p_red, p_alert = scores(present, self)
+        # ``scores(features_of(tokens))`` in one pass: the same features, summed in the same
+        # order (so the same floating-point sums), without building the list
+        seen: set[str] = set()
+        red = alert = 0.0
+        weight_of = self.weights.get
+        for feature in _each_feature(tokens):
+            if feature in seen:
+                continue
+            seen.add(feature)
+            pair = weight_of(feature)
+            if pair is not None:
+                red += pair[0]
+                alert += pair[1]
+        scale = 1.0 / math.sqrt(len(seen)) if seen else 0.0
+        p_red = _logistic(self.intercepts[0] + red * scale)
+        p_alert = _logistic(self.intercepts[1] + alert * scale)
         return Opinion(p_red, p_alert, tokens, self, explain)
 
 
