@@ -62,6 +62,17 @@ SETTINGS_ENV = tuple(
 )
 
 
+def _starts_late(item: pytest.Item) -> bool:
+    """Benchmarks and browser tests are the longest; the rest keep their order after them."""
+    return not (item.path.parent.name == "bench" or "page" in getattr(item, "fixturenames", ()))
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The longest tests first, so that none starts last and leaves its xdist worker running
+    alone at the end while the others are done (the browser tests were collected last)."""
+    items.sort(key=_starts_late)
+
+
 @pytest.fixture(autouse=True)
 def isolated_environment(
     monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
