@@ -62,15 +62,19 @@ SETTINGS_ENV = tuple(
 )
 
 
-def _starts_late(item: pytest.Item) -> bool:
-    """Benchmarks and browser tests are the longest; the rest keep their order after them."""
-    return not (item.path.parent.name == "bench" or "page" in getattr(item, "fixturenames", ()))
+def _run_order(item: pytest.Item) -> int:
+    """Benchmarks (the longest tests) first, so none starts last and leaves its xdist worker
+    running alone at the end; browser tests last: Playwright leaves an event loop running in
+    the process's main thread, which breaks any later test that runs a loop there (hl7, nhs)."""
+    if item.path.parent.name == "bench":
+        return 0
+    if "page" in getattr(item, "fixturenames", ()):
+        return 2
+    return 1
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The longest tests first, so that none starts last and leaves its xdist worker running
-    alone at the end while the others are done (the browser tests were collected last)."""
-    items.sort(key=_starts_late)
+    items.sort(key=_run_order)
 
 
 @pytest.fixture(autouse=True)
