@@ -49,6 +49,53 @@ def wait_until(predicate: Callable[[], bool], timeout: float = 30.0, every: floa
         time.sleep(every)
 
 
+# How long real workers may make no progress at all before the test fails. A loaded CI machine
+# makes them slow, never motionless for this long; a stalled or dead worker is.
+STALL_SECONDS = 45.0
+
+
+class Progress:
+    """A count that must keep rising while a test waits on real workers.
+
+    `check` fails only when the count has not risen for `stall` seconds, so a slow machine
+    passes however long the whole wait takes, and a stalled pipeline still fails.
+    """
+
+    def __init__(
+        self, measure: Callable[[], float], stall: float = STALL_SECONDS, what: str = "progress"
+    ) -> None:
+        self.measure = measure
+        self.stall = stall
+        self.what = what
+        self.best = measure()
+        self.rose_at = time.monotonic()
+
+    def check(self) -> float:
+        value = self.measure()
+        now = time.monotonic()
+        if value > self.best:
+            self.best, self.rose_at = value, now
+        elif now - self.rose_at > self.stall:
+            raise TimeoutError(f"{self.what} stalled at {self.best} for {self.stall:.0f} s")
+        return value
+
+
+def wait_for_progress(
+    measure: Callable[[], float],
+    target: float,
+    *,
+    stall: float = STALL_SECONDS,
+    every: float = 0.05,
+    what: str = "progress",
+) -> float:
+    """Until `measure()` reaches `target`, however slowly it rises; fails once it stops rising
+    for `stall` seconds. Returns the last value measured."""
+    progress = Progress(measure, stall, what)
+    while (value := progress.check()) < target:
+        time.sleep(every)
+    return value
+
+
 def count_messages(**where: Any) -> int:
     with session_scope() as session:
         query = select(func.count()).select_from(OutboundMessage)

@@ -15,7 +15,13 @@ from pathlib import Path
 import pytest
 import redis
 
-from tests.pipeline.conftest import Service, sent_count, wait_until, worker_process
+from tests.pipeline.conftest import (
+    Service,
+    sent_count,
+    wait_for_progress,
+    wait_until,
+    worker_process,
+)
 from tests.pipeline.test_worker_killed import drive_until_all_sent, duplicates
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
@@ -92,7 +98,7 @@ def test_redis_restarted_mid_batch_loses_no_message(
     service.twilio.delay_next(BATCH, 0.02)  # slow enough that Redis is restarted mid-batch
     with worker_process(service, queues="messages", concurrency=2, log=tmp_path / "w.log"):
         assert service.dispatch() == BATCH
-        wait_until(lambda: len(service.twilio.messages) >= BATCH // 5, timeout=60)
+        wait_for_progress(lambda: len(service.twilio.messages), BATCH // 5, what="SMS accepted")
         private_redis.stop()
         lost_with_redis = BATCH - sent_count()
         time.sleep(1)

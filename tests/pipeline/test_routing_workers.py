@@ -18,7 +18,13 @@ from schema.db import session_scope
 from schema.models import Alert, AlertState, InboundMessage
 from testing.twilio_signing import signed_headers
 from tests.conftest import LOCAL
-from tests.pipeline.conftest import PUBLIC_BASE_URL, Service, WorkerProcess, wait_until
+from tests.pipeline.conftest import (
+    PUBLIC_BASE_URL,
+    Service,
+    WorkerProcess,
+    wait_for_progress,
+    wait_until,
+)
 from web.app import create_app
 from web.dashboard import queries
 from worker.app import get_app
@@ -84,7 +90,7 @@ def test_red_replies_sent_at_once_to_two_alerts_workers_raise_one_alert_per_pati
             thread.start()
         for thread in threads:
             thread.join(timeout=30)
-        wait_until(lambda: handled() == len(threads), timeout=60)
+        wait_for_progress(handled, len(threads), what="replies handled")
     finally:
         for worker in workers:
             worker.stop()

@@ -7,19 +7,25 @@ from pathlib import Path
 
 import pytest
 
-from tests.pipeline.conftest import Service, sent_count, wait_until, worker_process
+from tests.pipeline.conftest import (
+    STALL_SECONDS,
+    Progress,
+    Service,
+    sent_count,
+    wait_for_progress,
+    worker_process,
+)
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 
 BATCH = 500
 
 
-def drive_until_all_sent(service: Service, total: int, timeout: float = 120) -> None:
-    """Beat's part, played by the test: dispatch and rescue stuck messages every half second."""
-    deadline = time.monotonic() + timeout
-    while sent_count() < total:
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{sent_count()} of {total} sent")
+def drive_until_all_sent(service: Service, total: int, stall: float = STALL_SECONDS) -> None:
+    """Beat's part, played by the test: dispatch and rescue stuck messages every half second,
+    until all are sent; fails only when no message is sent for `stall` seconds."""
+    progress = Progress(sent_count, stall, f"SMS sent (of {total})")
+    while progress.check() < total:
         service.redispatch()
         service.dispatch()
         time.sleep(0.5)
@@ -37,7 +43,7 @@ def test_a_worker_killed_mid_batch_then_restarted_sends_every_message(
     log = tmp_path / "worker.log"
     with worker_process(service, queues="messages", concurrency=2, log=log) as first:
         assert service.dispatch() == BATCH
-        wait_until(lambda: len(service.twilio.messages) >= BATCH // 5, timeout=60)
+        wait_for_progress(lambda: len(service.twilio.messages), BATCH // 5, what="SMS accepted")
         first.kill()
     at_kill = len(service.twilio.messages)
     assert at_kill < BATCH, "the batch finished before the kill; the test proves nothing"

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from functools import partial
 from pathlib import Path
 
 import pytest
@@ -19,7 +18,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
 
 from tests.conftest import LOCAL
-from tests.pipeline.conftest import Service, sent_count, wait_until, worker_process
+from tests.pipeline.conftest import Service, sent_count, wait_for_progress, worker_process
 from tests.reliability.conftest import (
     all_sms_sent,
     drive_until,
@@ -33,10 +32,6 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 
 BATCH = 500
 REPLIES = 6
-
-
-def reached(count: float) -> bool:
-    return sent_count() >= count
 
 
 def terminate_backends(url: str) -> int:
@@ -77,7 +72,7 @@ def test_postgres_connections_dropped_mid_batch_lose_no_message_and_no_alert(
     ):
         assert service.dispatch() == BATCH
         for fraction in (0.15, 0.35, 0.55):
-            wait_until(partial(reached, BATCH * fraction), timeout=60)
+            wait_for_progress(sent_count, BATCH * fraction, what="SMS sent")
             for _ in range(4):  # connections in use are hit, not only idle pooled ones
                 terminated.append(terminate_backends(service.url))
                 time.sleep(0.05)

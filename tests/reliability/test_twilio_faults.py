@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 
 from schema.settings import reset_settings_cache
 from tests.conftest import LOCAL
-from tests.pipeline.conftest import Service, sent_count, wait_until, worker_process
+from tests.pipeline.conftest import Service, sent_count, wait_for_progress, worker_process
 from tests.reliability.conftest import (
     all_sms_sent,
     beat_tick,
@@ -57,7 +57,7 @@ def test_twilio_answering_500_then_429_then_timing_out_mid_batch_loses_no_messag
         worker_process(service, queues="alerts", concurrency=1, log=log),
     ):
         assert service.dispatch() == BATCH
-        wait_until(lambda: sent_count() >= BATCH // 10, timeout=60)
+        wait_for_progress(sent_count, BATCH // 10, what="SMS sent")
 
         service.twilio.fail_for(1.5, status=500)
         reply_sids += [post_red_reply(client, service, next(senders)) for _ in range(2)]
