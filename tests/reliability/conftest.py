@@ -93,6 +93,13 @@ def drive_until(service: Service, done: Callable[[], bool], stall: float = STALL
         time.sleep(0.5)
 
 
+def settled(service: Service, reply_sids: list[str]) -> bool:
+    """Every SMS sent, none lost, and every reply's alert at its coordinator: until then a
+    reply may be stored but not yet handled, with no message of its own to wait for."""
+    result = outcome(service, reply_sids)
+    return all_sms_sent() and not result.lost and not result.alerts_unreached
+
+
 def post_red_reply(client: TestClient, service: Service, sender: str) -> str:
     """A signed red reply, posted once, as Twilio does: it never retries a failed inbound
     webhook, so anything but 200 is a reply lost. Returns its MessageSid."""

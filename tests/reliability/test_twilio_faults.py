@@ -19,11 +19,11 @@ from schema.settings import reset_settings_cache
 from tests.conftest import LOCAL
 from tests.pipeline.conftest import Service, sent_count, wait_for_progress, worker_process
 from tests.reliability.conftest import (
-    all_sms_sent,
     beat_tick,
     drive_until,
     outcome,
     post_red_reply,
+    settled,
 )
 from web.app import create_app
 from worker.providers.twilio.client import TwilioSmsProvider
@@ -74,7 +74,7 @@ def test_twilio_answering_500_then_429_then_timing_out_mid_batch_loses_no_messag
         reply_sids += [post_red_reply(client, service, next(senders)) for _ in range(2)]
         time.sleep(PROVIDER_TIMEOUT + 2)
 
-        drive_until(service, lambda: all_sms_sent() and not outcome(service, reply_sids).lost)
+        drive_until(service, lambda: settled(service, reply_sids))
         result = outcome(service, reply_sids)
         refused = service.twilio.request_count - len(service.twilio.messages)
 
