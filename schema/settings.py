@@ -74,6 +74,13 @@ class Settings(BaseSettings):
     # secret key. Set it explicitly in production and never change it: a new key forgets every
     # erasure's tombstone.
     identifier_hmac_key: str = ""
+    # Identifiers and bodies encrypted at rest (schema/encryption.py): `kid:base64key,...`, 32-byte
+    # AES keys, the first encrypts, every one listed decrypts. Empty: one key made on first use
+    # in the data folder (`data_keys`, 0600): back it up with the database, or lose the data.
+    data_keys: str = ""
+    # The key of the keyed hash kept beside each phone number to find its patient. Empty:
+    # derived from the identifier key. Changing it needs `safetynet keys rotate` at once.
+    lookup_key: str = ""
 
     broker_key_prefix: str = ""  # separates several deployments (or test runs) on one Redis
     # kombu's Redis transport options as a JSON object, e.g. for Sentinel {"master_name":
@@ -144,6 +151,15 @@ class Settings(BaseSettings):
             raise ValueError("BROKER_TRANSPORT_OPTIONS: sentinel_kwargs must be an object")
         if "global_keyprefix" in value:
             raise ValueError("BROKER_TRANSPORT_OPTIONS: set the key prefix as BROKER_KEY_PREFIX")
+        return value
+
+    @field_validator("data_keys")
+    @classmethod
+    def _data_keys_well_formed(cls, value: str) -> str:
+        if value:
+            from schema.encryption import parse_data_keys  # noqa: PLC0415 - it imports us
+
+            parse_data_keys(value)
         return value
 
     @field_validator("metrics_token")
