@@ -98,15 +98,18 @@ def _local_key_file(data_dir: Path) -> str:
     data_dir.mkdir(parents=True, exist_ok=True)
     path = data_dir / KEY_FILE
     if not path.exists():
-        entry = new_key_entry("local1") + "\n"
-        # O_EXCL: two processes starting at once must not each write a different key
+        # Written whole under another name, then linked: two processes starting at once keep
+        # one key between them, and neither reads a half-written file.
+        draft = data_dir / f".{KEY_FILE}.{os.getpid()}.{secrets.token_hex(4)}"
+        descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(new_key_entry("local1") + "\n")
         try:
-            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            os.link(draft, path)
         except FileExistsError:
             pass
-        else:
-            with os.fdopen(descriptor, "w") as handle:
-                handle.write(entry)
+        finally:
+            draft.unlink()
     return path.read_text()
 
 
