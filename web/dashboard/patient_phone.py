@@ -60,11 +60,13 @@ def _allowed() -> None:
 
 def _patients(viewer: Viewer) -> list[tuple[int, str]]:
     with session_scope() as session:
-        rows = session.execute(
-            select(Patient.id, Patient.given_name, Patient.family_name).where(
-                Patient.trust_id == viewer.trust_id, Patient.merged_into_id.is_(None)
-            )
-        ).all()
+        rows = list(
+            session.execute(
+                select(Patient.id, Patient.given_name, Patient.family_name).where(
+                    Patient.trust_id == viewer.trust_id, Patient.merged_into_id.is_(None)
+                )
+            ).all()
+        )
     # Names are encrypted, so sorted here rather than by the database.
     rows.sort(key=lambda row: (row.family_name, row.given_name, row.id))
     return [(row.id, f"{row.given_name} {row.family_name}") for row in rows[:PATIENT_LIMIT]]

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import datetime
 
-from sqlalchemy import case, func, select
+from sqlalchemy import case, select
 from sqlalchemy.orm import Session
 
 from schema.models import (
@@ -205,7 +205,7 @@ def search_patients(
         query = query.where(Patient.nhs_number.startswith(digits))
     # Names are encrypted at rest, so the database can neither match nor sort them: the trust's
     # names are read (three columns, no relationships) and matched here.
-    rows = session.execute(query).all()
+    rows = list(session.execute(query).all())
     if text and not digits.isdigit():
         wanted = text.lower()
         rows = [row for row in rows if wanted in f"{row.given_name} {row.family_name}".lower()]
