@@ -22,6 +22,7 @@ from schema.encryption import (
     Keyring,
     decrypt,
     encrypt,
+    is_blank_stored,
     key_id_of,
     keyring,
     lookup_hmac,
@@ -49,8 +50,8 @@ ENCRYPTED = (
         Patient, ("given_name", "family_name", "phone_e164", "email"), ("phone_e164", "phone_hmac")
     ),
     Encrypted(PatientContact, ("number_e164",), ("number_e164", "number_hmac")),
-    Encrypted(OutboundMessage, ("to_address", "subject", "body")),
-    Encrypted(InboundMessage, ("from_address", "body"), ("from_address", "from_hmac")),
+    Encrypted(OutboundMessage, ("to_address", "subject", "body", "context")),
+    Encrypted(InboundMessage, ("from_address", "body", "evidence"), ("from_address", "from_hmac")),
 )
 
 
@@ -87,7 +88,7 @@ def usage(session: Session) -> dict[str, Counter[str]]:
             for row in rows:
                 for name in spec.columns:
                     value = getattr(row, name)
-                    if value:
+                    if not is_blank_stored(value):
                         counts[key_id_of(value) or PLAIN] += 1
             after = rows[-1].id
         found[spec.table.name] = counts
@@ -98,7 +99,7 @@ def _rotated_row(spec: Encrypted, row: Any, ring: Keyring, rotation: Rotation) -
     changes: dict[str, Any] = {}
     for name in spec.columns:
         value = getattr(row, name)
-        if value and key_id_of(value) != ring.current:
+        if not is_blank_stored(value) and key_id_of(value) != ring.current:
             changes[name] = encrypt(decrypt(value, ring), ring)
             rotation.values += 1
     if spec.hashed is not None:

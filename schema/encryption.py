@@ -19,6 +19,7 @@ import base64
 import binascii
 import hashlib
 import hmac
+import json
 import os
 import re
 import secrets
@@ -245,6 +246,52 @@ class EncryptedText(TypeDecorator[str]):
         if value is None or value == "":
             return value
         return decrypt(value)
+
+
+class _Refusing(Text.Comparator[Any]):
+    def operate(self, op: Any, *other: Any, **kwargs: Any) -> Any:
+        if op in _COMPARISONS:
+            raise TypeError("an encrypted JSON column cannot be compared in SQL")
+        return super().operate(op, *other, **kwargs)
+
+
+EMPTY_JSON = frozenset({"{}", "[]"})  # stored as they are: there is nothing in them to hide
+
+
+def is_blank_stored(stored: str | None) -> bool:
+    """A stored value with nothing to encrypt: NULL, '', or an empty JSON object or list."""
+    return not stored or stored in EMPTY_JSON
+
+
+def _without_nul(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd")
+    if isinstance(value, dict):
+        return {key: _without_nul(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_without_nul(item) for item in value]
+    return value
+
+
+class EncryptedJSON(TypeDecorator[Any]):
+    """A JSON object or list (an alert's context quoting a reply, triage evidence) encrypted
+    whole; an empty one stored as `{}` or `[]`. Nothing in it can be queried in SQL."""
+
+    impl = Text
+    cache_ok = True
+    comparator_factory = _Refusing
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> str | None:
+        if value is None:
+            return None
+        if not value:
+            return json.dumps(value)
+        return encrypt(json.dumps(_without_nul(value), separators=(",", ":")))
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        return json.loads(decrypt(value))
 
 
 def _is_blank(value: Any) -> bool:

@@ -26,7 +26,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from schema.encryption import EncryptedText, lookup_hmac
+from schema.encryption import EncryptedJSON, EncryptedText, lookup_hmac
 from schema.types import JSONType, UTCDateTime, utcnow
 from schema.vocabulary import (
     ALERT_LEVELS,
@@ -283,7 +283,7 @@ class OutboundMessage(Base):
     kind: Mapped[str] = mapped_column(String(20))
     queue: Mapped[str] = mapped_column(String(20), default=Queue.MESSAGES)
     template_key: Mapped[str] = mapped_column(String(64))
-    context: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    context: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON, default=dict)  # quotes replies
     # None: the patient's language when it is sent; set when the answer follows the reply's
     # language (a Welsh reply is answered in Welsh).
     language: Mapped[str | None] = mapped_column(String(8))
@@ -342,7 +342,7 @@ class InboundMessage(Base):
     sender_kind: Mapped[str | None] = mapped_column(String(10))
     label: Mapped[str | None] = mapped_column(String(10))
     symptoms: Mapped[list[Any]] = mapped_column(default=list)
-    evidence: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    evidence: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON, default=dict)  # quotes it
     handled_at: Mapped[datetime | None]
     review_state: Mapped[str | None] = mapped_column(String(10))
     reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_members.id"))

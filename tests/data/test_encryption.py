@@ -82,8 +82,8 @@ def raw_dump(session: Session) -> str:
     columns = {
         "patients": "given_name, family_name, phone_e164, email, phone_hmac",
         "patient_contacts": "number_e164, number_hmac",
-        "outbound_messages": "to_address, subject, body",
-        "inbound_messages": "from_address, to_address, body, from_hmac",
+        "outbound_messages": "to_address, subject, body, context",
+        "inbound_messages": "from_address, to_address, body, from_hmac, evidence",
     }
     rows = [
         repr(tuple(row))
@@ -103,9 +103,12 @@ def test_a_raw_select_shows_no_phone_number_name_email_or_body(world: World) -> 
     with session_scope() as session:
         dump = raw_dump(session)
         addresses = {m.to_address for m in session.scalars(select(OutboundMessage))}
+        contexts = [m.context for m in session.scalars(select(OutboundMessage))]
     assert world.a.phone in addresses and CARER in addresses  # readable through the model
+    assert any(world.a.said in str(context) for context in contexts)  # an alert quotes it
     for plain in (world.a.phone, CARER, "Ann", "Example", EMAIL, SAID, "cannot feel", SENT):
         assert plain not in dump
+    assert world.a.said not in dump and "legs" not in dump and "numb" not in dump
     assert "About your back" not in dump and "v1:2026a:" in dump
 
 

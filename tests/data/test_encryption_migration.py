@@ -51,6 +51,9 @@ def insert_plain_rows(url: str) -> None:
         "INSERT INTO inbound_messages (id, provider_message_id, trust_id, patient_id,"
         " from_address, to_address, body, received_at, symptoms, evidence, review_step)"
         f" VALUES (1, 'SM1', 1, 1, '{PHONE}', '+447700900000', 'legs numb', '{NOW}',"
+        """ '[]', '{"said": "legs numb"}', 0)""",
+        "INSERT INTO inbound_messages (id, provider_message_id, from_address, to_address, body,"
+        f" received_at, symptoms, evidence, review_step) VALUES (2, 'SM2', '', '', '', '{NOW}',"
         " '[]', '{}', 0)",
     ]
     with engine_for(url).begin() as connection:
@@ -69,18 +72,28 @@ def test_migration_0017_encrypts_rows_in_place_and_its_downgrade_gives_them_back
         stored = connection.execute(
             text("SELECT given_name, phone_e164, phone_hmac FROM patients")
         ).one()
-        body = connection.execute(text("SELECT body, from_hmac FROM inbound_messages")).one()
+        body = connection.execute(
+            text("SELECT body, from_hmac, evidence FROM inbound_messages ORDER BY id")
+        ).first()
+        blank = connection.execute(text("SELECT evidence FROM inbound_messages WHERE id = 2"))
         found = connection.execute(
             select(Patient.id, Patient.given_name).where(Patient.phone_hmac == lookup_hmac(PHONE))
         ).one()
     assert stored.given_name.startswith("v1:") and stored.phone_e164.startswith("v1:")
-    assert body.body.startswith("v1:") and body.from_hmac == lookup_hmac(PHONE)
+    assert body is not None and body.body.startswith("v1:") and body.evidence.startswith("v1:")
+    assert body.from_hmac == lookup_hmac(PHONE) and blank.scalar_one() == "{}"
     assert tuple(found) == (1, "Ann")
     command.downgrade(alembic_config(empty_url), "0016")
     with engine_for(empty_url).connect() as connection:
         plain = connection.execute(
             text("SELECT given_name, family_name, phone_e164, email FROM patients")
         ).one()
-        reply = connection.execute(text("SELECT body, from_address FROM inbound_messages")).one()
+        reply = connection.execute(
+            text("SELECT body, from_address FROM inbound_messages WHERE id = 1")
+        ).one()
+        evidence = connection.execute(  # JSON again: a dict on PostgreSQL, text on SQLite
+            text("SELECT evidence FROM inbound_messages WHERE id = 1")
+        ).scalar_one()
     assert tuple(plain) == ("Ann", "Example", PHONE, "ann@example.org")
     assert tuple(reply) == ("legs numb", PHONE)
+    assert "legs numb" in str(evidence) and "v1:" not in str(evidence)

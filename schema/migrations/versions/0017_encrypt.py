@@ -15,7 +15,9 @@ from collections.abc import Callable, Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from schema.encryption import decrypt, encrypt, is_encrypted, lookup_hmac
+from sqlalchemy.dialects import postgresql
+
+from schema.encryption import decrypt, encrypt, is_blank_stored, is_encrypted, lookup_hmac
 
 revision: str = "0017"
 down_revision: str | None = "0016"
@@ -23,6 +25,8 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 BATCH = 1000
+JSON_BEFORE = sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql")
+JSON_COLUMNS = {"context", "evidence"}  # JSON before, encrypted whole as text now
 
 # (table, {column: its type before}, the hashed column and its hash, if any)
 ENCRYPTED: tuple[tuple[str, dict[str, sa.types.TypeEngine[str]], tuple[str, str] | None], ...] = (
@@ -39,12 +43,17 @@ ENCRYPTED: tuple[tuple[str, dict[str, sa.types.TypeEngine[str]], tuple[str, str]
     ("patient_contacts", {"number_e164": sa.String(20)}, ("number_e164", "number_hmac")),
     (
         "outbound_messages",
-        {"to_address": sa.String(254), "subject": sa.String(300), "body": sa.Text()},
+        {
+            "to_address": sa.String(254),
+            "subject": sa.String(300),
+            "body": sa.Text(),
+            "context": JSON_BEFORE,
+        },
         None,
     ),
     (
         "inbound_messages",
-        {"from_address": sa.String(40), "body": sa.Text()},
+        {"from_address": sa.String(40), "body": sa.Text(), "evidence": JSON_BEFORE},
         ("from_address", "from_hmac"),
     ),
 )
@@ -72,7 +81,10 @@ def _rewrite(
         updates = []
         for row in rows:
             values = dict(zip(columns, row[1:], strict=True))
-            new = {name: change(value) if value else value for name, value in values.items()}
+            new = {
+                name: value if is_blank_stored(value) else change(value)
+                for name, value in values.items()
+            }
             if hashes and hashed is not None:
                 plain = values[hashed[0]]
                 plain = decrypt(plain) if plain and is_encrypted(plain) else plain
@@ -93,7 +105,12 @@ def upgrade() -> None:
     for table, before, hashed in ENCRYPTED:
         with op.batch_alter_table(table, schema=None) as batch_op:
             for column, old_type in before.items():
-                batch_op.alter_column(column, existing_type=old_type, type_=sa.Text())
+                batch_op.alter_column(
+                    column,
+                    existing_type=old_type,
+                    type_=sa.Text(),
+                    postgresql_using=f"{column}::text" if column in JSON_COLUMNS else None,
+                )
             if hashed is not None:
                 batch_op.add_column(sa.Column(hashed[1], sa.String(length=64), nullable=True))
         _rewrite(table, list(before), hashed, _encrypted, hashes=True)
@@ -127,7 +144,12 @@ def downgrade() -> None:
             if hashed is not None:
                 batch_op.drop_column(hashed[1])
             for column, old_type in before.items():
-                batch_op.alter_column(column, existing_type=sa.Text(), type_=old_type)
+                batch_op.alter_column(
+                    column,
+                    existing_type=sa.Text(),
+                    type_=old_type,
+                    postgresql_using=f"{column}::jsonb" if column in JSON_COLUMNS else None,
+                )
 
     with op.batch_alter_table("patients", schema=None) as batch_op:
         batch_op.create_index("ix_patients_trust_phone", ["trust_id", "phone_e164"], unique=False)
