@@ -11,10 +11,10 @@ Create Date: 2026-12-01 15:30:00
 """
 
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
-
 from sqlalchemy.dialects import postgresql
 
 from schema.encryption import decrypt, encrypt, is_blank_stored, is_encrypted, lookup_hmac
@@ -29,7 +29,7 @@ JSON_BEFORE = sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "p
 JSON_COLUMNS = {"context", "evidence"}  # JSON before, encrypted whole as text now
 
 # (table, {column: its type before}, the hashed column and its hash, if any)
-ENCRYPTED: tuple[tuple[str, dict[str, sa.types.TypeEngine[str]], tuple[str, str] | None], ...] = (
+ENCRYPTED: tuple[tuple[str, dict[str, sa.types.TypeEngine[Any]], tuple[str, str] | None], ...] = (
     (
         "patients",
         {
