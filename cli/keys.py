@@ -7,8 +7,9 @@ from rich.table import Table
 
 from cli.common import console, database, fail
 from pathway import audit, keys
+from schema.data_keys import DataKeyError, new_key_entry
 from schema.db import session_factory
-from schema.encryption import DataKeyError, keyring, new_key_entry
+from schema.encryption import keyring
 
 app = typer.Typer(
     help="Data keys: what rows are encrypted under, and rotation.", no_args_is_help=True

@@ -17,8 +17,8 @@ from sqlalchemy import Table, Text, select, type_coerce, update
 from sqlalchemy.orm import Session
 
 from pathway import audit
+from schema.data_keys import DataKeyError
 from schema.encryption import (
-    DataKeyError,
     Keyring,
     decrypt,
     encrypt,
@@ -28,7 +28,6 @@ from schema.encryption import (
     lookup_hmac,
 )
 from schema.models import Base, InboundMessage, OutboundMessage, Patient, PatientContact
-from schema.settings import get_settings
 
 BATCH = 500
 PLAIN = "plain text"
@@ -176,7 +175,7 @@ def key_findings(session: Session) -> tuple[list[str], list[str]]:
                 problems.append(f"{table.name}: {error}")
                 break
     warnings = []
-    if not get_settings().data_keys:
+    if ring.from_file:
         warnings.append(
             f"identifiers are encrypted under the key file {ring.source}: keep a copy apart from"
             " the database backups (without it the data cannot be read), or set DATA_KEYS"

@@ -11,6 +11,8 @@ from typing import Any, Literal, Self
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from schema.data_keys import parse_data_keys
+
 METRICS_TOKEN_MIN_LENGTH = 32
 
 # The options of kombu's Redis and Sentinel transports that a deployment may set.
@@ -157,8 +159,6 @@ class Settings(BaseSettings):
     @classmethod
     def _data_keys_well_formed(cls, value: str) -> str:
         if value:
-            from schema.encryption import parse_data_keys  # noqa: PLC0415 - it imports us
-
             parse_data_keys(value)
         return value
 

@@ -16,8 +16,9 @@ from cli.main import app as cli
 from pathway import keys
 from pathway.intake import store_inbound
 from pathway.replies import handle_inbound
+from schema.data_keys import DataKeyError
 from schema.db import session_scope
-from schema.encryption import DataKeyError, EncryptedText, keyring, lookup_hmac
+from schema.encryption import EncryptedText, keyring, lookup_hmac
 from schema.models import AuditEvent, InboundMessage, OutboundMessage, Patient, PatientContact
 from schema.settings import Settings, reset_settings_cache
 from schema.types import utcnow
