@@ -27,7 +27,14 @@ from schema.encryption import (
     keyring,
     lookup_hmac,
 )
-from schema.models import Base, InboundMessage, OutboundMessage, Patient, PatientContact
+from schema.models import (
+    Base,
+    InboundMessage,
+    IntegrationMessage,
+    OutboundMessage,
+    Patient,
+    PatientContact,
+)
 
 BATCH = 500
 PLAIN = "plain text"
@@ -51,6 +58,7 @@ ENCRYPTED = (
     Encrypted(PatientContact, ("number_e164",), ("number_e164", "number_hmac")),
     Encrypted(OutboundMessage, ("to_address", "subject", "body", "context")),
     Encrypted(InboundMessage, ("from_address", "body", "evidence"), ("from_address", "from_hmac")),
+    Encrypted(IntegrationMessage, ("raw",)),  # raw HL7 and FHIR bodies
 )
 
 

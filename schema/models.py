@@ -639,7 +639,7 @@ class IntegrationMessage(Base):
     outcome: Mapped[str | None] = mapped_column(String(40))  # enrolled, discharged, merged...
     patient_id: Mapped[int | None] = mapped_column(ForeignKey("patients.id"))
     body_sha256: Mapped[str] = mapped_column(String(64))
-    raw: Mapped[str | None] = mapped_column(Text)
+    raw: Mapped[str | None] = mapped_column(EncryptedText)  # names, numbers: encrypted at rest
     response: Mapped[str] = mapped_column(Text, default="")  # the ACK, or the JSON answered
     response_status: Mapped[int | None] = mapped_column(Integer)  # HTTP status (FHIR)
     error: Mapped[str | None] = mapped_column(String(200))  # a failure's kind, never content

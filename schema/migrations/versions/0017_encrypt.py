@@ -56,6 +56,7 @@ ENCRYPTED: tuple[tuple[str, dict[str, sa.types.TypeEngine[Any]], tuple[str, str]
         {"from_address": sa.String(40), "body": sa.Text(), "evidence": JSON_BEFORE},
         ("from_address", "from_hmac"),
     ),
+    ("integration_messages", {"raw": sa.Text()}, None),  # raw HL7 and FHIR bodies
 )
 
 
