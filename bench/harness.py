@@ -31,6 +31,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from schema.db import dispose_engines, get_engine
+from schema.encryption import encrypt, keyring, lookup_hmac
 from schema.migrate import upgrade
 from testing.fake_twilio import FakeTwilio
 from testing.trusts import load_always_open_trust as load
@@ -393,6 +394,43 @@ def bulk_patients(trust_id: int, first: int, count: int, cohort: str = "welcome_
                 """
             ),
             {"trust": trust_id, "cohort": cohort, "first": first, "last": first + count - 1},
+        )
+        _seal_patients(connection, trust_id)
+
+
+SEAL_BATCH = 5000
+
+
+def _seal_patients(connection: Any, trust_id: int) -> None:
+    """Encrypt what the INSERT wrote in plain and set each phone's hash, as the models would:
+    without the hash no reply finds its patient."""
+    ring = keyring()
+    while True:
+        rows = connection.execute(
+            text(
+                "SELECT id, given_name, family_name, phone_e164 FROM patients"
+                " WHERE trust_id = :trust AND phone_hmac IS NULL AND phone_e164 <> ''"
+                f" ORDER BY id LIMIT {SEAL_BATCH}"
+            ),
+            {"trust": trust_id},
+        ).all()
+        if not rows:
+            return
+        connection.execute(
+            text(
+                "UPDATE patients SET given_name = :given, family_name = :family,"
+                " phone_e164 = :phone, phone_hmac = :digest WHERE id = :row_id"
+            ),
+            [
+                {
+                    "row_id": row.id,
+                    "given": encrypt(row.given_name, ring),
+                    "family": encrypt(row.family_name, ring),
+                    "phone": encrypt(row.phone_e164, ring),
+                    "digest": lookup_hmac(row.phone_e164, ring),
+                }
+                for row in rows
+            ],
         )
 
 

@@ -7,6 +7,7 @@ import typer
 from cli import db as db_commands
 from cli import help_types
 from cli import hl7 as hl7_commands
+from cli import keys as key_commands
 from cli import messages as message_commands
 from cli import patients as patient_commands
 from cli import retention as retention_commands
@@ -37,6 +38,7 @@ app.add_typer(rota_commands.app, name="rota")
 app.add_typer(token_commands.app, name="tokens")
 app.add_typer(hl7_commands.app, name="hl7")
 app.add_typer(retention_commands.app, name="retention")
+app.add_typer(key_commands.app, name="keys")
 app.add_typer(sms_commands.app, name="sms")
 app.command("status")(status_command)
 app.command("serve")(serve_command)

@@ -7,6 +7,7 @@ import json
 import typer
 
 from cli.common import console, wide_table
+from pathway.keys import key_findings
 from schema.db import session_scope
 from schema.settings import get_settings
 from worker.health import check, describe_broker, redact_url
@@ -18,9 +19,19 @@ def status_command(
 ) -> None:
     """Database, broker, beat's last tick, queue lengths and backlog. Exit 1 when unhealthy."""
     health = check(with_queues=True)
-    warnings = _warnings() if health.database == "ok" else []
+    key_problems, warnings = _findings() if health.database == "ok" else ([], [])
+    ok = health.ok and not key_problems
     if as_json:
-        console.print_json(json.dumps({**health.as_dict(), "warnings": warnings}))
+        console.print_json(
+            json.dumps(
+                {
+                    **health.as_dict(),
+                    "ok": ok,
+                    "problems": [*health.problems, *key_problems],
+                    "warnings": warnings,
+                }
+            )
+        )
     else:
         settings = get_settings()
         table = wide_table("component", "state", "detail", show_header=True)
@@ -47,13 +58,14 @@ def status_command(
         for name, value in health.backlog.items():
             table.add_row(name.replace("_", " "), "", str(value))
         console.print(table)
-        for problem in health.problems:
+        for problem in (*health.problems, *key_problems):
             console.print(f"[red]problem:[/red] {problem}")
         for warning in warnings:
             console.print(f"[yellow]warning:[/yellow] {warning}")
-    raise typer.Exit(0 if health.ok else 1)
+    raise typer.Exit(0 if ok else 1)
 
 
-def _warnings() -> list[str]:
+def _findings() -> tuple[list[str], list[str]]:
     with session_scope() as session:
-        return sender_warnings(session, get_settings())
+        problems, key_warnings = key_findings(session)
+        return problems, [*key_warnings, *sender_warnings(session, get_settings())]

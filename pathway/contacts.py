@@ -13,6 +13,7 @@ from sqlalchemy import case, or_, select, update
 from sqlalchemy.orm import Session
 
 from pathway import audit
+from schema.encryption import lookup_hmac
 from schema.identifiers import InvalidIdentifier, parse_phone
 from schema.models import Alert, AlertState, InboundMessage, Patient, PatientContact, PatientStatus
 from schema.vocabulary import ContactKind, SenderKind
@@ -25,17 +26,20 @@ class ContactError(ValueError):
 def patients_with_number(session: Session, trust_id: int, number: str) -> list[Patient]:
     """The patients whose own number this is: on their record, or linked as their new phone.
     Active ones first, then the most recently enrolled. (Two indexed lookups, not one OR: this
-    runs for every reply.)"""
+    runs for every reply.) Found by the number's keyed hash: the number itself is encrypted."""
+    digest = lookup_hmac(number)
+    if digest is None:
+        return []
     linked = list(
         session.scalars(
             select(PatientContact.patient_id).where(
                 PatientContact.trust_id == trust_id,
-                PatientContact.number_e164 == number,
+                PatientContact.number_hmac == digest,
                 PatientContact.kind == ContactKind.PATIENT,
             )
         )
     )
-    whose = Patient.phone_e164 == number
+    whose = Patient.phone_hmac == digest
     status_order = case((Patient.status == PatientStatus.ACTIVE, 0), else_=1)
     return list(
         session.scalars(
@@ -51,12 +55,15 @@ def patients_with_number(session: Session, trust_id: int, number: str) -> list[P
 
 def carer_for(session: Session, trust_id: int, number: str) -> Patient | None:
     """The patient whose carer has this number, if any."""
+    digest = lookup_hmac(number)
+    if digest is None:
+        return None
     return session.scalar(
         select(Patient)
         .join(PatientContact, PatientContact.patient_id == Patient.id)
         .where(
             PatientContact.trust_id == trust_id,
-            PatientContact.number_e164 == number,
+            PatientContact.number_hmac == digest,
             PatientContact.kind == ContactKind.CARER,
         )
     )
@@ -95,7 +102,8 @@ def link_number(
         raise ContactError("the reply did not come from a phone number") from None
     taken = session.scalar(
         select(PatientContact).where(
-            PatientContact.trust_id == patient.trust_id, PatientContact.number_e164 == number
+            PatientContact.trust_id == patient.trust_id,
+            PatientContact.number_hmac == lookup_hmac(number),
         )
     )
     if taken is not None:
@@ -117,7 +125,7 @@ def link_number(
         update(InboundMessage)
         .where(
             InboundMessage.trust_id == patient.trust_id,
-            InboundMessage.from_address == inbound.from_address,
+            InboundMessage.from_hmac == lookup_hmac(inbound.from_address),
             InboundMessage.sender_kind == SenderKind.UNKNOWN,
             InboundMessage.patient_id.is_(None),
         )

@@ -124,6 +124,7 @@ def _blank_rows(session: Session, ids: list[int], now: datetime) -> dict[str, in
             .values(
                 body="",
                 from_address="",
+                from_hmac=None,  # a bulk UPDATE: no model event blanks the hash
                 evidence={},
                 review_note=None,
                 body_purged_at=now,

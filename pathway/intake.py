@@ -16,6 +16,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from pathway import audit
+from schema.encryption import lookup_hmac
 from schema.models import InboundMessage
 
 log = structlog.get_logger(__name__)
@@ -49,7 +50,8 @@ def store_inbound(
             statement,
             {
                 "provider_message_id": sid,
-                "from_address": sender,
+                "from_address": sender,  # encrypted by its column type
+                "from_hmac": lookup_hmac(sender),  # a Core insert: no ORM event sets it
                 "to_address": to,
                 "body": body,
                 "received_at": now,

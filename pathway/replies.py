@@ -27,6 +27,7 @@ from pathway import alerts, audit, contacts, patient_status, review, writeback
 from pathway.acknowledgement import acknowledge, alert_to_acknowledge, parse_ack
 from pathway.outbound import Claimed, create_message
 from pathway.receipts import mark_reachable
+from schema.encryption import lookup_hmac
 from schema.identifiers import InvalidIdentifier, parse_phone
 from schema.models import (
     Alert,
@@ -447,7 +448,8 @@ def _answer_unknown(
         return
     local_day = now.astimezone(config.zone).date().isoformat()
     template = UNKNOWN_SENDER_TEMPLATES.get(label, "unknown_sender")
-    key = f"unknown:{trust.id}:{number}:{local_day}"
+    # the number's keyed hash, not the number: the key is a plain, unique column
+    key = f"unknown:{trust.id}:{lookup_hmac(number)}:{local_day}"
     if label == Label.RED:
         key += ":urgent"
     urgent = label in ALERT_LABELS or label == Label.UNCLEAR

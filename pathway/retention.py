@@ -269,7 +269,7 @@ RULES = (
         "inbound_messages",
         "from_address",
         lambda trust_id, cutoff: _inbound(trust_id, cutoff, InboundMessage.from_address != ""),
-        _set(InboundMessage, from_address=""),
+        _set(InboundMessage, from_address="", from_hmac=None),  # the hash would still find it
     ),
     _Rule(  # before the patients' own rule, which marks their contacts purged
         "contact_details",
@@ -287,6 +287,7 @@ RULES = (
         _set(
             Patient,
             phone_e164="",
+            phone_hmac=None,
             email=None,
             contacts_purged_at=NOW,
             updated_at=Patient.updated_at,

@@ -26,6 +26,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from schema.encryption import EncryptedJSON, EncryptedText, lookup_hmac
 from schema.types import JSONType, UTCDateTime, utcnow
 from schema.vocabulary import (
     ALERT_LEVELS,
@@ -182,8 +183,8 @@ class Patient(Base):
     __tablename__ = "patients"
     __table_args__ = (
         UniqueConstraint("trust_id", "nhs_number"),
-        Index("ix_patients_trust_phone", "trust_id", "phone_e164"),
-        Index("ix_patients_phone", "phone_e164"),
+        Index("ix_patients_trust_phone", "trust_id", "phone_hmac"),
+        Index("ix_patients_phone", "phone_hmac"),
         Index("ix_patients_pds_due", "pds_next_check_at"),
         _in("status", PatientStatus),
     )
@@ -192,10 +193,12 @@ class Patient(Base):
     trust_id: Mapped[int] = mapped_column(ForeignKey("trusts.id"))
     cohort: Mapped[str] = mapped_column(String(64))
     nhs_number: Mapped[str] = mapped_column(String(10))
-    given_name: Mapped[str] = mapped_column(String(100))
-    family_name: Mapped[str] = mapped_column(String(100))
-    phone_e164: Mapped[str] = mapped_column(String(20))
-    email: Mapped[str | None] = mapped_column(String(254))
+    # Encrypted at rest (schema/encryption.py); the phone is found by its keyed hash.
+    given_name: Mapped[str] = mapped_column(EncryptedText)
+    family_name: Mapped[str] = mapped_column(EncryptedText)
+    phone_e164: Mapped[str] = mapped_column(EncryptedText)
+    phone_hmac: Mapped[str | None] = mapped_column(String(64))
+    email: Mapped[str | None] = mapped_column(EncryptedText)
     # The language the patient chose to be written to in; None: not recorded (a trust serving
     # Welsh then writes bilingually, Welsh first: messages/languages.py).
     language: Mapped[str | None] = mapped_column(String(8))
@@ -238,12 +241,13 @@ class PatientContact(Base):
     A number is one patient's contact within a trust (and plain E.164 for now)."""
 
     __tablename__ = "patient_contacts"
-    __table_args__ = (UniqueConstraint("trust_id", "number_e164"), _in("kind", ContactKind))
+    __table_args__ = (UniqueConstraint("trust_id", "number_hmac"), _in("kind", ContactKind))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     trust_id: Mapped[int] = mapped_column(ForeignKey("trusts.id"))
     patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
-    number_e164: Mapped[str] = mapped_column(String(20))
+    number_e164: Mapped[str] = mapped_column(EncryptedText)
+    number_hmac: Mapped[str | None] = mapped_column(String(64))
     kind: Mapped[str] = mapped_column(String(10))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     created_by: Mapped[str] = mapped_column(String(100))
@@ -279,13 +283,13 @@ class OutboundMessage(Base):
     kind: Mapped[str] = mapped_column(String(20))
     queue: Mapped[str] = mapped_column(String(20), default=Queue.MESSAGES)
     template_key: Mapped[str] = mapped_column(String(64))
-    context: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    context: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON, default=dict)  # quotes replies
     # None: the patient's language when it is sent; set when the answer follows the reply's
     # language (a Welsh reply is answered in Welsh).
     language: Mapped[str | None] = mapped_column(String(8))
-    to_address: Mapped[str] = mapped_column(String(254))
-    subject: Mapped[str | None] = mapped_column(String(300))
-    body: Mapped[str | None] = mapped_column(Text)
+    to_address: Mapped[str] = mapped_column(EncryptedText)
+    subject: Mapped[str | None] = mapped_column(EncryptedText)
+    body: Mapped[str | None] = mapped_column(EncryptedText)
     due_at: Mapped[datetime]
     state: Mapped[str] = mapped_column(String(20), default=MessageState.SCHEDULED)
     state_changed_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -316,6 +320,7 @@ class InboundMessage(Base):
         Index("ix_inbound_review", "trust_id", "review_state"),
         Index("ix_inbound_unhandled", "handled_at", "received_at"),
         Index("ix_inbound_review_due", "review_state", "review_next_at"),
+        Index("ix_inbound_trust_from", "trust_id", "from_hmac"),
         _in("label", Label),
         _in("sender_kind", SenderKind),
         _in("review_state", ReviewState),
@@ -329,14 +334,15 @@ class InboundMessage(Base):
     patient_id: Mapped[int | None] = mapped_column(ForeignKey("patients.id"))
     staff_member_id: Mapped[int | None] = mapped_column(ForeignKey("staff_members.id"))
     alert_id: Mapped[int | None] = mapped_column(ForeignKey("alerts.id"))
-    from_address: Mapped[str] = mapped_column(String(40))
-    to_address: Mapped[str] = mapped_column(String(40))
-    body: Mapped[str] = mapped_column(Text)
+    from_address: Mapped[str] = mapped_column(EncryptedText)
+    from_hmac: Mapped[str | None] = mapped_column(String(64))
+    to_address: Mapped[str] = mapped_column(String(40))  # a trust's own number
+    body: Mapped[str] = mapped_column(EncryptedText)
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
     sender_kind: Mapped[str | None] = mapped_column(String(10))
     label: Mapped[str | None] = mapped_column(String(10))
     symptoms: Mapped[list[Any]] = mapped_column(default=list)
-    evidence: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    evidence: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON, default=dict)  # quotes it
     handled_at: Mapped[datetime | None]
     review_state: Mapped[str | None] = mapped_column(String(10))
     reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_members.id"))
@@ -633,7 +639,7 @@ class IntegrationMessage(Base):
     outcome: Mapped[str | None] = mapped_column(String(40))  # enrolled, discharged, merged...
     patient_id: Mapped[int | None] = mapped_column(ForeignKey("patients.id"))
     body_sha256: Mapped[str] = mapped_column(String(64))
-    raw: Mapped[str | None] = mapped_column(Text)
+    raw: Mapped[str | None] = mapped_column(EncryptedText)  # names, numbers: encrypted at rest
     response: Mapped[str] = mapped_column(Text, default="")  # the ACK, or the JSON answered
     response_status: Mapped[int | None] = mapped_column(Integer)  # HTTP status (FHIR)
     error: Mapped[str | None] = mapped_column(String(200))  # a failure's kind, never content
@@ -690,6 +696,23 @@ class ErasureTombstone(Base):
     trust_id: Mapped[int] = mapped_column(ForeignKey("trusts.id"))
     nhs_number_hmac: Mapped[str] = mapped_column(String(64))
     erased_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# The keyed hash beside each number that is looked up, kept by the model so no caller forgets
+# it. Bulk UPDATEs bypass these: the ones that blank a number set its hash to NULL too.
+@event.listens_for(Patient.phone_e164, "set")
+def _patient_phone_hmac(target: Patient, value: str | None, *_: object) -> None:
+    target.phone_hmac = lookup_hmac(value)
+
+
+@event.listens_for(PatientContact.number_e164, "set")
+def _contact_number_hmac(target: PatientContact, value: str | None, *_: object) -> None:
+    target.number_hmac = lookup_hmac(value)
+
+
+@event.listens_for(InboundMessage.from_address, "set")
+def _inbound_from_hmac(target: InboundMessage, value: str | None, *_: object) -> None:
+    target.from_hmac = lookup_hmac(value)
 
 
 class AppendOnlyError(RuntimeError):

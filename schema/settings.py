@@ -11,6 +11,8 @@ from typing import Any, Literal, Self
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from schema.data_keys import parse_data_keys
+
 METRICS_TOKEN_MIN_LENGTH = 32
 
 # The options of kombu's Redis and Sentinel transports that a deployment may set.
@@ -74,6 +76,13 @@ class Settings(BaseSettings):
     # secret key. Set it explicitly in production and never change it: a new key forgets every
     # erasure's tombstone.
     identifier_hmac_key: str = ""
+    # Identifiers and bodies encrypted at rest (schema/encryption.py): `kid:base64key,...`, 32-byte
+    # AES keys, the first encrypts, every one listed decrypts. Empty: one key made on first use
+    # in the data folder (`data_keys`, 0600): back it up with the database, or lose the data.
+    data_keys: str = ""
+    # The key of the keyed hash kept beside each phone number to find its patient. Empty:
+    # derived from the identifier key. Changing it needs `safetynet keys rotate` at once.
+    lookup_key: str = ""
 
     broker_key_prefix: str = ""  # separates several deployments (or test runs) on one Redis
     # kombu's Redis transport options as a JSON object, e.g. for Sentinel {"master_name":
@@ -144,6 +153,13 @@ class Settings(BaseSettings):
             raise ValueError("BROKER_TRANSPORT_OPTIONS: sentinel_kwargs must be an object")
         if "global_keyprefix" in value:
             raise ValueError("BROKER_TRANSPORT_OPTIONS: set the key prefix as BROKER_KEY_PREFIX")
+        return value
+
+    @field_validator("data_keys")
+    @classmethod
+    def _data_keys_well_formed(cls, value: str) -> str:
+        if value:
+            parse_data_keys(value)
         return value
 
     @field_validator("metrics_token")

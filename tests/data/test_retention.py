@@ -209,8 +209,11 @@ def test_the_purge_blanks_exactly_what_is_due_and_nothing_else(world: dict[str, 
         ("inbound_messages", old_reply, "evidence"),
         ("inbound_messages", old_reply, "evidence_purged_at"),
         ("inbound_messages", old_reply, "from_address"),
+        ("inbound_messages", old_reply, "from_hmac"),  # a blanked number finds nobody
         ("inbound_messages", mid_reply, "from_address"),
+        ("inbound_messages", mid_reply, "from_hmac"),
         ("patients", patient, "phone_e164"),
+        ("patients", patient, "phone_hmac"),
         ("patients", patient, "email"),
         ("patients", patient, "contacts_purged_at"),
     }

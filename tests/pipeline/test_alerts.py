@@ -125,13 +125,12 @@ def notified(kind: str | None = None) -> list[tuple[str, str, int, int]]:
 
 def templates_to(address: str) -> list[str]:
     with session_scope() as session:
-        return list(
-            session.scalars(
-                select(OutboundMessage.template_key)
-                .where(OutboundMessage.to_address == address)
-                .order_by(OutboundMessage.id)
+        rows = session.execute(
+            select(OutboundMessage.template_key, OutboundMessage.to_address).order_by(
+                OutboundMessage.id
             )
         )
+        return [key for key, to in rows if to == address]  # encrypted: compared once read
 
 
 def count(model: type, *where: Any) -> int:

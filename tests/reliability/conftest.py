@@ -183,19 +183,19 @@ def coordinator_sms_by_reply() -> dict[str, list[int]]:
     """For each reply's MessageSid, the ids of the SMS to the first-step coordinator."""
     with session_scope() as session:
         rows = session.execute(
-            select(InboundMessage.provider_message_id, OutboundMessage.id)
+            select(
+                InboundMessage.provider_message_id, OutboundMessage.id, OutboundMessage.to_address
+            )
             .join(Alert, Alert.inbound_message_id == InboundMessage.id)
             .join(AlertNotification, AlertNotification.alert_id == Alert.id)
             .join(OutboundMessage, OutboundMessage.id == AlertNotification.outbound_message_id)
             .join(StaffMember, StaffMember.id == AlertNotification.staff_member_id)
-            .where(
-                OutboundMessage.channel == Channel.SMS,
-                OutboundMessage.to_address == FIRST_COORDINATOR,
-            )
+            .where(OutboundMessage.channel == Channel.SMS)
         ).all()
     found: dict[str, list[int]] = {}
-    for sid, outbound_id in rows:
-        found.setdefault(sid, []).append(outbound_id)
+    for sid, outbound_id, to in rows:
+        if to == FIRST_COORDINATOR:  # encrypted at rest: compared once read
+            found.setdefault(sid, []).append(outbound_id)
     return found
 
 

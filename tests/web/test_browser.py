@@ -26,6 +26,7 @@ from pathway import audit, replies
 from pathway.trust_loading import load_trust
 from schema.config_file import read_config_file
 from schema.db import session_scope
+from schema.encryption import lookup_hmac
 from schema.models import (
     Alert,
     AuditEvent,
@@ -229,7 +230,7 @@ def test_signing_in_acknowledging_and_resolving_work_with_javascript_switched_of
     seed_trust()
     with session_scope() as session:
         trust = session.scalars(select(Trust)).one()
-        ann = session.scalars(select(Patient).where(Patient.phone_e164 == ANN)).one()
+        ann = session.scalars(select(Patient).where(Patient.phone_hmac == lookup_hmac(ANN))).one()
         alert_id = red_alert(session, trust, ann, "legs gone weak since this morning")
         code = session.get(Alert, alert_id).code  # type: ignore[union-attr]
     context = browser.new_context(java_script_enabled=False)

@@ -12,6 +12,7 @@ from cli.main import app as cli
 from cli.serve import simulation_hint
 from pathway.replies import handle_inbound
 from schema.db import session_scope
+from schema.encryption import lookup_hmac
 from schema.models import AuditEvent, InboundMessage
 from schema.settings import get_settings
 from schema.types import utcnow
@@ -30,7 +31,7 @@ def replies_from(number: str) -> list[InboundMessage]:
         found = list(
             session.scalars(
                 select(InboundMessage)
-                .where(InboundMessage.from_address == number)
+                .where(InboundMessage.from_hmac == lookup_hmac(number))
                 .order_by(InboundMessage.id)
             )
         )

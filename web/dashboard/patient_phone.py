@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from schema.db import session_scope
+from schema.encryption import lookup_hmac
 from schema.models import InboundMessage, Patient, Trust
 from schema.settings import get_settings
 from schema.trusts import trust_config
@@ -59,13 +60,16 @@ def _allowed() -> None:
 
 def _patients(viewer: Viewer) -> list[tuple[int, str]]:
     with session_scope() as session:
-        rows = session.execute(
-            select(Patient.id, Patient.given_name, Patient.family_name)
-            .where(Patient.trust_id == viewer.trust_id, Patient.merged_into_id.is_(None))
-            .order_by(Patient.family_name, Patient.given_name, Patient.id)
-            .limit(PATIENT_LIMIT)
-        ).all()
-    return [(row.id, f"{row.given_name} {row.family_name}") for row in rows]
+        rows = list(
+            session.execute(
+                select(Patient.id, Patient.given_name, Patient.family_name).where(
+                    Patient.trust_id == viewer.trust_id, Patient.merged_into_id.is_(None)
+                )
+            ).all()
+        )
+    # Names are encrypted, so sorted here rather than by the database.
+    rows.sort(key=lambda row: (row.family_name, row.given_name, row.id))
+    return [(row.id, f"{row.given_name} {row.family_name}") for row in rows[:PATIENT_LIMIT]]
 
 
 def conversation(
@@ -74,7 +78,7 @@ def conversation(
     """The patient's texts and the service's answers to that number, oldest first."""
     replies = session.scalars(
         select(InboundMessage)
-        .where(InboundMessage.from_address == phone, InboundMessage.trust_id == trust.id)
+        .where(InboundMessage.from_hmac == lookup_hmac(phone), InboundMessage.trust_id == trust.id)
         .order_by(InboundMessage.received_at.desc())
         .limit(CONVERSATION_LIMIT)
     ).all()
@@ -82,7 +86,7 @@ def conversation(
     # Stored but not yet triaged: no trust on the row yet, so found by the numbers.
     waiting = session.scalars(
         select(InboundMessage).where(
-            InboundMessage.from_address == phone,
+            InboundMessage.from_hmac == lookup_hmac(phone),
             InboundMessage.to_address.in_(trust_config(trust).sms.inbound_numbers),
             InboundMessage.trust_id.is_(None),
             InboundMessage.handled_at.is_(None),

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import datetime
 
-from sqlalchemy import case, func, select
+from sqlalchemy import case, select
 from sqlalchemy.orm import Session
 
 from schema.models import (
@@ -196,16 +196,25 @@ def search_patients(
     session: Session, trust_id: int, text: str, *, limit: int = SEARCH_LIMIT
 ) -> list[PatientView]:
     """Patients whose NHS number starts with the digits typed, or whose name contains the text."""
-    query = select(Patient).where(Patient.trust_id == trust_id)
+    query = select(Patient.id, Patient.given_name, Patient.family_name).where(
+        Patient.trust_id == trust_id
+    )
     text = text.strip()
     digits = text.replace(" ", "").replace("-", "")
     if digits.isdigit():
         query = query.where(Patient.nhs_number.startswith(digits))
-    elif text:
-        full_name = func.lower(Patient.given_name + " " + Patient.family_name)
-        query = query.where(full_name.contains(text.lower(), autoescape=True))
-    query = query.order_by(Patient.family_name, Patient.given_name, Patient.id).limit(limit)
-    return [patient_view(p) for p in session.scalars(query)]
+    # Names are encrypted at rest, so the database can neither match nor sort them: the trust's
+    # names are read (three columns, no relationships) and matched here.
+    rows = list(session.execute(query).all())
+    if text and not digits.isdigit():
+        wanted = text.lower()
+        rows = [row for row in rows if wanted in f"{row.given_name} {row.family_name}".lower()]
+    rows.sort(key=lambda row: (row.family_name, row.given_name, row.id))
+    ids = [row.id for row in rows[:limit]]
+    if not ids:
+        return []
+    found = {p.id: p for p in session.scalars(select(Patient).where(Patient.id.in_(ids)))}
+    return [patient_view(found[patient_id]) for patient_id in ids]
 
 
 def open_alert_patients(session: Session, trust_id: int) -> dict[int, str]:
