@@ -267,8 +267,28 @@ WELL_BUT_THE_BODY: dict[str, list[str]] = {
     ],
 }
 
+# "no change" or "the same" told of a part of the body is a state going on, never a denial of it;
+# and postposed "nahi" before a verb ("dard nahi ja raha": the pain will not go) denies the verb
+THE_BODY_UNCHANGED = [
+    "ما في تغيير برجلي",
+    "kono poriborton nei payer",
+    "dim newid yn fy nghoesau",
+    "koi fer nathi pag ma",
+    "niekas nepasikeite kojose",
+    "koi farak nahi lattan vich",
+    "bez zmian w nogach",
+    "sem alteracoes nas pernas",
+    "nicio schimbare la picioare",
+    "waxba iskama beddelin lugaha",
+    "degisiklik yok bacaklarimda",
+    "koi fark nahi tangon mein",
+    "koi dard nahi ja raha kamar mein",
+    "koi dard nahi jaanda",
+]
+
 WELL = [(lang, text) for lang, texts in ALL_WELL.items() for text in texts]
 BODY = [(lang, text) for lang, texts in WELL_BUT_THE_BODY.items() for text in texts]
+BODY += [("unchanged", text) for text in THE_BODY_UNCHANGED]
 
 
 @pytest.mark.parametrize(("lang", "text"), WELL, ids=[f"{lang}: {t[:30]}" for lang, t in WELL])
