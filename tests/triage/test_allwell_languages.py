@@ -168,7 +168,7 @@ ALL_WELL: dict[str, list[str]] = {
         "Sorun yok, sorduğunuz için teşekkürler",
         "Değişiklik yok",
         "degisiklik yok",
-        "Her zamanki gibi, ağrı yok",
+        "Her zamanki gibi, ağrı yok",  # noqa: RUF001 (Turkish dotless i)
         "herzamanki gibi agri yok",
         "Çok şükür iyiyim",
         "Allah'a şükür her şey iyi",
@@ -254,8 +254,8 @@ WELL_BUT_THE_BODY: dict[str, list[str]] = {
         "waan fiicanahay, lugaha ayaa i xanuunaya",
     ],
     "tr": [
-        "iyiyim ama bacaklarım güçsüz",
-        "her şey yolunda ama belim ağrıyor",
+        "iyiyim ama bacaklarım güçsüz",  # noqa: RUF001 (Turkish dotless i)
+        "her şey yolunda ama belim ağrıyor",  # noqa: RUF001 (Turkish dotless i)
         "iyiyim ama bacaklarim uyusuyor",
         "yeni bir sey yok, sadece bacaklarda karincalanma",
     ],
