@@ -313,3 +313,24 @@ def test_every_lexicon_language_has_its_all_well_wordings() -> None:
     assert len(ALL_WELL) == 12
     assert all(8 <= len(texts) <= 15 for texts in ALL_WELL.values())
     assert all(3 <= len(texts) <= 5 for texts in WELL_BUT_THE_BODY.values())
+
+
+EFFECTS = (
+    "my legs have gone weak",
+    "can't feel my feet",
+    "wet myself twice",
+    "my back is killing me",
+)
+JOINS = ("{well}. {effect}", "{well}, but {effect}", "{effect}. {well}")
+
+
+@pytest.mark.parametrize("effect", EFFECTS)
+def test_a_symptom_beside_any_of_these_all_well_replies_is_never_none(effect: str) -> None:
+    missed = [
+        (text, result.label, result.review)
+        for _, text in WELL
+        for join in JOINS
+        if (result := triage(join.format(well=text, effect=effect))).label == Label.NONE
+        or (result.label == Label.UNCLEAR and result.review != Review.URGENT)
+    ]
+    assert missed == []
