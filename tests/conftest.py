@@ -9,6 +9,7 @@ import os
 import shutil
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -167,6 +168,27 @@ def sqlite_url(monkeypatch: pytest.MonkeyPatch, sqlite_template: Path, tmp_path:
     path = tmp_path / "safetynet.db"
     shutil.copy(sqlite_template, path)
     return _use_database(monkeypatch, f"sqlite:///{path}")
+
+
+@contextmanager
+def unmigrated_database(kind: str, folder: Path, prefix: str) -> Iterator[str]:
+    """The URL of a database with no tables, made for one test (a migration's) and dropped
+    after it: a file in `folder` on SQLite, a database of its own on the shared PostgreSQL."""
+    if kind == "sqlite":
+        yield f"sqlite:///{folder / 'before.db'}"
+        dispose_engines()
+        return
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    server = create_engine(POSTGRES_SERVER, isolation_level="AUTOCOMMIT")
+    with server.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(POSTGRES_SERVER).set(database=name).render_as_string(hide_password=False)
+    finally:
+        dispose_engines()
+        with server.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        server.dispose()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -3,41 +3,27 @@ their hashes, found by them afterwards, and its downgrade gives the plain text b
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from alembic import command
-from sqlalchemy import create_engine, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import select, text
 
-from schema.db import dispose_engines, engine_for
+from schema.db import engine_for
 from schema.encryption import lookup_hmac
 from schema.migrate import alembic_config, upgrade
 from schema.models import Patient
-from tests.conftest import POSTGRES_SERVER
+from tests.conftest import unmigrated_database
 
 PHONE = "+447700900123"
 NOW = "2026-12-01 10:00:00"
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def empty_url(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path_factory.mktemp('migration') / 'before.db'}"
-        dispose_engines()
-        return
-    name = f"safetynet_migration_{uuid.uuid4().hex[:10]}"
-    server = create_engine(POSTGRES_SERVER, isolation_level="AUTOCOMMIT")
-    with server.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    yield make_url(POSTGRES_SERVER).set(database=name).render_as_string(hide_password=False)
-    dispose_engines()
-    with server.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    server.dispose()
+def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    with unmigrated_database(request.param, tmp_path, "safetynet_migration") as url:
+        yield url
 
 
 def insert_plain_rows(url: str) -> None:

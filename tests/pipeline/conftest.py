@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 import redis
 from celery.contrib.testing.worker import start_worker
+from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -32,7 +33,9 @@ from schema.trusts import trust_config
 from schema.types import utcnow
 from testing.fake_twilio import FakeTwilio
 from testing.trusts import load_always_open_trust
+from tests.conftest import LOCAL
 from tests.fakes.smtp_server import SmtpTestServer
+from web.app import create_app
 from worker import tasks
 from worker.app import get_app
 from worker.process_state import reset
@@ -209,6 +212,13 @@ def service(
     trust_id = load_always_open_trust()
     yield Service(pg_url, redis_broker, fake_twilio, smtp_server, trust_id, env)
     reset()
+
+
+@pytest.fixture
+def client(service: Service) -> Iterator[TestClient]:
+    """The web app, started (its spool drainer and all) on the service's settings."""
+    with TestClient(create_app(), base_url=LOCAL) as test_client:
+        yield test_client
 
 
 @pytest.fixture

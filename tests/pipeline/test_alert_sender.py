@@ -4,8 +4,6 @@ stale one expires at Twilio. Against the fake Twilio API, through the real SDK."
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
@@ -19,7 +17,6 @@ from schema.settings import reset_settings_cache
 from schema.types import utcnow
 from schema.vocabulary import MessageKind
 from testing.trusts import always_open_trust_yaml
-from tests.conftest import LOCAL
 from tests.pipeline.conftest import Service
 from tests.pipeline.test_alerts import (
     ASHA,
@@ -30,7 +27,6 @@ from tests.pipeline.test_alerts import (
     post_sms,
 )
 from tests.pipeline.test_receipts import post_receipt
-from web.app import create_app
 from worker import sending
 
 pytestmark = pytest.mark.timeout(120)
@@ -55,12 +51,6 @@ def reload_trust(text: str) -> None:
             actor=audit.CLI,
             now=utcnow(),
         )
-
-
-@pytest.fixture
-def client(service: Service) -> Iterator[TestClient]:
-    with TestClient(create_app(), base_url=LOCAL) as test_client:
-        yield test_client
 
 
 def send_all_due() -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -33,9 +32,8 @@ from schema.trusts import trust_config
 from schema.types import utcnow
 from testing.trusts import always_open_trust_yaml
 from testing.twilio_signing import signed_headers
-from tests.conftest import EXAMPLE_TRUST, LOCAL
+from tests.conftest import EXAMPLE_TRUST
 from tests.pipeline.conftest import PUBLIC_BASE_URL, Service, wait_until
-from web.app import create_app
 from worker import sending, tasks
 
 pytestmark = pytest.mark.timeout(120)
@@ -43,12 +41,6 @@ pytestmark = pytest.mark.timeout(120)
 TRUST_NUMBER = "+447700900000"
 ASHA, BEN, DUTY = "+447700900101", "+447700900102", "+447700900103"
 PATIENT = "+447700900300"
-
-
-@pytest.fixture
-def client(service: Service) -> Iterator[TestClient]:
-    with TestClient(create_app(), base_url=LOCAL) as test_client:
-        yield test_client
 
 
 def post_sms(

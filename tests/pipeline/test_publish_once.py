@@ -4,7 +4,6 @@ Redis."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -15,20 +14,12 @@ from sqlalchemy import select
 from pathway.outbound import Claimed
 from schema.db import session_scope
 from schema.models import InboundMessage, MessageState, OutboundMessage, Queue
-from tests.conftest import LOCAL
 from tests.pipeline.conftest import Service
 from tests.pipeline.test_alerts import PATIENT, post_sms
-from web.app import create_app
 from worker import tasks
 from worker.app import get_app
 
 pytestmark = pytest.mark.timeout(60)
-
-
-@pytest.fixture
-def client(service: Service) -> Iterator[TestClient]:
-    with TestClient(create_app(), base_url=LOCAL) as test_client:
-        yield test_client
 
 
 def states(queue: Queue) -> list[str]:

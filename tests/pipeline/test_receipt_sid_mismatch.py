@@ -2,25 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from schema.db import session_scope
 from schema.models import AuditEvent, MessageState, OutboundMessage
 from testing.twilio_signing import signed_headers
-from tests.conftest import LOCAL
 from tests.pipeline.conftest import PUBLIC_BASE_URL, Service
 from tests.pipeline.test_receipts import reload, sent_sms
-from web.app import create_app
-
-
-@pytest.fixture
-def client(service: Service) -> Iterator[TestClient]:
-    with TestClient(create_app(), base_url=LOCAL) as test_client:
-        yield test_client
 
 
 def post(client: TestClient, service: Service, message_id: int, sid: str, status: str) -> int:

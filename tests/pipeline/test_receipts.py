@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
@@ -15,16 +13,8 @@ from schema.models import Channel, MessageState, OutboundMessage, Patient, Queue
 from schema.types import utcnow
 from schema.vocabulary import MessageKind
 from testing.twilio_signing import signed_headers
-from tests.conftest import LOCAL
 from tests.pipeline.conftest import PUBLIC_BASE_URL, Service, count_messages
-from web.app import create_app
 from worker import sending
-
-
-@pytest.fixture
-def client(service: Service) -> Iterator[TestClient]:
-    with TestClient(create_app(), base_url=LOCAL) as test_client:
-        yield test_client
 
 
 def post_receipt(

@@ -7,7 +7,6 @@ from __future__ import annotations
 import threading
 import time
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,7 +16,6 @@ from sqlalchemy import func, select
 from schema.db import session_scope
 from schema.models import Alert, AlertState, InboundMessage
 from testing.twilio_signing import signed_headers
-from tests.conftest import LOCAL
 from tests.pipeline.conftest import (
     PUBLIC_BASE_URL,
     Service,
@@ -25,7 +23,6 @@ from tests.pipeline.conftest import (
     wait_for_progress,
     wait_until,
 )
-from web.app import create_app
 from web.dashboard import queries
 from worker.app import get_app
 
@@ -35,12 +32,6 @@ TRUST_NUMBER = "+447700900000"
 FIRST_COORDINATOR = "+447700900101"
 STRANGER = "+447700900888"
 RED = "My legs keep giving way and I cannot feel my feet"
-
-
-@pytest.fixture
-def client(service: Service) -> Iterator[TestClient]:
-    with TestClient(create_app(), base_url=LOCAL) as test_client:
-        yield test_client
 
 
 def post_sms(client: TestClient, service: Service, sender: str, body: str) -> None:

@@ -36,12 +36,13 @@ from tests.pipeline.conftest import (
     STALL_SECONDS,
     Progress,
     Service,
+    client,
     redis_broker,
     service,
 )
 from worker import tasks
 
-__all__ = ["redis_broker", "service"]
+__all__ = ["client", "redis_broker", "service"]
 
 TRUST_NUMBER = "+447700900000"
 FIRST_COORDINATOR = "+447700900101"

@@ -9,7 +9,6 @@ error): each must be answered 200 and stored, from the spool if the database fai
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,7 +16,6 @@ from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
 
-from tests.conftest import LOCAL
 from tests.pipeline.conftest import Service, sent_count, wait_for_progress, worker_process
 from tests.reliability.conftest import (
     drive_until,
@@ -26,7 +24,6 @@ from tests.reliability.conftest import (
     settled,
     stored_once,
 )
-from web.app import create_app
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 
@@ -49,12 +46,6 @@ def terminate_backends(url: str) -> int:
             )
     finally:
         engine.dispose()
-
-
-@pytest.fixture
-def client(service: Service) -> Iterator[TestClient]:
-    with TestClient(create_app(), base_url=LOCAL) as test_client:
-        yield test_client
 
 
 def test_postgres_connections_dropped_mid_batch_lose_no_message_and_no_alert(

@@ -9,14 +9,12 @@ the number of timed-out requests bounds the duplicates.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
 from schema.settings import reset_settings_cache
-from tests.conftest import LOCAL
 from tests.pipeline.conftest import Service, sent_count, wait_for_progress, worker_process
 from tests.reliability.conftest import (
     beat_tick,
@@ -25,7 +23,6 @@ from tests.reliability.conftest import (
     post_red_reply,
     settled,
 )
-from web.app import create_app
 from worker.providers.twilio.client import TwilioSmsProvider
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
@@ -33,12 +30,6 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 BATCH = 500
 TIMED_OUT_REQUESTS = 2
 PROVIDER_TIMEOUT = TwilioSmsProvider("AC", "token", None).timeout
-
-
-@pytest.fixture
-def client(service: Service) -> Iterator[TestClient]:
-    with TestClient(create_app(), base_url=LOCAL) as test_client:
-        yield test_client
 
 
 def test_twilio_answering_500_then_429_then_timing_out_mid_batch_loses_no_message_and_no_alert(

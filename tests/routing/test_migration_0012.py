@@ -3,35 +3,23 @@ alerts keeps one (the red, the newest), still escalating; the other is resolved,
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from schema.db import dispose_engines
 from schema.migrate import upgrade
-from tests.conftest import POSTGRES_SERVER
+from tests.conftest import unmigrated_database
 
 NOW = "2026-12-01 02:00:00"
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'before.db'}"
-        return
-    name = f"safetynet_0012_{uuid.uuid4().hex[:10]}"
-    server = create_engine(POSTGRES_SERVER, isolation_level="AUTOCOMMIT")
-    with server.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    yield make_url(POSTGRES_SERVER).set(database=name).render_as_string(hide_password=False)
-    dispose_engines()
-    with server.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    server.dispose()
+    with unmigrated_database(request.param, tmp_path, "safetynet_0012") as url:
+        yield url
 
 
 def test_upgrading_folds_a_patients_duplicate_open_alerts_into_one(empty_database: str) -> None:
