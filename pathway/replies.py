@@ -72,10 +72,17 @@ REPLY_TEMPLATES = {
 
 
 def handle_inbound(session: Session, inbound_id: int, now: datetime) -> list[Claimed]:
-    """Act on a reply once. Returns the urgent messages the caller publishes after commit."""
+    """Act on a reply once. Returns the urgent messages the caller publishes after commit.
+
+    A reply already handled returns those of its urgent messages no sender has taken yet: a
+    handler that died between its commit and its publish is delivered again (acks_late), and
+    they go then rather than at the stuck sweep (a copy already in the broker costs a task that
+    finds its message taken)."""
     inbound = session.get(InboundMessage, inbound_id, with_for_update=True)
-    if inbound is None or inbound.handled_at is not None:
+    if inbound is None:
         return []
+    if inbound.handled_at is not None:
+        return _urgent_messages(session, inbound, now, waiting=_NOT_YET_TAKEN)
     trust = session.scalar(
         select(Trust).join(TrustNumber).where(TrustNumber.number_e164 == inbound.to_address)
     )
@@ -499,13 +506,21 @@ def _answer_number(
     )
 
 
-def _urgent_messages(session: Session, inbound: InboundMessage, now: datetime) -> list[Claimed]:
+_NOT_YET_TAKEN = (MessageState.SCHEDULED, MessageState.QUEUED)
+
+
+def _urgent_messages(
+    session: Session,
+    inbound: InboundMessage,
+    now: datetime,
+    waiting: tuple[MessageState, ...] = (MessageState.SCHEDULED,),
+) -> list[Claimed]:
     related = [OutboundMessage.inbound_message_id == inbound.id]
     if inbound.alert_id is not None:
         related.append(OutboundMessage.alert_id == inbound.alert_id)
     rows = session.execute(
         select(OutboundMessage.id, OutboundMessage.queue).where(
-            OutboundMessage.state == MessageState.SCHEDULED,
+            OutboundMessage.state.in_(waiting),
             OutboundMessage.due_at <= now,
             or_(*related),
         )

@@ -123,13 +123,13 @@ def find_stuck(
 
 
 def mark_queued(session: Session, urgent: list[Claimed], *, now: datetime) -> list[Claimed]:
-    """Messages just made (a reply's urgent advice and alerts) marked `queued` before their
-    publisher commits, as a claim would: only those still `scheduled` are returned."""
+    """A reply's urgent messages marked `queued` (their stuck clock restarted) before their
+    publisher commits, as a claim would: only those no sender has taken are returned."""
     if not urgent:
         return []
     chosen = select(OutboundMessage.id).where(
         OutboundMessage.id.in_([c.message_id for c in urgent]),
-        OutboundMessage.state == MessageState.SCHEDULED,
+        OutboundMessage.state.in_((MessageState.SCHEDULED, MessageState.QUEUED)),
     )
     return _mark_queued(session, chosen, now)
 

@@ -91,3 +91,30 @@ def test_the_alerts_dispatcher_claims_no_bulk_and_the_bulk_dispatcher_runs_on_th
     assert tasks.dispatch_due.queue == Queue.ALERTS.value
     assert tasks.dispatch_bulk() == 3
     assert states(Queue.MESSAGES) == [MessageState.QUEUED] * 3
+
+
+def test_a_handler_that_dies_after_its_commit_publishes_when_it_is_delivered_again(
+    service: Service, client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    service.enrol(1)
+    service.dispatch()
+    assert post_sms(client, service, PATIENT, "my legs keep giving way") == 200
+    with session_scope() as session:
+        inbound_id = session.scalars(select(InboundMessage.id)).one()
+
+    class WorkerDied(BaseException):
+        pass
+
+    def dies(*_: Any, **__: Any) -> int:
+        raise WorkerDied
+
+    monkeypatch.setattr(tasks, "publish", dies)
+    with pytest.raises(WorkerDied):
+        tasks.handle_inbound(inbound_id)
+    queued = states(Queue.ALERTS)
+    assert queued and set(queued) == {MessageState.QUEUED}  # committed, never published
+    monkeypatch.undo()
+    before = alerts_waiting(service)
+
+    assert tasks.handle_inbound(inbound_id) == len(queued)  # the broker's second delivery
+    assert alerts_waiting(service) - before == len(queued)
