@@ -327,7 +327,8 @@ def publish(app: Celery, claimed: Iterable[Claimed]) -> int:
             error=type(error).__name__,
             detail=str(error)[:200],
         )
-        _release([c.message_id for c in claimed if c.message_id not in set(published)])
+        went = set(published)
+        _release([c.message_id for c in claimed if c.message_id not in went])
     return len(published)
 
 
