@@ -2,6 +2,7 @@
 
     python -m messages.triage.split            # figures for dev, the tuning part, the held part
     python -m messages.triage.split --misses   # also the tuning part's misses (never the held)
+    python -m messages.triage.split --misses --file hard-multilingual   # one file's only
 
 A row of ``corpus/train/*.csv`` is *held* when the SHA-256 of its folded text (lower case, no
 accents, spaces collapsed), read as a number, falls in the lowest ``HELD_PERCENT`` of 100. The
@@ -56,19 +57,35 @@ def read_part(files: Sequence[Path], *, held: bool) -> list[tuple[str, str]]:
     return rows
 
 
+def expected_reviews(files: Sequence[Path]) -> dict[str, str]:
+    """The writers' review urgency of each `unclear` tuning row that has one."""
+    found: dict[str, str] = {}
+    for path in files:
+        with path.open(newline="", encoding="utf-8") as handle:
+            for record in csv.DictReader(handle):
+                text, review = record.get("text") or "", (record.get("review") or "").strip()
+                if review and not is_held(text):
+                    found[text] = review
+    return found
+
+
 def main(argv: list[str] | None = None) -> int:
     from messages.triage import triage
     from messages.triage.evaluate import evaluate, format_report, read_labelled
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--misses", action="store_true", help="list the tuning part's misses")
+    parser.add_argument(
+        "--file", default="", help="only training files whose name holds this (e.g. multilingual)"
+    )
     args = parser.parse_args(argv)
-    files = train_files()
+    files = [f for f in train_files() if args.file in f.name]
     parts = {
         "dev": read_labelled(CORPUS / "dev" / "replies-dev.csv"),
         "tuning (75% of train)": read_part(files, held=False),
         "held (25% of train, totals only)": read_part(files, held=True),
     }
+    expected_review = expected_reviews(files)
     failed = False
     for name, rows in parts.items():
         evaluation = evaluate(rows, triage)
@@ -80,6 +97,8 @@ def main(argv: list[str] | None = None) -> int:
             for (text, _), (gold, predicted, review) in zip(rows, evaluation.outcomes, strict=True):
                 if gold != predicted:
                     print(f"  {gold} -> {predicted}:{review or ''}  {text!r}")
+                elif gold == "unclear" and review != expected_review.get(text, review):
+                    print(f"  unclear:{expected_review[text]} -> unclear:{review}  {text!r}")
         print()
     return 1 if failed else 0
 

@@ -1,9 +1,12 @@
 """Issue 11's figures on every labelled file in the repository, with both readers.
 
 One evaluation per file per session (a few thousand replies in a few seconds), then one test
-per figure and file, so a miss names the file and the figure. The held-out split, when the lead
-adds it under corpus/heldout/, is measured here too; nothing in the lexicon or the model was
-tuned on it.
+per figure and file, so a miss names the file and the figure.
+
+- The dev set, and the tuning part of each ``corpus/train`` file, are in-sample (the lexicon
+  was written on them): held to the in-sample targets.
+- Our own held quarter of ``corpus/train`` (``split.py``) and the files under ``corpus/heldout/``
+  (written by other people, never tuned on) are held to the floors the hidden sets are held to.
 """
 
 from __future__ import annotations
@@ -18,18 +21,29 @@ import pytest
 from messages.triage import triage
 from messages.triage.evaluate import Evaluation, evaluate, read_labelled
 from messages.triage.second_reader import MODEL_FILE
+from messages.triage.split import read_part, train_files
 from tests.triage.conftest import CORPUS, corpus_files
 
 FILES = {path.relative_to(path.parents[1]).as_posix(): path for path in corpus_files()}
-# Written by other people and never tuned on: held to the figures the hidden sets are held to
-# (issue 11), not to the in-sample ones the lexicon was written against.
 HELDOUT = {name: path for name, path in FILES.items() if name.startswith("heldout/")}
-IN_SAMPLE = {name: path for name, path in FILES.items() if name not in HELDOUT}
+HELD_QUARTER = "train/* held quarter"
+# in-sample: the dev set whole, and each training file's tuning part (its held quarter apart)
+IN_SAMPLE = [name for name in FILES if name not in HELDOUT]
+NEVER_TUNED = [*HELDOUT, HELD_QUARTER]
+EVERY_PART = [*IN_SAMPLE, *NEVER_TUNED]
+
+
+def _rows(name: str) -> list[tuple[str, str]]:
+    if name == HELD_QUARTER:
+        return read_part(train_files(), held=True)
+    if name.startswith("train/"):
+        return read_part([FILES[name]], held=False)
+    return read_labelled(FILES[name])
 
 
 @cache
 def _evaluation(name: str) -> Evaluation:
-    return evaluate(read_labelled(FILES[name]), triage)
+    return evaluate(_rows(name), triage)
 
 
 def _share(name: str, figure: str) -> float:
@@ -45,17 +59,17 @@ def test_at_least_98_percent_of_red_replies_are_red(name: str) -> None:
     assert _share(name, "red sensitivity") >= 0.98
 
 
-@pytest.mark.parametrize("name", FILES)
+@pytest.mark.parametrize("name", EVERY_PART)
 def test_every_red_or_amber_reply_reaches_a_person_urgently(name: str) -> None:
     assert _share(name, "alert reaches a person urgently") == 1.0
 
 
-@pytest.mark.parametrize("name", FILES)
+@pytest.mark.parametrize("name", EVERY_PART)
 def test_no_red_or_amber_reply_is_labelled_none(name: str) -> None:
     assert _evaluation(name).figure("alert labelled none").hits == 0
 
 
-@pytest.mark.parametrize("name", FILES)
+@pytest.mark.parametrize("name", EVERY_PART)
 def test_no_red_reply_goes_to_routine_review(name: str) -> None:
     assert _evaluation(name).figure("red to routine review").hits == 0
 
@@ -65,13 +79,13 @@ def test_at_least_90_percent_of_all_well_replies_are_none(name: str) -> None:
     assert _share(name, "none specificity") >= 0.90
 
 
-@pytest.mark.parametrize("name", FILES)
+@pytest.mark.parametrize("name", EVERY_PART)
 def test_keywords_are_exact_every_time(name: str) -> None:
     figure = _evaluation(name).figure("keywords exact")
     assert figure.hits == figure.total
 
 
-@pytest.mark.parametrize("name", HELDOUT)
+@pytest.mark.parametrize("name", NEVER_TUNED)
 def test_on_held_out_replies_at_least_90_percent_of_red_replies_are_red(name: str) -> None:
     assert _share(name, "red sensitivity") >= 0.90
 
