@@ -98,6 +98,7 @@ def issue_link(
         member.id,
         actor=actor,
         trust_id=member.trust_id,
+        now=now,
         link_id=link.id,
         channels=channels,
     )
@@ -141,7 +142,9 @@ def use_link(
     link = _find(session, token, lock=True)
     link.used_at = now
     session.flush()
-    set_password(session, member, password, actor=audit.staff_actor(member.id), passwords=passwords)
+    set_password(
+        session, member, password, actor=audit.staff_actor(member.id), passwords=passwords, now=now
+    )
     audit.record(
         session,
         "staff.password_link_used",
@@ -149,6 +152,7 @@ def use_link(
         member.id,
         actor=audit.staff_actor(member.id),
         trust_id=member.trust_id,
+        now=now,
         link_id=link.id,
     )
     return member

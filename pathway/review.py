@@ -74,6 +74,7 @@ def open_review(
         inbound.id,
         actor=audit.SYSTEM,
         trust_id=inbound.trust_id,
+        now=now,
         priority=priority,
         due_at=deadline.isoformat(),
     )
@@ -103,6 +104,7 @@ def needs_a_person(session: Session, inbound_id: int, *, why: str, now: datetime
         inbound.id,
         actor=audit.SYSTEM,
         trust_id=inbound.trust_id,
+        now=now,
         error=why,
     )
     log.error("inbound_handling_failed", inbound_id=inbound.id, error=why)
@@ -141,6 +143,7 @@ def mark_reviewed(
         inbound.id,
         actor=actor,
         trust_id=inbound.trust_id,
+        now=now,
         with_note=bool(note),
         decision=decision,
         late=inbound.review_due_at is not None and now > inbound.review_due_at,
@@ -190,6 +193,7 @@ def _remind(session: Session, inbound: InboundMessage, config: TrustConfig, now:
             inbound.id,
             actor=audit.SYSTEM,
             trust_id=inbound.trust_id,
+            now=now,
             step=index + 1,
             staff=[m.id for m in members],
             reached_nobody=made == 0,
