@@ -176,7 +176,7 @@ def _side(
     patient = enrol_patient(session, trust, nhs_number, phone, given_name=given, family_name=family)
     alert_id = red_alert(session, trust, patient, said)
     review = reply(session, trust, patient, f"not sure, {given} here, about my tablets?", "unclear")
-    _, token = tokens.issue(session, trust, f"{trust.code} PAS", actor=audit.CLI)
+    _, token = tokens.issue(session, trust, f"{trust.code} PAS", actor=audit.CLI, now=utcnow())
     ben = session.query(StaffMember).filter_by(trust_id=trust.id, key="ben").one()
     now = utcnow()
     cover = add_override(
