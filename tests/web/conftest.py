@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
-from argon2 import PasswordHasher
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from httpx2 import Response
@@ -59,14 +58,6 @@ def load_second_trust(session: Session) -> Trust:
     text = second_trust_yaml()
     loaded = config_from_text(text)
     return load_trust(session, loaded, actor=audit.CLI, now=utcnow()).trust
-
-
-@pytest.fixture(autouse=True)
-def quick_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Argon2id with tiny costs, so tests sign in quickly; one test checks the real ones."""
-    quick = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-    monkeypatch.setattr(passwords, "_hasher", quick)
-    monkeypatch.setattr(passwords, "_DUMMY_HASH", quick.hash("not a password anybody has"))
 
 
 @dataclass(frozen=True)
