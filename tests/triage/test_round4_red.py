@@ -116,6 +116,17 @@ KINDS: dict[str, list[tuple[str, Label]]] = {
         ("takes me a few goes to stand up", RED),
         ("needed three attempts to get off the loo", RED),
         ("getting up from the chair is a real struggle now", RED),
+        ("had to be helped off the bus", RED),
+        ("my husband had to carry me up to bed", RED),
+        ("she has to be wheeled to the bathroom now", RED),
+        ("my son says I'm shuffling", RED),
+    ],
+    # standing, not the feet: "on my feet all day"
+    "on my feet is standing": [
+        ("back hurts more when I'm on my feet all day", AMBER),
+        ("my neck aches if I've been stood on my feet", AMBER),
+        ("my back is sore after being on my feet at work", AMBER),
+        ("standing on my feet all morning makes my back ache", AMBER),
     ],
     # news of treatment or an appointment, with thanks only, is for a person
     "treatment news with thanks": [
@@ -149,6 +160,11 @@ HOLDS: list[tuple[str, Label]] = [
     ("started my new tablets, feeling fine", NONE),
     ("been to see the consultant, all good thanks", NONE),
     ("steroids sorted my back in May, walking normally since", NONE),
+    # the feet told of while standing stay the feet
+    ("I'm on my feet but they feel numb", RED),
+    ("wobbly on my feet today", RED),
+    # helped because of something else is no weakness
+    ("I was helped into the taxi by the driver, all good", NONE),
 ]
 
 CASES = [(kind, text, label) for kind, cases in KINDS.items() for text, label in cases]
