@@ -121,6 +121,13 @@ KINDS: dict[str, list[tuple[str, Label]]] = {
         ("she has to be wheeled to the bathroom now", RED),
         ("my son says I'm shuffling", RED),
     ],
+    # the stairs told as hard, with no other cause given
+    "the stairs told as hard": [
+        ("all fine, only thing is I'm struggling with the stairs", RED),
+        ("the stairs are beyond me now", RED),
+        ("mum's finding it hard to get up the stairs", RED),
+        ("my husband keeps losing his balance", RED),
+    ],
     # standing, not the feet: "on my feet all day"
     "on my feet is standing": [
         ("back hurts more when I'm on my feet all day", AMBER),
@@ -160,6 +167,12 @@ HOLDS: list[tuple[str, Label]] = [
     ("started my new tablets, feeling fine", NONE),
     ("been to see the consultant, all good thanks", NONE),
     ("steroids sorted my back in May, walking normally since", NONE),
+    # the stairs hard because of a joint or the breath: a person reads it, never `none`
+    ("my knees are bad so I'm struggling with the stairs", UNCLEAR),
+    ("Knees keep aching on the stairs", UNCLEAR),
+    # the stairs denied, or managed, are all-well
+    ("no trouble with the stairs", NONE),
+    ("I can do the stairs fine", NONE),
     # the feet told of while standing stay the feet
     ("I'm on my feet but they feel numb", RED),
     ("wobbly on my feet today", RED),
@@ -180,6 +193,8 @@ def test_a_wording_of_the_kind_gets_its_label(kind: str, text: str, label: Label
 def test_a_wording_beside_the_kind_keeps_its_label(text: str, label: Label) -> None:
     result = triage(text)
     assert result.label == label, result.evidence.get("reason")
+    if label == UNCLEAR and any(word in text for word in ("stairs", "legs", "back")):
+        assert result.review == Review.URGENT, result.evidence.get("reason")
 
 
 def test_a_question_about_a_red_symptom_alone_still_goes_to_urgent_review() -> None:
