@@ -156,6 +156,8 @@ HOLDS: list[tuple[str, Label]] = [
     ("not my legs, it's my arms that feel weak", RED),
     # "mine" told well after a question stays all-well or a question
     ("you said to tell you if my legs go weak, mine are grand, thanks", NONE),
+    # had in the past and gone is no affirmation
+    ("You asked about numbness. I had that in the spring but it went after the steroids", NONE),
     # a real inability stays red
     ("my legs are so weak I can't get out of bed", RED),
     ("I can't walk without my stick now", RED),
