@@ -66,6 +66,13 @@ KINDS: dict[str, list[tuple[str, Label]]] = {
         ("when I laugh it jars my back", AMBER),
         ("coughing goes right up into my neck", AMBER),
     ],
+    # radicular pain told by where it runs
+    "radicular pain told by where it runs": [
+        ("pain along my ribs from my spine", RED),
+        ("a line of pain across my chest from my back", RED),
+        ("my arm aches from the neck down", RED),
+        ("burning following my ribs round to the front", RED),
+    ],
     # the spine with no "my"
     "the spine with no my": [
         ("spine feels battered", AMBER),
@@ -156,6 +163,8 @@ HOLDS: list[tuple[str, Label]] = [
     ("not my legs, it's my arms that feel weak", RED),
     # "mine" told well after a question stays all-well or a question
     ("you said to tell you if my legs go weak, mine are grand, thanks", NONE),
+    # pain along a scar or a stoma is no band round the trunk
+    ("a line of pain along my scar", UNCLEAR),
     # had in the past and gone is no affirmation
     ("You asked about numbness. I had that in the spring but it went after the steroids", NONE),
     # a real inability stays red
