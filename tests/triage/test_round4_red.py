@@ -135,6 +135,19 @@ KINDS: dict[str, list[tuple[str, Label]]] = {
         ("mum's finding it hard to get up the stairs", RED),
         ("my husband keeps losing his balance", RED),
     ],
+    # a capacity told as missing: the "no" is the symptom's, never a denial of the part
+    "a capacity told as missing": [
+        ("no movement in my legs", RED),
+        ("I've got no use of my arm", RED),
+        ("no life in my legs", RED),
+        ("no control over my legs", RED),
+        ("my legs have no strength", RED),
+        ("I feel nothing in my feet", RED),
+        ("zero feeling in my toes", RED),
+        ("I've got no control down there", RED),
+        ("I've got no say over my bladder", RED),
+        ("I get no warning, it just comes", RED),
+    ],
     # standing, not the feet: "on my feet all day"
     "on my feet is standing": [
         ("back hurts more when I'm on my feet all day", AMBER),
@@ -163,6 +176,10 @@ HOLDS: list[tuple[str, Label]] = [
     ("not my legs, it's my arms that feel weak", RED),
     # "mine" told well after a question stays all-well or a question
     ("you said to tell you if my legs go weak, mine are grand, thanks", NONE),
+    # a denial of the part with no capacity named stays a denial
+    ("no problems with my legs", NONE),
+    ("no issues in my legs", NONE),
+    ("upper back pain worse at night, nothing in my legs", AMBER),
     # pain along a scar or a stoma is no band round the trunk
     ("a line of pain along my scar", UNCLEAR),
     # had in the past and gone is no affirmation
@@ -218,3 +235,9 @@ def test_an_affirmed_symptom_says_what_affirmed_it() -> None:
     found = [f for f in result.evidence["findings"] if f.get("symptom") == "limb_weakness"]
     assert found and found[0]["status"] == "present"
     assert "been going on" in found[0]["affirmed"]
+
+
+@pytest.mark.parametrize("text", ["there's nothing in my legs", "nothing in my legs today"])
+def test_nothing_in_the_legs_is_never_none_and_reaches_a_person_urgently(text: str) -> None:
+    result = triage(text)
+    assert result.label == RED or result.review == Review.URGENT, result.evidence.get("reason")
