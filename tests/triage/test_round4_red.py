@@ -147,6 +147,13 @@ KINDS: dict[str, list[tuple[str, Label]]] = {
         ("I've got no control down there", RED),
         ("I've got no say over my bladder", RED),
         ("I get no warning, it just comes", RED),
+        ("no bladder control", RED),
+        ("no bowel control now", RED),
+        ("no spring in my legs at all", RED),
+        ("neither leg feels right", RED),
+        ("none of my toes feel normal", RED),
+        ("not walking at all now", RED),
+        ("no way I can walk to the shop now", RED),
     ],
     # standing, not the feet: "on my feet all day"
     "on my feet is standing": [
@@ -179,6 +186,9 @@ HOLDS: list[tuple[str, Label]] = [
     # a denial of the part with no capacity named stays a denial
     ("no problems with my legs", NONE),
     ("no issues in my legs", NONE),
+    ("no bladder or bowel problems", NONE),
+    ("no loss of bladder control", NONE),
+    ("neither leg feels weak", NONE),
     ("upper back pain worse at night, nothing in my legs", AMBER),
     # pain along a scar or a stoma is no band round the trunk
     ("a line of pain along my scar", UNCLEAR),
