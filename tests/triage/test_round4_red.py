@@ -154,6 +154,9 @@ KINDS: dict[str, list[tuple[str, Label]]] = {
         ("none of my toes feel normal", RED),
         ("not walking at all now", RED),
         ("no way I can walk to the shop now", RED),
+        ("not strong enough to get up", RED),
+        ("not steady at all", RED),
+        ("I'm nowhere near as steady as I was", RED),
     ],
     # standing, not the feet: "on my feet all day"
     "on my feet is standing": [
@@ -189,6 +192,8 @@ HOLDS: list[tuple[str, Label]] = [
     ("no bladder or bowel problems", NONE),
     ("no loss of bladder control", NONE),
     ("neither leg feels weak", NONE),
+    # steadiness of something else is no unsteadiness
+    ("my mood is not as steady as before", UNCLEAR),
     ("upper back pain worse at night, nothing in my legs", AMBER),
     # pain along a scar or a stoma is no band round the trunk
     ("a line of pain along my scar", UNCLEAR),
