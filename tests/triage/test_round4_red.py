@@ -110,6 +110,7 @@ KINDS: dict[str, list[tuple[str, Label]]] = {
         ("my back locks up when I cough", AMBER),
         ("I've done my back in and it's not getting better", AMBER),
         ("his back seizes up when he sneezes", AMBER),
+        ("my back's been at me all week", AMBER),
     ],
     # weakness told by its effect, in care staff's and everyday words
     "weakness told by its effect": [
