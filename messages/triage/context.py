@@ -189,8 +189,13 @@ class _Reach:
 
 def _leaders(findings: list[Finding]) -> list[Finding]:
     """The findings that decide whether a list goes on: a mention of the body that shares its
-    words with a symptom follows the symptom."""
-    return [f for f in findings if f.kind != "body"] or findings
+    words with a symptom follows the symptom; a qualifier that shares them follows the mention
+    ("no problems with wee or poo": "poo" is a mention, not only the occasion of a pain)."""
+    return (
+        [f for f in findings if f.kind not in ("body", "qualifier")]
+        or [f for f in findings if f.kind == "body"]
+        or findings
+    )
 
 
 def _part_of_a_finding(cue: Hit, findings: Sequence[Finding]) -> bool:
@@ -230,6 +235,8 @@ def apply_context(
 ) -> None:
     """Record on each finding the cues that modify it (in place)."""
     reach = _Reach(norms, findings, lexicon)
+    # an affirmation may share words with what it affirms ("I have had that for a week")
+    affirmations = [c for c in cues if c.kind.type == "affirmed"]
     cues = [c for c in cues if not _part_of_a_finding(c.hit, findings)]
     for cue in cues:
         if cue.kind.type == "terminate":
@@ -269,6 +276,7 @@ def apply_context(
                 finding.modifiers["double_negated"] = words
             finding.modifiers.setdefault(recorded, words)
     _undo_resolutions(surfaces, findings, [c for c in cues if c.kind.type == "recurred"])
+    _undo_hypotheticals(surfaces, findings, affirmations)
 
 
 def _undo_resolutions(
@@ -281,6 +289,18 @@ def _undo_resolutions(
         for finding in findings:
             if finding.hit.start < cue.hit.start and finding.modifiers.pop("resolved", ""):
                 finding.modifiers["recurred"] = quote(surfaces, cue.hit)
+
+
+def _undo_hypotheticals(
+    surfaces: Sequence[str], findings: Sequence[Finding], affirmations: Sequence[Cue]
+) -> None:
+    """A symptom asked about, then said to be happening ("is it bad if my legs feel weak? It's
+    been going on a few days", "your text said to ring about tingling. I've got it in both
+    hands"), is had, not asked about: uncertain wording about a symptom is the symptom."""
+    for cue in affirmations:
+        for finding in findings:
+            if finding.hit.start < cue.hit.start and finding.modifiers.pop("hypothetical", ""):
+                finding.modifiers["affirmed"] = quote(surfaces, cue.hit)
 
 
 def quote(surfaces: Sequence[str], hit: Hit) -> str:

@@ -26,6 +26,8 @@ from schema.vocabulary import Label, Review
 _NOT_CURRENT = ("negated", "resolved", "other_person", "hypothetical")
 # reasons for a person that are urgent in themselves ("called an ambulance", "can't cope")
 URGENT_NEEDS = frozenset({"urgent", "body_other", "hedge"})
+# needs_person's tag for news of treatment changing or coming up
+TREATMENT_NEWS = "news"
 # a reply of this many words in which nothing is recognised says something nobody has placed
 STATEMENT_WORDS = 4
 
@@ -53,7 +55,7 @@ def _describe(finding: Finding, surfaces: Sequence[str], lexicon: Lexicon) -> di
         entry = {"why": finding.tag, **entry}
     if status != "present":
         entry["cue"] = finding.modifiers[status]
-    for modifier in ("uncertain", "hedge"):
+    for modifier in ("uncertain", "hedge", "affirmed"):
         if modifier in finding.modifiers:
             entry[modifier] = finding.modifiers[modifier]
     entry["pattern"] = finding.hit.pattern
@@ -94,6 +96,13 @@ def decide(
     needs = [f for f in findings if f.kind == "needs_person" and is_current(f)]
     needs += [f for f in findings if f.kind == "all_well" and "negated" in f.modifiers]
     well = [f for f in findings if f.kind == "all_well" and is_current(f)]
+    # news of treatment told with only thanks is for a person; told beside a real all-well
+    # ("started my new tablets, all ok so far") the patient has said how it is going
+    if sender_well or any(
+        any(norms[i] not in lexicon.acknowledgements for i in range(f.hit.start, f.hit.end))
+        for f in well
+    ):
+        needs = [f for f in needs if f.tag != TREATMENT_NEWS]
     well += [f for f in symptoms if "negated" in f.modifiers or "resolved" in f.modifiers]
     # a mention of the body denied or resolved ("no probs with legs or back") is shown all-well
     well += [

@@ -31,6 +31,7 @@ CUE_TYPES = (
     "pseudo",
     "terminate",
     "recurred",
+    "affirmed",
 )
 DIRECTIONS = ("forward", "backward", "both", "none")
 SUBJECT_TAGS = ("first_person", "third_person")
