@@ -107,6 +107,24 @@ def decide(
         for f in findings
         if f.kind == "needs_person" and f.tag == "other_symptom" and "negated" in f.modifiers
     ]
+    # "no change", "same as usual" answer the question asked (any new symptoms?): all-well;
+    # told of the body it is a mention nothing explains, and of walking or "it" a hedge; beside
+    # a state going on ("no worse no better", "getting there") it is that state's (H32)
+    unchanged = [f for f in findings if f.kind == "neutral" and f.tag == "unchanged"]
+    as_before = {i for f in unchanged for i in range(f.hit.start, f.hit.end)}
+    states = [
+        f
+        for f in findings
+        if f.kind == "neutral"
+        and f.tag == "neutral"
+        and not set(range(f.hit.start, f.hit.end)) <= as_before
+    ]
+    if not states:
+        well += [
+            f
+            for f in unchanged
+            if is_current(f) and not {"uncertain", "hedge"} & f.modifiers.keys()
+        ]
     set_aside = [
         f
         for f in symptoms
@@ -205,7 +223,9 @@ def decide(
         "other_person": [quote(surfaces, f.hit) for f in findings if "other_person" in f.modifiers],
         "hypothetical": [quote(surfaces, f.hit) for f in findings if "hypothetical" in f.modifiers],
         "uncertain": [quote(surfaces, f.hit) for f in current if "uncertain" in f.modifiers],
-        "all_well": [quote(surfaces, f.hit) for f in well if f.kind == "all_well"],
+        "all_well": [
+            quote(surfaces, f.hit) for f in well if f.kind == "all_well" or f.tag == "unchanged"
+        ],
         "needs_person": [quote(surfaces, f.hit) for f in needs] + (["?"] if question else []),
         "unexplained_body": list(coverage.body),
         "unknown_words": list(coverage.unknown),

@@ -149,6 +149,7 @@ class _Merged:
         self.needs_person: list[tuple[str, str]] = []
         self.body: list[tuple[str, str]] = []
         self.neutral: list[str] = []
+        self.unchanged: list[str] = []
         self.unread_cues: set[str] = set()
 
     def add(self, name: str, data: Mapping[str, Any]) -> None:
@@ -193,6 +194,7 @@ class _Merged:
             self.roles += [(tag, p) for p in _strings(people.get(tag), f"{name} people.{tag}")]
         self.all_well += _strings(data.get("all_well"), f"{name} all_well")
         self.neutral += _strings(data.get("neutral"), f"{name} neutral")
+        self.unchanged += _strings(data.get("unchanged"), f"{name} unchanged")
         # English cue words that are this language's everyday words (Portuguese "no": in the)
         self.unread_cues |= set(_strings(data.get("unread_english_cues"), f"{name} unread"))
         for body_kind, patterns in _mapping(data.get("body"), f"{name} body").items():
@@ -278,7 +280,9 @@ def _part(language: str) -> _Part:
             all_well=builder.build(("all_well", p) for p in own.all_well),
             needs_person=builder.build(own.needs_person),
             body=builder.build(own.body),
-            neutral=builder.build(("neutral", p) for p in own.neutral),
+            neutral=builder.build(
+                [("neutral", p) for p in own.neutral] + [("unchanged", p) for p in own.unchanged]
+            ),
         )
     except PatternError as exc:
         raise LexiconError(f"{name}: {exc}") from exc
@@ -322,7 +326,7 @@ def load_lexicon(languages: tuple[str, ...] = ("en", "cy", "pl")) -> Lexicon:
     every_pattern += [p for _, ps in merged.cues for p in ps]
     every_pattern += [p for _, p in merged.not_if + merged.qualifiers + merged.needs_person]
     every_pattern += [p for _, p in merged.subjects + merged.roles] + merged.all_well
-    every_pattern += [p for _, p in merged.body] + merged.neutral
+    every_pattern += [p for _, p in merged.body] + merged.neutral + merged.unchanged
     every_pattern += [e for entries in merged.words.values() for e in entries]
     vocabulary = _literal_words(every_pattern)
     vocabulary |= {w for words in merged.spellings.values() for w in words}

@@ -1,0 +1,132 @@
+"""Round 4: English all-well replies shown `none`, in wordings written for this test by kind, never
+taken from a corpus row; beside each kind, the wordings that must still reach a person.
+
+H32: a bare "no change", "same as usual", "as before" (the whole reply, with or without thanks,
+greetings and sign-offs) answers the question we ask (any new symptoms?) and is `none`, in English
+as in every other lexicon language. Told of a part of the body, a symptom, walking or an unnamed
+"it", it is a state going on: urgent review at least."""
+
+from __future__ import annotations
+
+import pytest
+
+from messages.triage import triage
+from schema.vocabulary import Label, Review
+
+
+def reaches_a_person_urgently(text: str) -> tuple[bool, str]:
+    result = triage(text)
+    urgent = result.label in (Label.RED, Label.AMBER) or (
+        result.label == Label.UNCLEAR and result.review == Review.URGENT
+    )
+    return urgent, f"{result.label}/{result.review}: {result.evidence['reason']}"
+
+
+BARE_UNCHANGED = [
+    "No change",
+    "no changes here, thanks",
+    "Hiya, no change this end x",
+    "Same as usual",
+    "same as usual love",
+    "As before, thank you",
+    "all as before",
+    "Nothing different",
+    "nothing different to report",
+    "Still the same, thank you",
+    "much the same as ever",
+    "Same old same old",
+    "Evening. Same as last time, cheers",
+    "same as last week",
+    "no change since my last message",
+    "as per usual, ta",
+    "Unchanged, thanks",
+    "Morning! Same as ever 👍",
+    "No changes at all. Thanks for checking in",
+]
+
+# told of a part of the body, a symptom, getting about or "it": the state that has not changed may
+# be a symptom (the lead's decision, H32: "no change" OF something stays urgent review)
+UNCHANGED_OF_SOMETHING = [
+    "back no change",
+    "legs same as before",
+    "back same as usual thanks",
+    "my feet as before",
+    "Legs no different, thanks",
+    "still the same with my legs",
+    "same as usual with my bladder",
+    "bowels as usual",
+    "no change in my legs",
+    "the pain is the same",
+    "pain no different",
+    "numbness no change",
+    "tingling same as before",
+    "it's the same as before",
+    "it's no different",
+    "they're the same as last week",
+    "walking same as before thanks",
+    "my walking is much the same",
+    "my mobility no change, thanks",
+    "mobility unchanged",
+    "no change with my walking",
+    "Same as last week, no worse no better",
+    "same as I told the nurse",
+    "no change tingling in my feet",
+    "no change legs weak",
+    "no change, but had a fall",
+]
+
+# (language, bare "no change" or "as before", the same told of a part of the body)
+OTHER_LANGUAGES = [
+    ("cy", "dim newid, diolch", "dim newid yn fy nghefn"),
+    ("pl", "bez zmian, dziękuję", "nogi bez zmian"),
+    ("pl", "nic się nie zmieniło", "nic się nie zmieniło z nogami"),
+    ("ro", "ca de obicei, multumesc", "spatele ca de obicei"),
+    ("pt", "sem alterações, obrigada", "sem alterações nas costas"),
+    ("tr", "değişiklik yok", "sırtımda değişiklik yok"),  # noqa: RUF001 (Turkish dotless i)
+    ("lt", "be pokyčių", "kojos be pokyčių"),
+    ("so", "isbeddel ma jiro", "lugaha isbeddel ma jiro"),
+    ("ar", "لا تغيير", "لا تغيير في رجلي"),
+    ("ar", "بدون تغيير، شكرا", "ظهري بدون تغيير"),
+    ("ur", "koi tabdeeli nahi", "kamar mein koi tabdeeli nahi"),
+    ("pa", "koi farak nahi ji", "lattan vich koi farak nahi"),
+    ("bn", "age jemon chilo", "age jemon chilo payer"),
+    ("gu", "koi fer nathi", "pag ma koi fer nathi"),
+]
+
+
+@pytest.mark.parametrize("text", BARE_UNCHANGED)
+def test_a_bare_no_change_is_shown_none(text: str) -> None:
+    result = triage(text)
+    assert result.label == Label.NONE, result.evidence["reason"]
+
+
+@pytest.mark.parametrize("text", UNCHANGED_OF_SOMETHING)
+def test_no_change_told_of_the_body_a_symptom_or_walking_reaches_a_person_urgently(
+    text: str,
+) -> None:
+    urgent, why = reaches_a_person_urgently(text)
+    assert urgent, why
+
+
+@pytest.mark.parametrize(("lang", "bare", "of_the_body"), OTHER_LANGUAGES)
+def test_every_language_shows_a_bare_no_change_none_and_sends_it_of_the_body_to_a_person(
+    lang: str, bare: str, of_the_body: str
+) -> None:
+    assert triage(bare).label == Label.NONE, (lang, triage(bare).evidence["reason"])
+    urgent, why = reaches_a_person_urgently(of_the_body)
+    assert urgent, (lang, why)
+
+
+SYMPTOMS = ("my legs have gone weak", "can't feel my feet", "wet myself twice", "back is agony")
+
+
+@pytest.mark.parametrize("symptom", SYMPTOMS)
+def test_a_symptom_beside_a_bare_no_change_is_never_none(symptom: str) -> None:
+    missed = [
+        (text, result.label, result.review)
+        for bare in BARE_UNCHANGED
+        for text in (f"{bare}. {symptom}", f"{bare}, but {symptom}", f"{symptom}, {bare}")
+        if (result := triage(text)).label == Label.NONE
+        or (result.label == Label.UNCLEAR and result.review != Review.URGENT)
+    ]
+    assert missed == []
