@@ -299,6 +299,9 @@ def read(text: str, prepared: Prepared, *, truncated: bool) -> Reading:
     findings += [Finding("all_well", h) for h in _outermost(found["all_well"])]
     findings += [Finding("needs_person", h) for h in _outermost(found["needs_person"])]
     findings += [Finding("neutral", h) for h in _outermost(found["neutral"])]
+    # everyday news that asks nothing of a person ("back from my holidays", "had my flu jab"):
+    # its words are accounted for, and a reason for a person inside it goes, but it is no all-well
+    findings += [Finding("small_talk", h) for h in _outermost(found["small_talk"])]
     findings = _drop_contained(findings)
     _denied_by_all_well(findings, surfaces)
     joints = {(h.start, h.end) for h in found["body"] if h.tag == "joint"}
@@ -390,6 +393,12 @@ def _drop_contained(findings: list[Finding]) -> list[Finding]:
     return [
         f
         for f in findings
-        if f.kind not in kinds
-        or not any(g.kind in kinds and g.kind != f.kind and inside(f, g) for g in findings)
+        if not (
+            f.kind == "needs_person"
+            and any(g.kind == "small_talk" and inside(f, g) for g in findings)
+        )
+        and (
+            f.kind not in kinds
+            or not any(g.kind in kinds and g.kind != f.kind and inside(f, g) for g in findings)
+        )
     ]

@@ -130,3 +130,108 @@ def test_a_symptom_beside_a_bare_no_change_is_never_none(symptom: str) -> None:
         or (result.label == Label.UNCLEAR and result.review != Review.URGENT)
     ]
     assert missed == []
+
+
+# Round 4 all-well kinds that went to review on main (wordings written for this test), and beside
+# each kind the same words with a symptom, which must still reach a person urgently
+ALL_WELL_BY_KIND: dict[str, list[str]] = {
+    "text-speak: dropped g, nought for o, misspelt symptoms": [
+        "nuffin 2 report hun",
+        "im fyn ta",
+        "no new symtoms x",
+        "nuttin new here",
+        "doin fine, thanks for checkin",
+        "keepin well ta",
+        "all g00d thanks",
+        "no new symptons thank u",
+    ],
+    "regional and street greetings and sign-offs": [
+        "Ah'm fine, dinnae fash yersel",
+        "och dinnae fash, am grand",
+        "ta muchly, all good",
+        "Righto",
+        "naw, nowt new",
+        "wagwan, all good fam",
+        "eyup, all fine here",
+        "I'm fine, don't you worry about me",
+    ],
+    "a bare no or nil as the whole answer": [
+        "No.",
+        "no x",
+        "Nil",
+        "N/A",
+        "No, no and no",
+        "Negative on all counts",
+        "nope nope nope.",
+    ],
+    "well told with an adverb, or no single symptom": [
+        "I am quite well, thank you",
+        "Yes, perfectly well",
+        "really well in fact",
+        "not a single symptom 👍",
+        "Not a single problem this week",
+    ],
+    "formal letters and answers to our question": [
+        "I have experienced no new symptoms since my last message. Kind regards",
+        "Dear nurse, no new symptoms since our last conversation. Regards",
+        "I haven't noticed any of the symptoms you listed",
+        "have not experienced any symptoms, thank you",
+        "To answer your question, nothing new",
+        "In reply to your text: no, no and no.",
+    ],
+    "everyday news that asks nothing": [
+        "Back from my holidays, all fine",
+        "home from a lovely trip, nothing new",
+        "Had my flu jab yesterday, all good",
+        "appointment went well, nothing new",
+        "on my feet all day at the fete, all fine",
+    ],
+    "back as an adverb, not the body": [
+        "walked to the post office and back, no bother",
+        "drove to town and back, all good",
+        "Mum's back to her usual self, thanks",
+        "all good, my hair's growing back!",
+        "nothing new, thanks for having my back",
+    ],
+}
+
+SYMPTOM_BESIDE_THE_KIND = [
+    "nuffin 2 report, just cant feel my feet",
+    "im fyn ta, legs a bit wobbly",
+    "naw, nowt new, back's killing me though",
+    "No, but my legs are weak",
+    "no, numbness in my feet",
+    "Nil, apart from wetting myself",
+    "Negative on all counts except the tingling",
+    "I am quite well, just can't feel my toes",
+    "Not a single symptom except tingling in my feet",
+    "no new symptoms since the tingling began",
+    "no new symptoms since my fall",
+    "I haven't noticed any of the symptoms, only numbness in my toes",
+    "To answer your question, yes my legs are numb",
+    "Back from holiday and my back is killing me",
+    "had my flu jab and my arm's gone numb",
+    "appointment went well, but my legs have gone weak since",
+    "on my feet all day and now my legs are like jelly",
+    "walked to the shops and back pain started",
+    "walked to town and back is really sore now",
+    "my neck and back are sore",
+    "my hair grew back but my back aches",
+    "back to my usual self apart from numb toes",
+    "I'm fine, don't you worry, just a bit numb down below",
+    "No. Legs gone weak",
+]
+
+KINDS = [(kind, text) for kind, texts in ALL_WELL_BY_KIND.items() for text in texts]
+
+
+@pytest.mark.parametrize(("kind", "text"), KINDS, ids=[f"{k[:20]}: {t[:30]}" for k, t in KINDS])
+def test_an_all_well_of_this_kind_is_shown_none(kind: str, text: str) -> None:
+    result = triage(text)
+    assert result.label == Label.NONE, result.evidence["reason"]
+
+
+@pytest.mark.parametrize("text", SYMPTOM_BESIDE_THE_KIND)
+def test_a_symptom_beside_these_kinds_still_reaches_a_person_urgently(text: str) -> None:
+    urgent, why = reaches_a_person_urgently(text)
+    assert urgent, why
