@@ -302,7 +302,12 @@ def read(text: str, prepared: Prepared, *, truncated: bool) -> Reading:
     # everyday news that asks nothing of a person ("back from my holidays", "had my flu jab"):
     # its words are accounted for, and a reason for a person inside it goes, but it is no all-well
     findings += [Finding("small_talk", h) for h in _outermost(found["small_talk"])]
-    findings = _drop_contained(findings)
+    findings = [
+        Finding("all_well", _inside_sentence(f.hit, norms, lexicon.boundaries))
+        if f.kind == "all_well"
+        else f
+        for f in _drop_contained(findings)
+    ]
     _denied_by_all_well(findings, surfaces)
     joints = {(h.start, h.end) for h in found["body"] if h.tag == "joint"}
     mentions = [
@@ -350,10 +355,27 @@ def read(text: str, prepared: Prepared, *, truncated: bool) -> Reading:
             for i in range(c.hit.start, c.hit.end)
         }
         | {i for x in excluded for i in range(x.start, x.end)},
-        question=QUESTION in norms,
+        question=QUESTION in norms and _asks(norms, findings),
         truncated=truncated,
         extra=extra,
     )
+
+
+def _inside_sentence(hit: Hit, norms: Sequence[str], boundaries: frozenset[str]) -> Hit:
+    """An all-well that a pattern ties to the ends of its sentence ("Numbness? No.") without the
+    full stops: no cue reaches over them through it into the next sentence."""
+    start, end = hit.start, hit.end
+    while end - start > 1 and norms[end - 1] in boundaries:
+        end -= 1
+    while end - start > 1 and norms[start] in boundaries:
+        start += 1
+    return hit if (start, end) == (hit.start, hit.end) else replace(hit, start=start, end=end)
+
+
+def _asks(norms: Sequence[str], findings: Sequence[Finding]) -> bool:
+    """A question mark outside our own questions answered as a form ("Numbness? No.")."""
+    answered = {i for f in findings if f.kind == "all_well" for i in range(f.hit.start, f.hit.end)}
+    return any(token == QUESTION and i not in answered for i, token in enumerate(norms))
 
 
 def _denied_by_all_well(findings: list[Finding], surfaces: list[str]) -> None:

@@ -186,6 +186,19 @@ ALL_WELL_BY_KIND: dict[str, list[str]] = {
         "appointment went well, nothing new",
         "on my feet all day at the fete, all fine",
     ],
+    "our questions answered as a form": [
+        "Numbness? No.",
+        "Back pain: none. Weakness: no.",
+        "Legs: fine. Back: fine. Bladder: fine.",
+        "bladder or bowel changes? none",
+        "Any new pain? Nope.",
+    ],
+    "idioms and bare denials of a whole sentence": [
+        "nun new",
+        "Not a thing. Went to the bingo and won a fiver",
+        "fit as a flea, me",
+        "Never been healthier, swimming twice a week",
+    ],
     "back as an adverb, not the body": [
         "walked to the post office and back, no bother",
         "drove to town and back, all good",
@@ -220,7 +233,30 @@ SYMPTOM_BESIDE_THE_KIND = [
     "back to my usual self apart from numb toes",
     "I'm fine, don't you worry, just a bit numb down below",
     "No. Legs gone weak",
+    "Numbness? No, but my feet feel odd",
+    "Back pain? No. Legs? Weak.",
+    "bladder? no. legs? a bit wobbly",
+    "Weakness: no. Numbness: yes",
+    "Any numbness? Not really.",
+    "Could this be sciatica? No, it's probably nothing",
+    "Is it normal to have tingling? No.",
+    "not a thing helps my back pain",
 ]
+
+# a form's answer ends its sentence: a cue never reaches through it into the next one
+STILL_RED = [
+    "You asked about weakness: no. Numbness: yes, in my feet",
+    "Back pain: no. Numbness: no. Weakness: yes",
+    "No. My legs have gone weak",
+    "Nil. Can't feel my feet",
+]
+
+
+@pytest.mark.parametrize("text", STILL_RED)
+def test_a_red_symptom_after_a_form_answer_is_still_red(text: str) -> None:
+    result = triage(text)
+    assert result.label == Label.RED, result.evidence["reason"]
+
 
 KINDS = [(kind, text) for kind, texts in ALL_WELL_BY_KIND.items() for text in texts]
 
