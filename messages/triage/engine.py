@@ -373,8 +373,14 @@ def _inside_sentence(hit: Hit, norms: Sequence[str], boundaries: frozenset[str])
 
 
 def _asks(norms: Sequence[str], findings: Sequence[Finding]) -> bool:
-    """A question mark outside our own questions answered as a form ("Numbness? No.")."""
-    answered = {i for f in findings if f.kind == "all_well" for i in range(f.hit.start, f.hit.end)}
+    """A question mark outside our own questions answered as a form ("Numbness? No.") and a
+    greeting asked back ("Alright? All good")."""
+    answered = {
+        i
+        for f in findings
+        if f.kind in ("all_well", "small_talk")
+        for i in range(f.hit.start, f.hit.end)
+    }
     return any(token == QUESTION and i not in answered for i, token in enumerate(norms))
 
 

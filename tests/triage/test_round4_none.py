@@ -199,6 +199,27 @@ ALL_WELL_BY_KIND: dict[str, list[str]] = {
         "fit as a flea, me",
         "Never been healthier, swimming twice a week",
     ],
+    "a denial of a part of the body or of every symptom at once": [
+        "nothing wrong with my arms or legs, bowels fine",
+        "Nothing in my feet or hands, all ok",
+        "nothing's tingly, nothing's sore",
+        "nothing aches, nothing tingles",
+        "I haven't had no tingling nor nothing like that",
+        "not poorly at all, thanks",
+        "I'm not unwell at all",
+        "can't think of anything wrong",
+    ],
+    "a carer's all-well, a greeting asked back, a promise to ring": [
+        "No problems with Mum this week",
+        "all fine with him, thanks",
+        "no worries with Dad, he's pottering in the garden",
+        "all's good here",
+        "Alright? All fine here",
+        "Morning! How are you? Nothing new from me",
+        "Me? Never better",
+        "I know to call the line if anything changes",
+        "will let you know if anything changes",
+    ],
     "back as an adverb, not the body": [
         "walked to the post office and back, no bother",
         "drove to town and back, all good",
@@ -241,10 +262,24 @@ SYMPTOM_BESIDE_THE_KIND = [
     "Could this be sciatica? No, it's probably nothing",
     "Is it normal to have tingling? No.",
     "not a thing helps my back pain",
+    "nothing's numb except my toes",
+    "nothing hurts but my legs are weak",
+    "no problems with Mum, but her legs are numb",
+    "I know to ring if anything changes, and my feet are numb now",
+    "nothing wrong with my legs since the fall",
+    "nothing's sore apart from my back",
+    "Alright? my legs have gone",
+    "how are you? I can't feel my feet",
+    "Please call me back, my back is killing me",
 ]
 
-# a form's answer ends its sentence: a cue never reaches through it into the next one
+# a form's answer ends its sentence: a cue never reaches through it into the next one; and a
+# "nothing" that belongs to the feeling
 STILL_RED = [
+    # "nothing" is the feeling's here, not a denial of the legs (this was `none` on main)
+    "nothing in my legs feels right",
+    "nothing in my feet works properly",
+    "nothing in my arms feels like my own",
     "You asked about weakness: no. Numbness: yes, in my feet",
     "Back pain: no. Numbness: no. Weakness: yes",
     "No. My legs have gone weak",
