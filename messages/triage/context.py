@@ -76,6 +76,8 @@ class _Reach:
 
     def _contrasted(self, finding: Finding) -> bool:
         after = self.norms[finding.hit.end : finding.hit.end + 2]
+        if after and after[0] in self.lexicon.affirmed_after:
+            return True
         return any(word in self.lexicon.contrast_after for word in after)
 
     def _chains(self, first: Finding, finding: Finding) -> bool:

@@ -72,6 +72,7 @@ class Lexicon:
     connectors: frozenset[str]
     listable: frozenset[str]
     contrast_after: frozenset[str]
+    affirmed_after: frozenset[str]
     acknowledgements: frozenset[str]
     filler: frozenset[str]
     contrast_before: frozenset[str]
@@ -381,6 +382,7 @@ def load_lexicon(languages: tuple[str, ...] = ("en", "cy", "pl")) -> Lexicon:
         filler=frozenset(fold(w) for w in merged.words.get("FILLER", [])),
         contrast_before=frozenset(fold(w) for w in _strings(structure.get("contrast_before"), "b")),
         contrast_after=frozenset(fold(w) for w in _strings(structure.get("contrast_after"), "c")),
+        affirmed_after=frozenset(fold(w) for w in _strings(structure.get("affirmed_after"), "a")),
         scope_breakers=frozenset(fold(w) for w in _strings(structure.get("scope_breakers"), "b")),
         verbal_negations=frozenset(
             fold(w) for w in _strings(structure.get("verbal_negations"), "verbal_negations")

@@ -220,6 +220,27 @@ ALL_WELL_BY_KIND: dict[str, list[str]] = {
         "I know to call the line if anything changes",
         "will let you know if anything changes",
     ],
+    "idioms of wellness and of not complaining": [
+        "Still alive and kicking!",
+        "Can't grumble",
+        "Mustn't complain",
+        "Not too shabby",
+        "Happy and healthy",
+        "In the pink",
+        "I'm canny",
+        "Been really well, went dancing on Saturday",
+    ],
+    "a denial with luck, a whole denial of symptoms, past and gone": [
+        "Thankfully no",
+        "Luckily nothing",
+        "Nothing yet",
+        "Don't have any of those symptoms",
+        "I don't have any new symptoms",
+        "No accidents with the toilet",
+        "No back or neck pain",
+        "no leg or arm weakness",
+        "Had some back ache in the summer but it's long gone",
+    ],
     "back as an adverb, not the body": [
         "walked to the post office and back, no bother",
         "drove to town and back, all good",
@@ -271,6 +292,14 @@ SYMPTOM_BESIDE_THE_KIND = [
     "Alright? my legs have gone",
     "how are you? I can't feel my feet",
     "Please call me back, my back is killing me",
+    "been well but my legs are weak",
+    "can't complain apart from numb feet",
+    "Nothing yet, but my feet are tingling",
+    "don't have any symptoms except my back hurts",
+    "no back or neck pain but my legs are numb",
+    "no leg or back pain, just pins and needles in my feet",
+    "Had back ache but it's long gone, now my legs are weak",
+    "No back pain, neck pain yes",
 ]
 
 # a form's answer ends its sentence: a cue never reaches through it into the next one; and a
@@ -280,6 +309,10 @@ STILL_RED = [
     "nothing in my legs feels right",
     "nothing in my feet works properly",
     "nothing in my arms feels like my own",
+    # a "yes" after a listed symptom ends the list: these were `none` on main
+    "no numbness, weakness yes",
+    "No pain, tingling yes",
+    "no back pain, numbness yeah a bit",
     "You asked about weakness: no. Numbness: yes, in my feet",
     "Back pain: no. Numbness: no. Weakness: yes",
     "No. My legs have gone weak",
