@@ -241,6 +241,14 @@ ALL_WELL_BY_KIND: dict[str, list[str]] = {
         "no leg or arm weakness",
         "Had some back ache in the summer but it's long gone",
     ],
+    "care homes, sign-offs, dictated punctuation, symptoms all gone": [
+        "Care home here, Mrs Smith has been settled, no concerns from the staff",
+        "Resident remains comfortable, no concerns raised by carers",
+        "no new symptoms full stop thank you",
+        "all fine comma no problems full stop",
+        "All my symptoms have gone since the treatment",
+        "No news from me. Take care",
+    ],
     "back as an adverb, not the body": [
         "walked to the post office and back, no bother",
         "drove to town and back, all good",
@@ -300,6 +308,10 @@ SYMPTOM_BESIDE_THE_KIND = [
     "no leg or back pain, just pins and needles in my feet",
     "Had back ache but it's long gone, now my legs are weak",
     "No back pain, neck pain yes",
+    "my symptoms have gone worse",
+    "all my symptoms have gone except the numbness",
+    "has been comfortable but her legs are weak",
+    "no concerns from staff, though he can't stand up today",
 ]
 
 # a form's answer ends its sentence: a cue never reaches through it into the next one; and a
