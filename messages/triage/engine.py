@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any
 
-from messages.triage.context import Finding, apply_context, quote, select_cues
+from messages.triage.context import Cue, Finding, apply_context, quote, select_cues
 from messages.triage.coverage import account, names_in
 from messages.triage.keywords import keyword_of
 from messages.triage.known_words import english_words
@@ -317,6 +317,7 @@ def read(text: str, prepared: Prepared, *, truncated: bool) -> Reading:
     ]
     cues = select_cues(found["cues"], lexicon)
     apply_context(norms, surfaces, findings + mentions, cues, lexicon)
+    _doubted_denials(norms, surfaces, findings, cues, lexicon)
     stops = {i for c in cues if c.kind.type == "terminate" for i in range(c.hit.start, c.hit.end)}
     roles = other_people(
         norms, findings + mentions, found["subjects"], found["roles"], stops, lexicon
@@ -370,6 +371,60 @@ def _inside_sentence(hit: Hit, norms: Sequence[str], boundaries: frozenset[str])
     while end - start > 1 and norms[start] in boundaries:
         start += 1
     return hit if (start, end) == (hit.start, hit.end) else replace(hit, start=start, end=end)
+
+
+def _doubted_denials(
+    norms: Sequence[str],
+    surfaces: Sequence[str],
+    findings: Sequence[Finding],
+    cues: Sequence[Cue],
+    lexicon: Lexicon,
+) -> None:
+    """A denial the patient doubts in its own sentence ("not sure I haven't had any symptoms",
+    "I can't say nothing hurts", "no change, not sure though") is no denial: uncertain."""
+    doubts = [
+        c
+        for c in cues
+        if c.kind.type in ("uncertain", "pseudo")
+        and lexicon.doubting & set(norms[c.hit.start : c.hit.end])
+    ]
+    if not doubts:
+        return
+    sentence, sentences = 0, []
+    for token in norms:
+        sentences.append(sentence)
+        sentence += token in lexicon.boundaries
+    denying = lexicon.denying | lexicon.verbal_negations
+    doubting_first = [c for c in doubts if c.kind.type == "pseudo"]  # "not sure", "not certain"
+    for finding in findings:
+        # "not sure there's no numbness": a denial after "not sure" in its sentence is doubted
+        if finding.kind == "symptom" and "negated" in finding.modifiers:
+            here = sentences[finding.hit.start]
+            for cue in doubting_first:
+                if sentences[cue.hit.start] == here and cue.hit.end <= finding.hit.start:
+                    finding.modifiers.setdefault("uncertain", quote(surfaces, cue.hit))
+                    break
+            continue
+        if finding.kind not in ("all_well", "neutral") or "uncertain" in finding.modifiers:
+            continue
+        words = norms[finding.hit.start : finding.hit.end]
+        if finding.tag != "unchanged" and not denying & set(words):
+            continue
+        here = sentences[finding.hit.start]
+        for cue in doubts:
+            if sentences[cue.hit.start] == here and not (
+                finding.hit.start <= cue.hit.start < finding.hit.end
+            ):
+                doubt = quote(surfaces, cue.hit)
+                finding.modifiers["uncertain"] = doubt
+                for inner in findings:  # the symptom it denied is doubted too: "numb"
+                    if (
+                        inner.kind == "symptom"
+                        and finding.hit.start <= inner.hit.start
+                        and (inner.hit.end <= finding.hit.end)
+                    ):
+                        inner.modifiers.setdefault("uncertain", doubt)
+                break
 
 
 def _asks(norms: Sequence[str], findings: Sequence[Finding]) -> bool:

@@ -93,7 +93,15 @@ def decide(
     amber = [f for f in current if lexicon.severity[f.tag] == "amber"]
     needs = [f for f in findings if f.kind == "needs_person" and is_current(f)]
     needs += [f for f in findings if f.kind == "all_well" and "negated" in f.modifiers]
-    well = [f for f in findings if f.kind == "all_well" and is_current(f)]
+    # a denial the patient doubts ("not sure I haven't had any symptoms") shows nothing
+    doubted = [
+        f
+        for f in findings
+        if f.kind in ("all_well", "neutral")
+        and "uncertain" in f.modifiers
+        and _denies(f, norms, lexicon)
+    ]
+    well = [f for f in findings if f.kind == "all_well" and is_current(f) and f not in doubted]
     well += [f for f in symptoms if "negated" in f.modifiers or "resolved" in f.modifiers]
     # a mention of the body denied or resolved ("no probs with legs or back") is shown all-well
     well += [
@@ -163,6 +171,10 @@ def decide(
     if denied_well:
         urgent.append(
             "an all-well denied: " + "; ".join(quote(surfaces, f.hit) for f in denied_well[:3])
+        )
+    if doubted:
+        urgent.append(
+            "a denial it doubts: " + "; ".join(quote(surfaces, f.hit) for f in doubted[:3])
         )
     urgent_needs = [f for f in needs if f.tag in URGENT_NEEDS]
     if urgent_needs:
@@ -235,6 +247,14 @@ def decide(
     result = TriageResult(label=label, symptoms=tuple(codes), evidence=evidence, review=review)
     words = sum(1 for token in norms if token[:1].isalpha())
     return Reading(result, tuple(urgent), coverage.unknown, words, len(coverage.accounted))
+
+
+def _denies(finding: Finding, norms: Sequence[str], lexicon: Lexicon) -> bool:
+    """An all-well that is a denial, or "no change"; a plain "fine" the patient hedges ("I
+    think I'm fine") still says all is well."""
+    return finding.tag == "unchanged" or bool(
+        lexicon.denying & set(norms[finding.hit.start : finding.hit.end])
+    )
 
 
 def _reason(what: str, findings: Sequence[Finding], surfaces: Sequence[str]) -> str:

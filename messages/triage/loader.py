@@ -73,6 +73,8 @@ class Lexicon:
     listable: frozenset[str]
     contrast_after: frozenset[str]
     affirmed_after: frozenset[str]
+    denying: frozenset[str]
+    doubting: frozenset[str]
     acknowledgements: frozenset[str]
     filler: frozenset[str]
     contrast_before: frozenset[str]
@@ -383,6 +385,8 @@ def load_lexicon(languages: tuple[str, ...] = ("en", "cy", "pl")) -> Lexicon:
         contrast_before=frozenset(fold(w) for w in _strings(structure.get("contrast_before"), "b")),
         contrast_after=frozenset(fold(w) for w in _strings(structure.get("contrast_after"), "c")),
         affirmed_after=frozenset(fold(w) for w in _strings(structure.get("affirmed_after"), "a")),
+        denying=frozenset(fold(w) for w in _strings(structure.get("denying"), "denying")),
+        doubting=frozenset(fold(w) for w in _strings(structure.get("doubting"), "doubting")),
         scope_breakers=frozenset(fold(w) for w in _strings(structure.get("scope_breakers"), "b")),
         verbal_negations=frozenset(
             fold(w) for w in _strings(structure.get("verbal_negations"), "verbal_negations")

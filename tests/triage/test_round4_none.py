@@ -184,7 +184,6 @@ ALL_WELL_BY_KIND: dict[str, list[str]] = {
         "home from a lovely trip, nothing new",
         "Had my flu jab yesterday, all good",
         "appointment went well, nothing new",
-        "on my feet all day at the fete, all fine",
     ],
     "our questions answered as a form": [
         "Numbness? No.",
@@ -276,6 +275,10 @@ SYMPTOM_BESIDE_THE_KIND = [
     "had my flu jab and my arm's gone numb",
     "appointment went well, but my legs have gone weak since",
     "on my feet all day and now my legs are like jelly",
+    "can't be on my feet all day",
+    "I can't stay on my feet for hours any more",
+    "been on my feet all day and can't feel them now",
+    "fine, only just managed the steps",
     "walked to the shops and back pain started",
     "walked to town and back is really sore now",
     "my neck and back are sore",
@@ -313,6 +316,38 @@ SYMPTOM_BESIDE_THE_KIND = [
     "has been comfortable but her legs are weak",
     "no concerns from staff, though he can't stand up today",
 ]
+
+# a denial the patient doubts in its own sentence is no denial: a person reads it urgently (on
+# main the first four were `none`), while hoping is no doubt
+DOUBTED_DENIALS = [
+    "not sure I haven't had any symptoms",
+    "I'm not sure I haven't got any symptoms",
+    "not sure there's nothing new",
+    "not sure there's no numbness",
+    "I can't say nothing hurts",
+    "I'm not sure nothing's numb",
+    "no change, not sure though",
+    "no problems I think",
+]
+HOPED_ALL_WELL = [
+    "No sign of any of it, touch wood",
+    "nothing new, fingers crossed",
+    "no problems, hopefully it stays that way",
+    "I think I'm fine",
+]
+
+
+@pytest.mark.parametrize("text", DOUBTED_DENIALS)
+def test_a_denial_the_patient_doubts_reaches_a_person_urgently(text: str) -> None:
+    urgent, why = reaches_a_person_urgently(text)
+    assert urgent, why
+
+
+@pytest.mark.parametrize("text", HOPED_ALL_WELL)
+def test_an_all_well_the_patient_only_hopes_will_last_is_still_none(text: str) -> None:
+    result = triage(text)
+    assert result.label == Label.NONE, result.evidence["reason"]
+
 
 # a form's answer ends its sentence: a cue never reaches through it into the next one; and a
 # "nothing" that belongs to the feeling
