@@ -329,6 +329,41 @@ DOUBTED_DENIALS = [
     "no change, not sure though",
     "no problems I think",
 ]
+# a denial that opens an all-well reaches on only along a list, and pain told by its force alone
+# is pain: on main each of these was `none`
+SYMPTOM_AFTER_AN_OPENING_DENIAL = [
+    "no problems my back hurts",
+    "nothing to report my back hurts",
+    "no new symptoms cant feel my feet",
+    "I haven't had any symptoms cant feel my feet",
+    "no problems back pain",
+    "fine, it's killing me",
+    "all good, it's killing me",
+]
+
+
+@pytest.mark.parametrize("text", SYMPTOM_AFTER_AN_OPENING_DENIAL)
+def test_a_symptom_after_an_all_well_denial_with_no_list_between_is_read(text: str) -> None:
+    result = triage(text)
+    assert result.label in (Label.RED, Label.AMBER), result.evidence["reason"]
+
+
+LISTS_AFTER_AN_OPENING_DENIAL = [
+    "no new pain, tingling or weakness",
+    "no new pain tingling or weakness",
+    "no problems at all with my legs",
+    "no issues whatsoever with my back",
+    "nothing wrong at all with my legs",
+    "Nothing new going on with my back or legs.",
+]
+
+
+@pytest.mark.parametrize("text", LISTS_AFTER_AN_OPENING_DENIAL)
+def test_a_list_after_an_all_well_denial_is_still_denied(text: str) -> None:
+    result = triage(text)
+    assert result.label == Label.NONE, result.evidence["reason"]
+
+
 HOPED_ALL_WELL = [
     "No sign of any of it, touch wood",
     "nothing new, fingers crossed",
@@ -386,3 +421,15 @@ def test_an_all_well_of_this_kind_is_shown_none(kind: str, text: str) -> None:
 def test_a_symptom_beside_these_kinds_still_reaches_a_person_urgently(text: str) -> None:
     urgent, why = reaches_a_person_urgently(text)
     assert urgent, why
+
+
+@pytest.mark.parametrize("symptom", SYMPTOMS)
+def test_a_symptom_beside_any_of_these_all_well_kinds_is_never_none(symptom: str) -> None:
+    missed = [
+        (text, result.label, result.review)
+        for _, well in KINDS
+        for text in (f"{well}. {symptom}", f"{well}, but {symptom}", f"{symptom}. {well}")
+        if (result := triage(text)).label == Label.NONE
+        or (result.label == Label.UNCLEAR and result.review != Review.URGENT)
+    ]
+    assert missed == []
