@@ -339,6 +339,10 @@ SYMPTOM_AFTER_AN_OPENING_DENIAL = [
     "no problems back pain",
     "fine, it's killing me",
     "all good, it's killing me",
+    # an answer "No" with its comma left out is no denial of what follows
+    "No my back hurts",
+    "no my legs are weak",
+    "Thankfully no my back hurts",
 ]
 
 
@@ -355,6 +359,8 @@ LISTS_AFTER_AN_OPENING_DENIAL = [
     "no issues whatsoever with my back",
     "nothing wrong at all with my legs",
     "Nothing new going on with my back or legs.",
+    "No my legs are fine",
+    "no my back doesn't hurt",
 ]
 
 
