@@ -27,7 +27,7 @@ RECORDED_AS = {"experiencer": "other_person"}
 class Finding:
     """A matched phrase (symptom, all-well phrase, reason for a person) and what modifies it."""
 
-    kind: str  # "symptom", "qualifier", "all_well", "needs_person" or "body" (a mention)
+    kind: str  # "symptom", "qualifier", "all_well", "needs_person", "neutral", "small_talk", "body"
     hit: Hit
     literal: frozenset[int] = frozenset()
     modifiers: dict[str, str] = field(default_factory=dict)  # cue type -> cue words
