@@ -27,7 +27,7 @@ RECORDED_AS = {"experiencer": "other_person"}
 class Finding:
     """A matched phrase (symptom, all-well phrase, reason for a person) and what modifies it."""
 
-    kind: str  # "symptom", "qualifier", "all_well", "needs_person" or "body" (a mention)
+    kind: str  # "symptom", "qualifier", "all_well", "needs_person", "neutral", "small_talk", "body"
     hit: Hit
     literal: frozenset[int] = frozenset()
     modifiers: dict[str, str] = field(default_factory=dict)  # cue type -> cue words
@@ -76,6 +76,8 @@ class _Reach:
 
     def _contrasted(self, finding: Finding) -> bool:
         after = self.norms[finding.hit.end : finding.hit.end + 2]
+        if after and after[0] in self.lexicon.affirmed_after:
+            return True
         return any(word in self.lexicon.contrast_after for word in after)
 
     def _chains(self, first: Finding, finding: Finding) -> bool:
@@ -263,7 +265,10 @@ def apply_context(
         if kind.direction in ("backward", "both"):
             targets += reach.backward(cue.hit, kind.scope)
         recorded = RECORDED_AS.get(kind.type, kind.type)
-        opens = any(f.kind == "all_well" and f.hit.start == cue.hit.start for f in findings)
+        opened = [f for f in findings if f.kind == "all_well" and f.hit.start == cue.hit.start]
+        opens = bool(opened)
+        if opens:
+            targets = _along_a_list(targets, max(f.hit.end for f in opened), norms, lexicon)
         for finding in targets:
             if _contains(finding, cue.hit):
                 continue  # the all-well phrase the denial opens is not denied by it
@@ -277,6 +282,30 @@ def apply_context(
             finding.modifiers.setdefault(recorded, words)
     _undo_resolutions(surfaces, findings, [c for c in cues if c.kind.type == "recurred"])
     _undo_hypotheticals(surfaces, findings, affirmations)
+
+
+def _along_a_list(
+    targets: list[Finding], end: int, norms: Sequence[str], lexicon: Lexicon
+) -> list[Finding]:
+    """A denial that opens an all-well phrase goes on to a symptom after it only along a list:
+    joined by a word of a list ("no new pain, tingling or weakness"), or straight on from a
+    symptom the phrase denies ("no new pain tingling or weakness"); never otherwise ("no
+    problems my back hurts", "no new symptoms cant feel my feet" are symptoms). A mention of
+    the body is what it denies ("no problems at all with my legs")."""
+    symptoms = sorted(
+        (f for f in targets if f.hit.start >= end and f.kind == "symptom"),
+        key=lambda f: f.hit.start,
+    )
+    if not symptoms:
+        return targets
+    between = norms[end : symptoms[0].hit.start]
+    inside = [f for f in targets if f.hit.start < end]
+    if between and all(token in lexicon.connectors for token in between):
+        return targets
+    listed = not between and norms[symptoms[0].hit.start] in lexicon.listable
+    if listed and any(f.kind == "symptom" for f in inside):
+        return targets
+    return [f for f in targets if f.hit.start < end or f.kind != "symptom"]
 
 
 def _undo_resolutions(

@@ -253,7 +253,8 @@ _BRITISH = (
 
 def names_in(text: str) -> frozenset[str]:
     """Capitalised words inside a sentence, taken for names ("back from Tenerife", "our Gemma")."""
-    return frozenset(fold(m.group(1)) for m in _NAME.finditer(text))
+    names = {fold(m.group(1)) for m in _NAME.finditer(text)}
+    return frozenset(names | {n[:-2] for n in names if n.endswith("'s")})
 
 
 _ARABIC_PREFIXES = ("وال", "بال", "لل", "ال", "و", "ب", "ل", "ف")
