@@ -258,8 +258,10 @@ def apply_context(
         kind = cue.kind
         words = quote(surfaces, cue.hit)
         targets: list[Finding] = []
-        # a new subject or a comma ends a denial; a hedge or a hypothetical reaches over them
-        reach.breakers = kind.type in ("negated", "resolved")
+        # a new subject or a comma ends a denial, and whose a symptom is ("it's my husband who
+        # has cancer, he can't feel his feet": the carer goes on to the patient); a hedge or a
+        # hypothetical reaches over them
+        reach.breakers = kind.type in ("negated", "resolved", "experiencer")
         if kind.direction in ("forward", "both"):
             targets += reach.forward(cue.hit, kind.scope)
         if kind.direction in ("backward", "both"):
