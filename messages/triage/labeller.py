@@ -157,6 +157,18 @@ def decide(
         and not {"negated", "resolved"} & f.modifiers.keys()
     ]
 
+    # a red symptom gone by itself within days ("my legs went numb yesterday, gone now"): LABELS.md
+    # rule 3 sets aside only a symptom gone *and dealt with*; one that came and went lately may
+    # come again, so a person reads it urgently (H44)
+    said_words = set(norms)
+    lately_gone = [
+        f
+        for f in symptoms
+        if lexicon.severity[f.tag] == "red"
+        and "resolved" in f.modifiers
+        and lexicon.lately & said_words
+        and not lexicon.seen_to & said_words
+    ]
     news = unread_news(norms, findings, well, sender_well, explained, lexicon) if well else None
     codes = list(dict.fromkeys(f.tag for f in red + amber))
     codes = [c for c in codes if not lexicon.yields_to.get(c, frozenset()) & set(codes)]
@@ -216,6 +228,12 @@ def decide(
         )
     elif inferred:
         label, reason = Label.UNCLEAR, "a symptom read as the carer's own: a person checks whose"
+    elif lately_gone:
+        label, reason = Label.UNCLEAR, "a red symptom told as gone by itself, lately"
+        urgent.append(
+            "gone lately and not said to be seen to: "
+            + "; ".join(quote(surfaces, f.hit) for f in lately_gone[:3])
+        )
     elif well and not coverage.shown:
         label, reason = Label.UNCLEAR, "all well is not shown"
     elif well and news is not None:

@@ -76,6 +76,8 @@ class Lexicon:
     affirmed_after: frozenset[str]
     denying: frozenset[str]
     doubting: frozenset[str]
+    lately: frozenset[str]  # words that date a thing to the last few days
+    seen_to: frozenset[str]  # words that say a thing was seen to (a team, a treatment)
     acknowledgements: frozenset[str]
     filler: frozenset[str]
     contrast_before: frozenset[str]
@@ -388,6 +390,8 @@ def load_lexicon(languages: tuple[str, ...] = ("en", "cy", "pl")) -> Lexicon:
         affirmed_after=frozenset(fold(w) for w in _strings(structure.get("affirmed_after"), "a")),
         denying=frozenset(fold(w) for w in _strings(structure.get("denying"), "denying")),
         doubting=frozenset(fold(w) for w in _strings(structure.get("doubting"), "doubting")),
+        lately=frozenset(fold(w) for w in merged.words.get("LATELY", [])),
+        seen_to=frozenset(fold(w) for w in merged.words.get("SEEN_TO", [])),
         scope_breakers=frozenset(fold(w) for w in _strings(structure.get("scope_breakers"), "b")),
         verbal_negations=frozenset(
             fold(w) for w in _strings(structure.get("verbal_negations"), "verbal_negations")
