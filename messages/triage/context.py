@@ -160,7 +160,7 @@ class _Reach:
             i += 1
         return reached
 
-    def backward(self, cue: Hit, scope: int) -> list[Finding]:
+    def backward(self, cue: Hit, scope: int, over_commas: bool = False) -> list[Finding]:
         reached: list[Finding] = []
         filler = 0
         i = cue.start - 1
@@ -179,7 +179,7 @@ class _Reach:
             if reached:
                 if token not in self.lexicon.connectors:
                     break
-            elif token == COMMA:
+            elif token == COMMA and not over_commas:
                 break
             else:
                 filler += 1
@@ -265,7 +265,7 @@ def apply_context(
         if kind.direction in ("forward", "both"):
             targets += reach.forward(cue.hit, kind.scope)
         if kind.direction in ("backward", "both"):
-            targets += reach.backward(cue.hit, kind.scope)
+            targets += reach.backward(cue.hit, kind.scope, kind.over_commas)
         recorded = RECORDED_AS.get(kind.type, kind.type)
         opened = [f for f in findings if f.kind == "all_well" and f.hit.start == cue.hit.start]
         opens = bool(opened)
@@ -282,8 +282,18 @@ def apply_context(
                 # "not that my legs aren't weak": two denials make no denial
                 finding.modifiers["double_negated"] = words
             finding.modifiers.setdefault(recorded, words)
-    _undo_resolutions(surfaces, findings, [c for c in cues if c.kind.type == "recurred"])
+    # "it's started (happening) again" is read as an affirmation (the longer cue): a return too
+    again = [c for c in affirmations if "again" in _rest_of_sentence(norms, c.hit.start, lexicon)]
+    recurrences = [c for c in cues if c.kind.type == "recurred"] + again
+    _undo_resolutions(surfaces, findings, recurrences)
     _undo_hypotheticals(surfaces, findings, affirmations)
+
+
+def _rest_of_sentence(norms: Sequence[str], start: int, lexicon: Lexicon) -> Sequence[str]:
+    end = start
+    while end < len(norms) and norms[end] not in lexicon.boundaries:
+        end += 1
+    return norms[start:end]
 
 
 def _along_a_list(

@@ -57,6 +57,8 @@ class CueKind:
     type: str
     direction: str
     scope: int
+    # an anaphor ("it went after a few days", "the GP sorted them") points back over commas
+    over_commas: bool = False
 
 
 @dataclass(frozen=True)
@@ -191,7 +193,12 @@ class _Merged:
             scope = str(group.get("scope", 0))
             if not scope.isdigit():
                 raise LexiconError(f"{where}: scope must be a whole number of words")
-            kind = CueKind(str(group.get("type")), str(group.get("direction", "none")), int(scope))
+            kind = CueKind(
+                str(group.get("type")),
+                str(group.get("direction", "none")),
+                int(scope),
+                str(group.get("over_commas", "")).lower() == "true",
+            )
             if kind.type not in CUE_TYPES or kind.direction not in DIRECTIONS:
                 raise LexiconError(f"{where}: type in {CUE_TYPES}, direction in {DIRECTIONS}")
             self.cues.append((kind, _strings(group.get("cues"), where)))

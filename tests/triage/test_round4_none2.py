@@ -80,3 +80,57 @@ def test_a_relative_said_to_have_it_with_no_all_well_still_reaches_a_person_urge
     result = triage("it's my wife who has the numb legs")
     assert result.label == Label.UNCLEAR
     assert result.review == Review.URGENT
+
+
+# H43: a past episode, then an anaphor saying it went or was seen to, over commas in its sentence
+PAST_EPISODE_GONE = [
+    "Had a sore neck after the long flight in May, it went after a few days. All good now",
+    "I had a bad back from the decorating last month, the physio sorted it out, fine since",
+    "My back ached after moving the wardrobe, and it cleared up within the week, no problems now",
+    "Pulled my back in the garden in March, which settled in a couple of weeks, all well since",
+    "Back pain after the long drive, the GP sorted it, thanks, I'm fine",
+    "Stiff neck at Christmas, it went by the weekend. Nothing new",
+]
+
+# the same ways of speaking, and the symptom still there, back, or another one beside it
+PAST_EPISODE_NOT_GONE = [
+    ("I had tingling in my toes in June, it went after a week but now it's back", Label.RED),
+    ("My back ached last month, it went after a few days, but my legs are weak now", Label.RED),
+    ("legs went heavy in the summer, the GP sorted it, but I keep falling", Label.RED),
+    ("My legs feel weak, the back ache went after a few days", Label.RED),
+    ("Neck pain in April, the physio sorted it, it's started again this week", Label.AMBER),
+    ("Had a sore back after the drive, it went after a few days, and it's come back", Label.AMBER),
+    # "it's started again" was an affirmation only, so it took back no resolution (`none` on main)
+    ("My back pain went completely, it's started again", Label.AMBER),
+    ("the ache in my neck cleared up, it's started happening again", Label.AMBER),
+    ("numbness in my hands went after the steroids, it has started again", Label.RED),
+]
+
+
+@pytest.mark.parametrize("text", PAST_EPISODE_GONE)
+def test_a_past_back_or_neck_pain_said_gone_or_seen_to_by_it_or_them_is_shown_none(
+    text: str,
+) -> None:
+    result = triage(text)
+    assert result.label == Label.NONE, result.evidence["reason"]
+
+
+@pytest.mark.parametrize(("text", "label"), PAST_EPISODE_NOT_GONE)
+def test_a_past_episode_back_again_or_beside_another_symptom_is_still_an_alert(
+    text: str, label: Label
+) -> None:
+    result = triage(text)
+    assert result.label == label, result.evidence["reason"]
+
+
+def test_a_red_symptom_gone_by_itself_within_days_still_reaches_a_person_urgently() -> None:
+    urgent, why = reaches_a_person_urgently("my feet went numb on Saturday, it went after a day")
+    assert urgent, why
+
+
+def reaches_a_person_urgently(text: str) -> tuple[bool, str]:
+    result = triage(text)
+    urgent = result.label in (Label.RED, Label.AMBER) or (
+        result.label == Label.UNCLEAR and result.review == Review.URGENT
+    )
+    return urgent, f"{result.label}/{result.review}: {result.evidence['reason']}"
