@@ -239,6 +239,8 @@ def apply_context(
     reach = _Reach(norms, findings, lexicon)
     # an affirmation may share words with what it affirms ("I have had that for a week")
     affirmations = [c for c in cues if c.kind.type == "affirmed"]
+    # ... and a return may share words with a qualifier ("now it's worse": 'worse')
+    returns = [c for c in cues if c.kind.type == "recurred"]
     cues = [c for c in cues if not _part_of_a_finding(c.hit, findings)]
     for cue in cues:
         if cue.kind.type == "terminate":
@@ -271,6 +273,11 @@ def apply_context(
         opens = bool(opened)
         if opens:
             targets = _along_a_list(targets, max(f.hit.end for f in opened), norms, lexicon)
+        if kind.over_commas:
+            # a symptom told in the present ("my legs are numb, it went after a few days") is
+            # current whatever "it" points to
+            now = lexicon.current_tense
+            targets = [f for f in targets if not now & set(norms[f.hit.start : f.hit.end])]
         for finding in targets:
             if _contains(finding, cue.hit):
                 continue  # the all-well phrase the denial opens is not denied by it
@@ -284,7 +291,7 @@ def apply_context(
             finding.modifiers.setdefault(recorded, words)
     # "it's started (happening) again" is read as an affirmation (the longer cue): a return too
     again = [c for c in affirmations if "again" in _rest_of_sentence(norms, c.hit.start, lexicon)]
-    recurrences = [c for c in cues if c.kind.type == "recurred"] + again
+    recurrences = returns + again
     _undo_resolutions(surfaces, findings, recurrences)
     _undo_hypotheticals(surfaces, findings, affirmations)
 

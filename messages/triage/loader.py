@@ -80,6 +80,7 @@ class Lexicon:
     doubting: frozenset[str]
     lately: frozenset[str]  # words that date a thing to the last few days
     seen_to: frozenset[str]  # words that say a thing was seen to (a team, a treatment)
+    current_tense: frozenset[str]  # words that tell a symptom as going on now ("are", "keeps")
     acknowledgements: frozenset[str]
     filler: frozenset[str]
     contrast_before: frozenset[str]
@@ -399,6 +400,7 @@ def load_lexicon(languages: tuple[str, ...] = ("en", "cy", "pl")) -> Lexicon:
         doubting=frozenset(fold(w) for w in _strings(structure.get("doubting"), "doubting")),
         lately=frozenset(fold(w) for w in merged.words.get("LATELY", [])),
         seen_to=frozenset(fold(w) for w in merged.words.get("SEEN_TO", [])),
+        current_tense=frozenset(fold(w) for w in merged.words.get("NOW_TENSE", [])),
         scope_breakers=frozenset(fold(w) for w in _strings(structure.get("scope_breakers"), "b")),
         verbal_negations=frozenset(
             fold(w) for w in _strings(structure.get("verbal_negations"), "verbal_negations")

@@ -88,7 +88,7 @@ PAST_EPISODE_GONE = [
     "I had a bad back from the decorating last month, the physio sorted it out, fine since",
     "My back ached after moving the wardrobe, and it cleared up within the week, no problems now",
     "Pulled my back in the garden in March, which settled in a couple of weeks, all well since",
-    "Back pain after the long drive, the GP sorted it, thanks, I'm fine",
+    "Bit of back ache after bowls on Sunday, it settled within a few days, nothing new",
     "Stiff neck at Christmas, it went by the weekend. Nothing new",
 ]
 
@@ -104,6 +104,14 @@ PAST_EPISODE_NOT_GONE = [
     ("My back pain went completely, it's started again", Label.AMBER),
     ("the ache in my neck cleared up, it's started happening again", Label.AMBER),
     ("numbness in my hands went after the steroids, it has started again", Label.RED),
+    # worse again after it went: the qualifier shares the return's words (`none` on main)
+    ("lower back pain went completely, now it's worse", Label.AMBER),
+    ("my neck ache went after a few days but now it's getting worse", Label.AMBER),
+    # told in the present, whatever "it" points to
+    ("my hands are numb, it went after a few days on the tablets", Label.RED),
+    ("my feet keep tingling, it went after a week with the steroids", Label.RED),
+    ("my legs are weak, the GP sorted it out by changing my meds", Label.RED),
+    ("my back is sore, it settled after a few days with paracetamol", Label.AMBER),
 ]
 
 
