@@ -1,0 +1,242 @@
+# ruff: noqa: RUF001  (Turkish dotless i is the language's own letter)
+"""Round 4: the twelve other languages read as a fluent reader would. Wordings written for this
+file from the languages (native script and romanised, as people text), by kind, never from a
+corpus row: all-well idioms, denials along a list ("nie mam ... ani", "yok", "nahi", "nathi"),
+resolved forms, a relative's own symptom beside "I'm fine", joints that are not limbs, back pain
+told by straining on the toilet, wellness denied; and the spelling rules kept to their language
+(hazard log H35-H37)."""
+
+from __future__ import annotations
+
+import pytest
+
+from messages.triage import triage
+from messages.triage.engine import _prepared
+from messages.triage.loader import (
+    lexicon_languages,
+    load_lexicon,
+    read_with_english,
+    spelling_leaks,
+)
+from schema.vocabulary import Label, Review
+
+# (language, kind, wording)
+SHOWN_NONE: list[tuple[str, str, str]] = [
+    ("pl", "leak", "Już nie ma drętwienia w nogach, wszystko dobrze"),
+    ("pl", "leak", "to mama ma bóle pleców, nie ja. U mnie wszystko dobrze"),
+    ("pa", "leak", "bebe ji theek ae, koi navi gal nahi"),
+    ("cy", "leak", "Ma popeth yn iawn, diolch"),
+    ("pt", "other", "quem tem dor nas costas é o meu filho, eu estou bem obrigada"),
+    ("tr", "other", "annemin beli ağrıyor, ben iyiyim teşekkürler"),
+    ("tr", "other", "kocamın bacakları uyuşuyor ama ben gayet iyiyim"),
+    ("ur", "other", "ammi ki kamar dukhti hai lekin main theek hoon"),
+    ("ur", "other", "meri biwi ke pairon mein dard hai, main theek hoon shukriya"),
+    ("pa", "other", "bebe di kamar ch dard aa, main theek haan ji"),
+    ("bn", "other", "amar swamir komore byatha, ami bhalo achi"),
+    ("pl", "other", "Mąż ma bóle pleców, ale ja czuję się dobrze"),
+    ("pl", "other", "Mama ma bóle pleców, ja się czuję dobrze"),
+    ("ro", "other", "soțul meu are dureri de spate, eu sunt bine"),
+    ("pt", "resolved", "a dormência nas pernas passou com os corticoides, agora estou bem"),
+    ("pt", "resolved", "as dores nas costas desapareceram depois da radioterapia, tudo bem"),
+    ("tr", "resolved", "bacaklarımdaki uyuşma ilaçtan sonra geçti, şu an iyiyim"),
+    ("tr", "resolved", "sırt ağrım radyoterapiden sonra geçti, her şey yolunda"),
+    ("ur", "resolved", "steroid ke baad pairon ki jhunjhunahat khatam ho gayi, ab theek hoon"),
+    ("ur", "resolved", "کمر کا درد ختم ہو گیا ہے، اب میں ٹھیک ہوں"),
+    ("bn", "resolved", "পায়ের অবশ ভাব চলে গেছে, এখন ভালো আছি"),
+    ("bn", "resolved", "steroid er pore payer obosh bhab chole geche, ekhon bhalo achi"),
+    ("gu", "resolved", "પગની ઝણઝણાટી દવા પછી મટી ગઈ, હવે સારું છે"),
+    ("gu", "resolved", "steroid pachi pag ni jhanjhanati jati rahi, have saru che"),
+    ("ar", "resolved", "الخدر في رجلي راح بعد الدوا، هلأ منيح"),
+    ("ar", "resolved", "زال التنميل بعد العلاج، الحمد لله بخير"),
+    ("cy", "resolved", "Mae'r poen cefn wedi mynd ers y radiotherapi, dw i'n iawn"),
+    ("cy", "resolved", "Mae'r goglais yn fy nhraed wedi mynd, diolch"),
+    ("lt", "resolved", "tirpimas kojose praėjo po steroidų, dabar gerai"),
+    ("ro", "resolved", "amorțeala din picioare a trecut după tratament, acum sunt bine"),
+    ("so", "resolved", "kabuubyada lugaha way iga tageen, hadda waan fiicanahay"),
+    ("pa", "resolved", "steroid ton baad lattan di sunn khatam ho gayi, hun theek haan"),
+    ("cy", "denial", "dim poen na gwendid yn y coesau, diolch"),
+    ("cy", "denial", "Does dim pinnau bach na gwendid, dw i'n iawn"),
+    ("lt", "denial", "nėra nei skausmo, nei silpnumo, viskas gerai"),
+    ("lt", "denial", "jokio skausmo nugaroje, kojos stiprios, viskas gerai"),
+    ("bn", "denial", "obosh ba durbolota kichu nei, sob thik ache"),
+    ("bn", "denial", "পায়ে কোনো ব্যথা বা অবশ নেই, ভালো আছি"),
+    ("gu", "denial", "પગમાં ઝણઝણાટી નથી, નબળાઈ પણ નથી, બધું સારું છે"),
+    ("gu", "denial", "koi dukhavo nathi, pag ma nablai nathi"),
+    ("tr", "denial", "uyuşma ya da güçsüzlük yok, her şey yolunda"),
+    ("pl", "denial", "nie mam drętwienia ani osłabienia nóg, wszystko dobrze"),
+    ("pl", "denial", "nogi w porządku, z toaletą też bez problemu"),
+    ("ur", "denial", "na sunn pan hai na kamzori, sab theek hai"),
+    ("ur", "denial", "pairon mein koi sunn pan ya kamzori nahi hai"),
+    ("pa", "denial", "lattan ch koi sunn ya kamzori nahi, sab theek aa"),
+    ("pt", "denial", "não tenho dormência nem fraqueza nas pernas, está tudo bem"),
+    ("ro", "denial", "nu am amorțeli și nici slăbiciune în picioare, sunt bine"),
+    ("ar", "denial", "ما في تنميل ولا ضعف، الحمد لله"),
+    ("gu", "none", "koi navi taklif nathi, aabhar"),
+    ("gu", "none", "બધું બરાબર છે, ચિંતા ન કરો"),
+    ("pa", "none", "main bilkul theek haan ji, fikar na karo"),
+    ("pa", "none", "mummy ji theek ne, sair karan gaye si"),
+    ("bn", "none", "আব্বা ভালো আছেন, কোনো সমস্যা নেই"),
+    ("bn", "none", "amma bhalo achen, kono chinta nei"),
+    ("tr", "none", "çok şükür iyiyim, bir şikayetim yok"),
+    ("tr", "none", "tşk, her şey yolunda"),
+    ("pt", "none", "ando ótima, graças a Deus"),
+    ("pt", "none", "por aqui tudo bem, nada de novo"),
+    ("ar", "none", "أنا منيحة، الحمد لله"),
+    ("ar", "none", "الحمد لله كل شي منيح"),
+    ("ar", "none", "ana mnee7a, shukran"),
+    ("ur", "none", "الحمد للہ میں ٹھیک ہوں"),
+    ("ur", "none", "alhamdulillah main bilkul theek hoon"),
+    ("lt", "none", "viskas gerai, ačiū kad klausiate"),
+    ("lt", "none", "jaučiuosi puikiai, nieko naujo"),
+    ("so", "none", "waan fiicanahay, mahadsanid"),
+    ("so", "none", "alxamdulillaah waan ladnahay, wax cusub ma jiraan"),
+    ("ro", "none", "sunt bine, mulțumesc de întrebare"),
+    ("ro", "none", "totul e în regulă, nimic nou"),
+]
+
+RED: list[tuple[str, str, str]] = [
+    ("en", "leak", "cant feel ma legs"),
+    ("gu", "red", "haath mathi vastuo padi jay che"),
+    ("gu", "red", "mara pag ma jor nathi, chalai nathi"),
+    ("gu", "red", "પગ સુન્ન થઈ ગયા છે"),
+    ("pa", "red", "lattan sunn ho gayian ne"),
+    ("pa", "red", "lattan vich jaan nahi, turiya nahi janda"),
+    ("ur", "red", "seene ke gird patti jaisa dard hai"),
+    ("ur", "red", "tangon mein jaan nahi rahi, chal nahi pa raha"),
+    ("bn", "red", "পা দুটো অবশ হয়ে গেছে"),
+    ("bn", "red", "hat theke jinish pore jacche"),
+    ("ar", "red", "رجليّ ما عم تحملني"),
+    ("ar", "red", "ما عم حس برجلي"),
+    ("tr", "red", "bacaklarım beni taşımıyor"),
+    ("pt", "red", "as pernas estão a falhar-me"),
+    ("so", "red", "lugaha ayaa i daciifay, socon kari maayo"),
+    ("lt", "red", "kojos nutirpusios ir silpnos"),
+    ("ro", "red", "nu îmi mai simt picioarele"),
+    ("cy", "red", "Dw i'n methu teimlo fy nhraed"),
+    ("pl", "red", "nogi mi się uginają"),
+]
+
+AMBER: list[tuple[str, str, str]] = [
+    ("bn", "amber", "obosh ba durbolota nei, shudhu pithe byatha barche"),
+    ("ur", "amber", "pairon mein sunn pan nahi, bas kamar ka dard barhta ja raha hai"),
+    ("gu", "amber", "sunn nathi, bas kamar no dukhavo vadhto jay che"),
+    ("gu", "amber", "પીઠમાં બહુ દુખાવો થાય છે"),
+    ("ar", "amber", "رقبتي بتوجعني من يومين"),
+    ("ar", "amber", "عندي وجع بظهري بالليل"),
+    ("ur", "amber", "toilet mein zor lagane se kamar mein dard hota hai"),
+    ("tr", "amber", "tuvalette ıkınınca belim ağrıyor"),
+    ("pl", "amber", "plecy bolą przy parciu w toalecie"),
+]
+
+URGENT_REVIEW: list[tuple[str, str, str]] = [
+    ("cy", "joint", "mae fy mhen-glin yn brifo"),
+    ("pl", "joint", "boli mnie biodro"),
+    ("ur", "joint", "ghutnon mein dard hai"),
+    ("so", "joint", "jilibka ayaa i xanuunaya"),
+    ("pl", "denied_well", "nie czuję się najlepiej"),
+    ("pl", "denied_well", "jakoś nie czuję się dobrze dzisiaj"),
+    ("tr", "denied_well", "iyi değilim"),
+    ("ur", "denied_well", "main theek nahi hoon"),
+    ("bn", "denied_well", "ami bhalo nei"),
+    ("ro", "denied_well", "nu mă simt bine"),
+    ("cy", "denied_well", "Dw i ddim yn iawn"),
+    ("ro", "hyp", "ce fac dacă vreodată îmi amorțesc picioarele?"),
+]
+
+NOT_RED: list[tuple[str, str, str]] = [
+    ("ro", "throat", "mă doare gâtul de la răceală"),
+]
+
+
+# written for this file after the first fixes, and checked to pass
+MORE: list[tuple[str, str, str, str]] = [
+    ("cy", "amber", "poen yn fy nghefn wrth straenio ar y toiled", "amber"),
+    ("ro", "amber", "spatele mă doare rău când mă screm la wc", "amber"),
+    ("pa", "amber", "bathroom ch zor laun naal pith dukhdi aa", "amber"),
+    ("pl", "joint", "kolano mnie boli po spacerze", "urgent"),
+    ("so", "joint", "sintayda ayaa xanuun badan", "urgent"),
+    ("tr", "joint", "dizim ağrıyor", "not_red"),
+    ("ro", "throat", "mă doare în gât când înghit, am răcit", "not_red"),
+    ("ro", "throat", "gâtul mă doare de la gripă", "not_red"),
+    ("cy", "resolved", "mae'r boen yn fy nghefn wedi mynd ers y tabledi, diolch", "none"),
+    ("cy", "gone weak", "mae fy nghoesau wedi mynd, methu sefyll", "red"),
+    ("cy", "gone weak", "coesau 'di mynd yn wan", "red"),
+    ("cy", "gone weak", "mae fy nghoesau wedi mynd yn wan", "red"),
+    ("cy", "gone weak", "fy nghoesau wedi mynd yn drwm", "red"),
+    ("cy", "gone weak", "mae'r pinnau bach wedi mynd i lawr fy nghoes", "red"),
+    ("pt", "other", "o meu pai é que tem dores nas pernas, eu estou bem", "none"),
+    ("ro", "other", "mama mea are dureri de spate, eu sunt bine, mulțumesc", "none"),
+    ("tr", "other", "oğlumun belinde ağrı var, ben iyiyim", "none"),
+    ("pl", "other", "Mąż ma drętwienie w dłoniach, ja się czuję dobrze", "none"),
+    ("pl", "leak", "drętwienie już minęło, już go nie ma, dziękuję", "none"),
+    ("pl", "leak", "Plecy bolą, już nie ma drętwienia", "amber"),
+    ("pt", "denied_well", "não estou nada bem", "urgent"),
+    ("tr", "denied_well", "kendimi kötü hissediyorum", "urgent"),
+    ("ro", "well", "mă simt bine, nimic nou", "none"),
+    ("pt", "well", "me sinto bem, obrigada", "none"),
+    ("pl", "well", "jest dobrze, dziękuję", "none"),
+    ("so", "resolved", "xanuunkii dhabarka wuu iga tagay, hadda waan fiicanahay", "none"),
+]
+
+
+def _cases() -> list[tuple[str, str, str, str]]:
+    found = [(lang, kind, text, "none") for lang, kind, text in SHOWN_NONE]
+    found += [(lang, kind, text, "red") for lang, kind, text in RED]
+    found += [(lang, kind, text, "amber") for lang, kind, text in AMBER]
+    found += [(lang, kind, text, "urgent") for lang, kind, text in URGENT_REVIEW]
+    found += [(lang, kind, text, "not_red") for lang, kind, text in NOT_RED]
+    return found + MORE
+
+
+@pytest.mark.parametrize(("language", "kind", "text", "expected"), _cases())
+def test_a_reply_in_another_language_is_read_as_a_fluent_reader_would(
+    language: str, kind: str, text: str, expected: str
+) -> None:
+    result = triage(text)
+    if expected == "urgent":
+        assert (result.label, result.review) == (Label.UNCLEAR, Review.URGENT), result.evidence
+    elif expected == "not_red":
+        # a sore throat, a knee: a person reads it, and it is neither an MSCC alert nor all-well
+        assert result.label not in (Label.RED, Label.NONE), result.evidence
+    else:
+        assert result.label == Label(expected), result.evidence
+
+
+def test_the_welsh_spelling_of_ma_never_rewrites_polish_or_english_ma() -> None:
+    speller = _prepared(("en", "cy", "pl")).speller
+    assert speller.read("ma") == (("ma",), None)
+
+
+def test_no_spelling_rule_of_welsh_or_polish_rewrites_a_word_of_another_language_read_with_it() -> (
+    None
+):
+    together = ("en", *sorted(read_with_english()))
+    leaks = [leak for leak in spelling_leaks(together) if leak[0] != "en"]
+    assert leaks == []
+
+
+def test_english_text_speak_rewrites_only_known_welsh_and_polish_words() -> None:
+    # "u" (you) and "cos" (because) stay English in every reply: Polish patterns write both
+    # readings ("(u|you) mnie"); a new collision must be looked at, not slip in
+    together = ("en", *sorted(read_with_english()))
+    assert sorted((w, o) for _, w, o in spelling_leaks(together)) == [
+        ("cos", "pl"),
+        ("coz", "pl"),
+        ("r", "cy"),
+        ("u", "pl"),
+    ]
+
+
+@pytest.mark.parametrize(
+    "language", [c for c in lexicon_languages() if c != "en" and c not in read_with_english()]
+)
+def test_english_text_speak_never_rewrites_a_word_of_a_language_read_only_when_found(
+    language: str,
+) -> None:
+    lexicon = load_lexicon(("en", language))
+    assert not [w for _, w, o in spelling_leaks(("en", language)) if w in lexicon.spellings]
+
+
+def test_punjabi_ae_is_is_not_a_and_e() -> None:
+    assert "ae" not in load_lexicon(("en", "pa")).spellings
+    assert "ae" in load_lexicon(("en",)).spellings
