@@ -27,7 +27,7 @@ from messages.triage.loader import (
     own_words,
     read_with_english,
 )
-from messages.triage.normalise import BOUNDARY, MAX_CHARS, QUESTION, tokenise
+from messages.triage.normalise import BOUNDARY, MAX_CHARS, QUESTION, script_punctuation, tokenise
 from messages.triage.patterns import Hit
 from messages.triage.quotes import strip_quotes
 from messages.triage.result import TriageResult
@@ -282,7 +282,7 @@ def _with_quotes(
 def read(text: str, prepared: Prepared, *, truncated: bool) -> Reading:
     """The rule reader: findings, their context, whose they are and what is left unexplained."""
     lexicon, speller = prepared.lexicon, prepared.speller
-    norms, surfaces, spelling = speller.tokens(*tokenise(text, lexicon.emoji))
+    norms, surfaces, spelling = speller.tokens(*tokenise(script_punctuation(text), lexicon.emoji))
     # a full stop before and after, so patterns can say "at the start of a sentence" (". who")
     norms = [BOUNDARY, *norms, BOUNDARY]
     surfaces = ["", *surfaces, ""]

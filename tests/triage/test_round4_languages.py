@@ -18,6 +18,7 @@ from messages.triage.loader import (
     read_with_english,
     spelling_leaks,
 )
+from messages.triage.normalise import script_punctuation, tokenise
 from schema.vocabulary import Label, Review
 
 # (language, kind, wording)
@@ -176,6 +177,14 @@ MORE: list[tuple[str, str, str, str]] = [
     ("pt", "well", "me sinto bem, obrigada", "none"),
     ("pl", "well", "jest dobrze, dziękuję", "none"),
     ("so", "resolved", "xanuunkii dhabarka wuu iga tagay, hadda waan fiicanahay", "none"),
+    # the danda, the Arabic comma and question mark, the Urdu full stop are punctuation
+    ("bn", "punctuation", "সব ঠিক আছে। ধন্যবাদ", "none"),
+    ("pa", "punctuation", "ਮੈਂ ਠੀਕ ਹਾਂ। ਕੋਈ ਨਵੀਂ ਤਕਲੀਫ਼ ਨਹੀਂ।", "none"),
+    ("gu", "punctuation", "બધું સારું છે। આભાર", "none"),
+    ("ur", "punctuation", "سب ٹھیک ہے۔ شکریہ", "none"),
+    ("bn", "punctuation", "কোনো ব্যথা নেই। পা দুটো অবশ", "red"),
+    ("pa", "punctuation", "ਠੀਕ ਹਾਂ ਜੀ। ਲੱਤਾਂ ਸੁੰਨ ਨੇ", "red"),
+    ("ar", "punctuation", "ما في ألم، بس رجلي ضعيفة", "red"),
 ]
 
 
@@ -240,3 +249,18 @@ def test_english_text_speak_never_rewrites_a_word_of_a_language_read_only_when_f
 def test_punjabi_ae_is_is_not_a_and_e() -> None:
     assert "ae" not in load_lexicon(("en", "pa")).spellings
     assert "ae" in load_lexicon(("en",)).spellings
+
+
+@pytest.mark.parametrize(
+    ("text", "tokens"),
+    [
+        ("সব ঠিক আছে। ধন্যবাদ", ["সব", "ঠিক", "আছে", ".", "ধনযবাদ"]),
+        ("سب ٹھیک ہے۔ شکریہ", ["سب", "ٹھیک", "ہے", ".", "شکریہ"]),
+        ("انا منيحة، شكرا", ["انا", "منيحة", ",", "شكرا"]),
+        ("متى موعدي؟", ["متى", "موعدي", "?"]),
+    ],
+)
+def test_the_punctuation_of_other_scripts_is_read_as_punctuation(
+    text: str, tokens: list[str]
+) -> None:
+    assert tokenise(script_punctuation(text), {})[0] == tokens
