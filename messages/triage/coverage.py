@@ -95,7 +95,7 @@ def account(
             continue
         if not wordlike(token) or token in quiet or _known(token, known) or token in names:
             continue
-        if _quiet_in_arabic(token, quiet):
+        if _quiet_in_arabic(token, quiet) or token.startswith(lexicon.quiet_stems):
             continue
         if surfaces[i] not in unknown:
             unknown.append(surfaces[i])

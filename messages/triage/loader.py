@@ -94,6 +94,8 @@ class Lexicon:
     neutral: PatternSet
     chatter: frozenset[str]
     quiet: frozenset[str]  # every word the lexicon knows: never "unknown"
+    # CHATTER entries with a * ending: everyday stems in languages that inflect ("spacer*")
+    quiet_stems: tuple[str, ...]
     pairs: Mapping[str, tuple[str, str]]
     unexplained: Mapping[str, str]
     matcher: Matcher
@@ -401,8 +403,11 @@ def load_lexicon(languages: tuple[str, ...] = ("en", "cy", "pl")) -> Lexicon:
         body=body,
         neutral=neutral,
         chatter=frozenset(fold(w) for w in merged.words.get("CHATTER", [])),
+        quiet_stems=tuple(
+            sorted({fold(w)[:-1] for w in merged.words.get("CHATTER", []) if w.endswith("*")})
+        ),
         quiet=frozenset(
-            {fold(w) for w in merged.words.get("CHATTER", [])}
+            {fold(w) for w in merged.words.get("CHATTER", []) if not w.endswith("*")}
             | {fold(w) for w in merged.words.get("FILLER", [])}
             | {fold(w) for w in merged.words.get("ACK", [])}
             | vocabulary

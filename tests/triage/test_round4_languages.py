@@ -299,6 +299,46 @@ BY_LANGUAGE: list[tuple[str, str, str, str]] = [
     ("gu", "amber", "કમરમાં દુખાવો વધતો જાય છે", "amber"),
 ]
 
+# chatty all-well replies: everyday words and stems (meals, family, visits, days), never of moving
+CHATTY: list[tuple[str, str, str, str]] = [
+    ("cy", "chatty", "Helo, popeth yn iawn diolch, wedi bod yn y capel bore ma", "none"),
+    ("cy", "chatty", "Dw i'n iawn, y tywydd yn braf, wedi bod yn yr ardd", "none"),
+    ("cy", "chatty", "Diolch am y neges, dim byd newydd, cofion", "none"),
+    ("pl", "chatty", "Wszystko dobrze, wczoraj byłam u córki na obiedzie", "none"),
+    ("pl", "chatty", "Czuję się dobrze, wnuki przyjechały w weekend", "none"),
+    ("ro", "chatty", "Sunt bine, mulțumesc, am fost la biserică duminică", "none"),
+    ("ro", "chatty", "totul e bine, nepoții au venit în vizită", "none"),
+    ("pt", "chatty", "Estou bem, obrigada, fui à igreja no domingo", "none"),
+    ("pt", "chatty", "tudo bem, os netos vieram cá no fim de semana", "none"),
+    ("tr", "chatty", "İyiyim, teşekkürler, hafta sonu torunlar geldi", "none"),
+    ("tr", "chatty", "her şey yolunda, bugün markete gittim", "none"),
+    ("tr", "chatty", "yeni bir şey yok, hava güzel, yürüyüşe çıktım", "none"),
+    ("lt", "chatty", "Viskas gerai, ačiū, savaitgalį buvo atvažiavę anūkai", "none"),
+    ("lt", "chatty", "jaučiuosi gerai, šiandien buvau parduotuvėje", "none"),
+    ("lt", "chatty", "nieko naujo, oras gražus, vaikštau kasdien", "none"),
+    ("so", "chatty", "Waan fiicanahay, mahadsanid, shalay masjidka ayaan tagay", "none"),
+    ("so", "chatty", "wax cusub ma jiraan, carruurta ayaa i soo booqatay", "none"),
+    ("ar", "chatty", "الحمد لله بخير، امبارح رحت عند بنتي", "none"),
+    ("ar", "chatty", "كل شي تمام، الجو حلو، عم امشي كل يوم", "none"),
+    ("ar", "chatty", "ما في شي جديد، شكرا على السؤال", "none"),
+    ("ur", "chatty", "sab theek hai, kal beti ke ghar gayi thi", "none"),
+    ("ur", "chatty", "alhamdulillah theek hoon, masjid ja raha hoon", "none"),
+    ("ur", "chatty", "سب ٹھیک ہے، آج موسم اچھا ہے", "none"),
+    ("pa", "chatty", "sab theek aa ji, kal gurdware gaye si", "none"),
+    ("pa", "chatty", "main theek haan, bachche aaye si weekend te", "none"),
+    ("pa", "chatty", "ਸਭ ਠੀਕ ਹੈ, ਅੱਜ ਗੁਰਦੁਆਰੇ ਗਏ ਸੀ", "none"),
+    ("bn", "chatty", "ami bhalo achi, kal meyer bari giyechilam", "none"),
+    ("bn", "chatty", "সব ঠিক আছে, আজ মসজিদে গিয়েছিলাম", "none"),
+    ("bn", "chatty", "alhamdulillah bhalo achi, natni eshechilo", "none"),
+    ("gu", "chatty", "badhu saru che, kale mandir gaya hata", "none"),
+    ("gu", "chatty", "હું મજામાં છું, આજે મંદિર ગયા હતા", "none"),
+    ("gu", "chatty", "saru che, aabhar, dikri aavi hati", "none"),
+    # walking or going out is how weakness is told: those words stay unread (urgent review)
+    ("pl", "walking", "Nie mogę spacerować", "urgent"),
+    ("ro", "walking", "nu mă pot plimba", "urgent"),
+    ("pl", "walking", "wnuki przyjechały, ale nie mogę chodzić", "red"),
+]
+
 
 def _cases() -> list[tuple[str, str, str, str]]:
     found = [(lang, kind, text, "none") for lang, kind, text in SHOWN_NONE]
@@ -306,7 +346,7 @@ def _cases() -> list[tuple[str, str, str, str]]:
     found += [(lang, kind, text, "amber") for lang, kind, text in AMBER]
     found += [(lang, kind, text, "urgent") for lang, kind, text in URGENT_REVIEW]
     found += [(lang, kind, text, "not_red") for lang, kind, text in NOT_RED]
-    return found + MORE + BY_LANGUAGE
+    return found + MORE + BY_LANGUAGE + CHATTY
 
 
 @pytest.mark.parametrize(("language", "kind", "text", "expected"), _cases())
