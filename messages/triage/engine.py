@@ -196,7 +196,9 @@ def _inferred_only(result: TriageResult) -> bool:
 
 # the patterns coverage.py gives the symptoms it infers from unplaced mentions
 INFERRED_PATTERNS = ("two mentions in one sentence", "described in words it cannot place")
-ROUTED_TRIES = 3  # languages tried, most words found first
+# languages tried, most words found first: romanised Urdu, Punjabi, Bengali and Gujarati share
+# words ("theek"), so all four are tried when they tie
+ROUTED_TRIES = 4
 LANGUAGE_CHARS = 300  # the detector reads the start of a long reply: enough to tell
 # the share of a reply's words no vocabulary knows from which a detected language counts
 UNSERVED_SHARE = 0.2

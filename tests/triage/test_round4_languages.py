@@ -191,6 +191,42 @@ MORE: list[tuple[str, str, str, str]] = [
     ("pt", "hedge", "alguma coisa não está bem comigo", "urgent"),
     ("tr", "hedge", "bir şeyler ters gidiyor", "urgent"),
     ("cy", "hedge", "dw i'n teimlo'n rhyfedd heddiw", "urgent"),
+    # a part of the body said to be fine is all-well; said to be not fine, never
+    ("pt", "part fine", "as pernas estão bem, obrigada", "none"),
+    ("tr", "part fine", "bacaklarım iyi, teşekkürler", "none"),
+    ("lt", "part fine", "kojos geros, ačiū", "none"),
+    ("ar", "part fine", "رجلي منيحة، الحمد لله", "none"),
+    ("ur", "part fine", "tangen theek hain, shukriya", "none"),
+    ("pa", "part fine", "lattan theek ne ji", "none"),
+    ("bn", "part fine", "pa thik ache, dhonnobad", "none"),
+    ("gu", "part fine", "pag barabar che, aabhar", "none"),
+    ("pt", "part not fine", "as pernas não estão bem", "alert"),
+    ("tr", "part not fine", "bacaklarım iyi değil", "alert"),
+    ("ar", "part not fine", "رجلي مش منيحة", "alert"),
+    ("ur", "part not fine", "tangen theek nahi hain", "alert"),
+    ("ur", "part not fine", "kamar theek nahi hai", "alert"),
+    ("pa", "part not fine", "lattan theek nahi", "alert"),
+    ("pa", "part not fine", "ਲੱਤਾਂ ਠੀਕ ਨਹੀਂ", "alert"),
+    ("gu", "part not fine", "pag barabar nathi", "alert"),
+    ("bn", "part not fine", "pa thik nei", "alert"),
+    ("bn", "part not fine", "pa thik lagche na", "alert"),
+    ("bn", "part not fine", "পা ঠিক লাগছে না", "alert"),
+    ("tr", "part not fine", "bacaklarım normal değil", "alert"),
+    ("tr", "part not fine", "bacaklarım eskisi gibi değil", "alert"),
+    ("tr", "denial", "bacaklarımda uyuşma yok, her şey normal", "none"),
+    # no pain told of a part, the denial after it
+    ("ur", "denial", "kamar mein dard nahi hai, sab theek hai", "none"),
+    ("ur", "denial", "pairon mein sunn pan nahi hai, shukriya", "none"),
+    ("pa", "denial", "kamar ch dard nahi, sab theek aa", "none"),
+    ("gu", "denial", "pag ma dukhavo nathi, badhu saru che", "none"),
+    ("ur", "not a denial", "kamar mein dard nahi ja raha", "amber"),
+    ("gu", "not a denial", "pith ma dukhavo nathi, pan pag sunn che", "red"),
+    ("ur", "not a denial", "tangen kamzor hain, kamar mein dard nahi", "red"),
+    # romanised Urdu, Punjabi, Bengali and Gujarati share words: each is tried
+    ("ur", "routing", "main theek hoon", "none"),
+    ("ur", "routing", "main bilkul theek hoon", "none"),
+    # "ever": a question about a symptom that may come is not the symptom
+    ("pt", "hyp", "o que devo fazer se um dia as pernas ficarem fracas?", "urgent"),
     # the danda, the Arabic comma and question mark, the Urdu full stop are punctuation
     ("bn", "punctuation", "সব ঠিক আছে। ধন্যবাদ", "none"),
     ("pa", "punctuation", "ਮੈਂ ਠੀਕ ਹਾਂ। ਕੋਈ ਨਵੀਂ ਤਕਲੀਫ਼ ਨਹੀਂ।", "none"),
@@ -356,6 +392,9 @@ def test_a_reply_in_another_language_is_read_as_a_fluent_reader_would(
     result = triage(text)
     if expected == "urgent":
         assert (result.label, result.review) == (Label.UNCLEAR, Review.URGENT), result.evidence
+    elif expected == "alert":
+        # a red symptom, or a person reading it at once: never all-well
+        assert result.label == Label.RED or result.review == Review.URGENT, result.evidence
     elif expected == "not_red":
         # a sore throat, a knee: a person reads it, and it is neither an MSCC alert nor all-well
         assert result.label not in (Label.RED, Label.NONE), result.evidence
