@@ -375,6 +375,49 @@ CHATTY: list[tuple[str, str, str, str]] = [
     ("pl", "walking", "wnuki przyjechały, ale nie mogę chodzić", "red"),
 ]
 
+# red told with a negation (no strength, no feeling, no control): never all-well, never routine
+NEGATION_IS_THE_SYMPTOM: list[tuple[str, str, str, str]] = [
+    ("cy", "negation is the symptom", "does dim nerth yn fy nghoesau", "alert"),
+    ("cy", "negation is the symptom", "dw i ddim yn gallu teimlo fy nhraed", "alert"),
+    ("cy", "negation is the symptom", "dim rheolaeth ar y bledren", "alert"),
+    ("pl", "negation is the symptom", "nie mam siły w nogach", "alert"),
+    ("pl", "negation is the symptom", "nie czuję nóg, wszystko inne dobrze", "alert"),
+    ("pl", "negation is the symptom", "nie panuję nad pęcherzem", "alert"),
+    ("pl", "negation is the symptom", "nogi mnie nie słuchają", "alert"),
+    ("ro", "negation is the symptom", "nu am putere în picioare", "alert"),
+    ("ro", "negation is the symptom", "nu îmi mai simt picioarele, altfel bine", "alert"),
+    ("ro", "negation is the symptom", "nu mai pot controla urina", "alert"),
+    ("pt", "negation is the symptom", "não tenho força nas pernas", "alert"),
+    ("pt", "negation is the symptom", "não sinto os pés, de resto tudo bem", "alert"),
+    ("pt", "negation is the symptom", "não consigo segurar o xixi", "alert"),
+    ("tr", "negation is the symptom", "bacaklarımda güç yok", "alert"),
+    ("tr", "negation is the symptom", "ayaklarımı hissetmiyorum, başka sorun yok", "alert"),
+    ("tr", "negation is the symptom", "idrarımı tutamıyorum", "alert"),
+    ("tr", "negation is the symptom", "bacaklarım beni dinlemiyor", "alert"),
+    ("lt", "negation is the symptom", "kojose nėra jėgos", "alert"),
+    ("lt", "negation is the symptom", "nejaučiu kojų, kitaip viskas gerai", "alert"),
+    ("lt", "negation is the symptom", "negaliu sulaikyti šlapimo", "alert"),
+    ("so", "negation is the symptom", "lugaha xoog ma leh", "alert"),
+    ("so", "negation is the symptom", "lugahayga ma dareemo", "alert"),
+    ("so", "negation is the symptom", "kaadida ma celin karo", "alert"),
+    ("ar", "negation is the symptom", "ما في قوة برجلي", "alert"),
+    ("ar", "negation is the symptom", "ما بحس برجليي، غير هيك تمام", "alert"),
+    ("ar", "negation is the symptom", "ما عم اقدر امسك حالي للحمام", "alert"),
+    ("ur", "negation is the symptom", "tangon mein taqat nahi", "alert"),
+    ("ur", "negation is the symptom", "pairon ka pata nahi chalta", "alert"),
+    ("ur", "negation is the symptom", "peshab par control nahi raha", "alert"),
+    ("ur", "negation is the symptom", "ٹانگوں میں طاقت نہیں", "alert"),
+    ("pa", "negation is the symptom", "lattan vich jaan nahi", "alert"),
+    ("pa", "negation is the symptom", "pairan da pata nahi lagda", "alert"),
+    ("pa", "negation is the symptom", "pishab te control nahi", "alert"),
+    ("bn", "negation is the symptom", "paye jor nei", "alert"),
+    ("bn", "negation is the symptom", "পায়ে কোনো জোর নেই", "alert"),
+    ("bn", "negation is the symptom", "prosrab dhorte pari na", "alert"),
+    ("gu", "negation is the symptom", "pag ma jor nathi", "alert"),
+    ("gu", "negation is the symptom", "pag ni khabar nathi padti", "alert"),
+    ("gu", "negation is the symptom", "peshab par kabu nathi", "alert"),
+]
+
 
 def _cases() -> list[tuple[str, str, str, str]]:
     found = [(lang, kind, text, "none") for lang, kind, text in SHOWN_NONE]
@@ -382,7 +425,7 @@ def _cases() -> list[tuple[str, str, str, str]]:
     found += [(lang, kind, text, "amber") for lang, kind, text in AMBER]
     found += [(lang, kind, text, "urgent") for lang, kind, text in URGENT_REVIEW]
     found += [(lang, kind, text, "not_red") for lang, kind, text in NOT_RED]
-    return found + MORE + BY_LANGUAGE + CHATTY
+    return found + MORE + BY_LANGUAGE + CHATTY + NEGATION_IS_THE_SYMPTOM
 
 
 @pytest.mark.parametrize(("language", "kind", "text", "expected"), _cases())
