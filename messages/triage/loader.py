@@ -78,6 +78,8 @@ class Lexicon:
     contrast_before: frozenset[str]
     scope_breakers: frozenset[str]
     verbal_negations: frozenset[str]
+    # resolution words that only say "gone": they never show a bare mention of the body all-well
+    gone_words: frozenset[str]
     severity: Mapping[str, str]
     yields_to: Mapping[str, frozenset[str]]
     symptoms: Mapping[str, PatternSet]
@@ -388,6 +390,7 @@ def load_lexicon(languages: tuple[str, ...] = ("en", "cy", "pl")) -> Lexicon:
         verbal_negations=frozenset(
             fold(w) for w in _strings(structure.get("verbal_negations"), "verbal_negations")
         ),
+        gone_words=frozenset(fold(w) for w in _strings(structure.get("gone_words"), "gone_words")),
         severity=merged.severity,
         yields_to={code: frozenset(codes) for code, codes in merged.yields_to.items()},
         symptoms=symptoms,

@@ -222,6 +222,15 @@ MORE: list[tuple[str, str, str, str]] = [
     ("ur", "not a denial", "kamar mein dard nahi ja raha", "amber"),
     ("gu", "not a denial", "pith ma dukhavo nathi, pan pag sunn che", "red"),
     ("ur", "not a denial", "tangen kamzor hain, kamar mein dard nahi", "red"),
+    # the strength or the feeling "gone" from a part of the body is the symptom, not its end
+    ("ur", "gone from a part", "pairon ki jaan chali gayi", "alert"),
+    ("ur", "gone from a part", "tangon ki taqat khatam ho gayi", "alert"),
+    ("pa", "gone from a part", "lattan di jaan khatam ho gayi", "alert"),
+    ("ar", "gone from a part", "الإحساس برجلي راح", "alert"),
+    ("ur", "resolved", "pairon ki jhunjhunahat khatam ho gayi, ab theek hoon", "none"),
+    ("ar", "resolved", "زال التنميل بعد العلاج، الحمد لله بخير", "none"),
+    ("ar", "not resolved", "زال الألم بس رجلي ضعيفة", "red"),
+    ("ro", "resolved", "furnicăturile din picioare au trecut, sunt bine", "none"),
     # romanised Urdu, Punjabi, Bengali and Gujarati share words: each is tried
     ("ur", "routing", "main theek hoon", "none"),
     ("ur", "routing", "main bilkul theek hoon", "none"),
