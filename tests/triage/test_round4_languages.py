@@ -231,6 +231,14 @@ MORE: list[tuple[str, str, str, str]] = [
     ("ar", "resolved", "زال التنميل بعد العلاج، الحمد لله بخير", "none"),
     ("ar", "not resolved", "زال الألم بس رجلي ضعيفة", "red"),
     ("ro", "resolved", "furnicăturile din picioare au trecut, sunt bine", "none"),
+    # a relative's own complaint after "just" ("bas", "shudhu") is theirs; never reaching back
+    ("ur", "other", "main theek hoon, meri biwi ko bas khansi hai", "none"),
+    ("ur", "other", "main theek hoon, mere bhai ko bas kamar dard hai", "none"),
+    ("pa", "other", "main theek haan, mere munde nu bas bukhar aa", "none"),
+    ("bn", "other", "ami bhalo achi, amar meyer shudhu jor", "none"),
+    ("ur", "not other", "meri beti ko bas pata hai, meri tangen kamzor hain", "red"),
+    ("ur", "not other", "tangen kamzor hain, meri ammi ko bas fikar hai", "red"),
+    ("pl", "chatty", "u mnie dobrze, numer mam zapisany w telefonie na wszelki wypadek", "none"),
     # romanised Urdu, Punjabi, Bengali and Gujarati share words: each is tried
     ("ur", "routing", "main theek hoon", "none"),
     ("ur", "routing", "main bilkul theek hoon", "none"),
