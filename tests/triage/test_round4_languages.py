@@ -242,6 +242,7 @@ MORE: list[tuple[str, str, str, str]] = [
     # romanised Urdu, Punjabi, Bengali and Gujarati share words: each is tried
     ("ur", "routing", "main theek hoon", "none"),
     ("ur", "routing", "main bilkul theek hoon", "none"),
+    ("bn", "chatty", "ami bhalo achi, kal meyer bari giyechilam", "none"),
     # "ever": a question about a symptom that may come is not the symptom
     ("pt", "hyp", "o que devo fazer se um dia as pernas ficarem fracas?", "urgent"),
     # the danda, the Arabic comma and question mark, the Urdu full stop are punctuation
@@ -435,6 +436,45 @@ NEGATION_IS_THE_SYMPTOM: list[tuple[str, str, str, str]] = [
     ("gu", "negation is the symptom", "peshab par kabu nathi", "alert"),
 ]
 
+# an all-well, then a red symptom or a fall: never all-well, never routine
+WELL_THEN_RED: list[tuple[str, str, str, str]] = [
+    ("cy", "well then red", "popeth yn iawn ond mae fy nghoesau 'n wan", "alert"),
+    ("pl", "well then red", "wszystko dobrze, tylko nogi mi drętwieją", "alert"),
+    ("ro", "well then red", "totul e bine, doar picioarele îmi amorțesc", "alert"),
+    ("pt", "well then red", "tudo bem, só as pernas estão dormentes", "alert"),
+    ("tr", "well then red", "her şey yolunda, sadece bacaklarım uyuşuyor", "alert"),
+    ("lt", "well then red", "viskas gerai, tik kojos tirpsta", "alert"),
+    ("so", "well then red", "waan fiicanahay, laakiin lugaha ayaa kabuubyoobay", "alert"),
+    ("ar", "well then red", "كل شي تمام بس رجلي مخدرة", "alert"),
+    ("ur", "well then red", "sab theek hai bas tangen sunn ho jati hain", "alert"),
+    ("pa", "well then red", "sab theek aa, bas lattan sunn ho jandiyan ne", "alert"),
+    ("bn", "well then red", "sob thik ache, shudhu pa obosh lage", "alert"),
+    ("gu", "well then red", "badhu saru che, bas pag sunn thai jay che", "alert"),
+    ("cy", "well then red", "dw i'n iawn diolch, wedi cwympo ddoe", "alert"),
+    ("pl", "well then red", "dziękuję, dobrze, ale wczoraj upadłam", "alert"),
+    ("ro", "well then red", "mulțumesc, bine, dar am căzut aseară", "alert"),
+    ("pt", "well then red", "obrigada, estou bem, mas caí ontem", "alert"),
+    ("tr", "well then red", "teşekkürler iyiyim ama dün düştüm", "alert"),
+    ("ur", "well then red", "shukriya theek hoon lekin kal gir gayi thi", "alert"),
+    ("pa", "well then red", "dhanvaad, theek haan par kal dig gayi si", "alert"),
+    ("bn", "well then red", "dhonnobad bhalo achi kintu kal pore giyechilam", "alert"),
+    ("gu", "well then red", "aabhar, saru che pan kale padi gayi hati", "alert"),
+    ("ar", "well then red", "الحمد لله منيح بس وقعت مبارح", "alert"),
+    ("so", "well then red", "mahadsanid waan fiicanahay laakiin shalay waan dhacay", "alert"),
+    ("lt", "well then red", "ačiū, gerai, bet vakar nukritau", "alert"),
+    ("pl", "well then red", "w porządku, tylko zdarzyło mi się zmoczyć w nocy", "alert"),
+    ("ur", "well then red", "theek hoon bas raat ko peshab nikal jata hai", "alert"),
+    ("tr", "well then red", "iyiyim ama geceleri altımı ıslatıyorum", "alert"),
+    ("pt", "well then red", "estou bem mas fiz xixi na cama", "alert"),
+    ("ro", "well then red", "sunt bine dar am făcut pe mine noaptea", "alert"),
+    ("gu", "well then red", "hu kale padi gayo", "alert"),
+    ("gu", "well then red", "હું કાલે પડી ગયો", "alert"),
+    ("pa", "well then red", "ਮੈਂ ਕੱਲ੍ਹ ਡਿੱਗ ਗਿਆ", "alert"),
+    ("ur", "well then red", "میں کل گر گیا", "alert"),
+    ("bn", "well then red", "ধন্যবাদ ভালো আছি কিন্তু কাল পড়ে গিয়েছিলাম", "alert"),
+    ("bn", "well then red", "ami bathroom e pore gechi", "alert"),
+]
+
 
 def _cases() -> list[tuple[str, str, str, str]]:
     found = [(lang, kind, text, "none") for lang, kind, text in SHOWN_NONE]
@@ -442,7 +482,7 @@ def _cases() -> list[tuple[str, str, str, str]]:
     found += [(lang, kind, text, "amber") for lang, kind, text in AMBER]
     found += [(lang, kind, text, "urgent") for lang, kind, text in URGENT_REVIEW]
     found += [(lang, kind, text, "not_red") for lang, kind, text in NOT_RED]
-    return found + MORE + BY_LANGUAGE + CHATTY + NEGATION_IS_THE_SYMPTOM
+    return found + MORE + BY_LANGUAGE + CHATTY + NEGATION_IS_THE_SYMPTOM + WELL_THEN_RED
 
 
 @pytest.mark.parametrize(("language", "kind", "text", "expected"), _cases())
