@@ -75,7 +75,7 @@ SHOWN_NONE: list[tuple[str, str, str]] = [
     ("gu", "none", "koi navi taklif nathi, aabhar"),
     ("gu", "none", "બધું બરાબર છે, ચિંતા ન કરો"),
     ("pa", "none", "main bilkul theek haan ji, fikar na karo"),
-    ("pa", "none", "mummy ji theek ne, sair karan gaye si"),
+    ("pa", "none", "mummy ji theek ne, gurdware gaye si"),
     ("bn", "none", "আব্বা ভালো আছেন, কোনো সমস্যা নেই"),
     ("bn", "none", "amma bhalo achen, kono chinta nei"),
     ("tr", "none", "çok şükür iyiyim, bir şikayetim yok"),
@@ -390,6 +390,9 @@ CHATTY: list[tuple[str, str, str, str]] = [
     # walking or going out is how weakness is told: those words stay unread (urgent review)
     ("pl", "walking", "Nie mogę spacerować", "urgent"),
     ("ro", "walking", "nu mă pot plimba", "urgent"),
+    ("bn", "walking", "hata jay na", "red"),
+    ("ur", "walking", "sair nahi kar sakti", "urgent"),
+    ("bn", "walking", "ami bhalo achi, kintu hata jay na", "red"),
     ("pl", "walking", "wnuki przyjechały, ale nie mogę chodzić", "red"),
 ]
 
