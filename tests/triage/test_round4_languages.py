@@ -478,6 +478,51 @@ WELL_THEN_RED: list[tuple[str, str, str, str]] = [
     ("bn", "well then red", "ami bathroom e pore gechi", "alert"),
 ]
 
+# all-well idioms: no complaints, getting by, thank God; with news after them, never all-well
+IDIOMS: list[tuple[str, str, str, str]] = [
+    ("cy", "idiom", "Dim cwyn, diolch yn fawr", "none"),
+    ("cy", "idiom", "Go lew, diolch", "none"),
+    ("cy", "idiom", "Popeth yn dda yma, dim byd i boeni amdano", "none"),
+    ("pl", "idiom", "Nie narzekam, dziękuję", "none"),
+    ("pl", "idiom", "Po staremu, bez zmian, dzięki", "none"),
+    ("pl", "idiom", "Jakoś leci, nic się nie dzieje", "none"),
+    ("ro", "idiom", "Nu mă plâng, mulțumesc", "none"),
+    ("ro", "idiom", "Sunt ok, nicio problemă", "none"),
+    ("ro", "idiom", "Mă simt foarte bine, slavă Domnului", "none"),
+    ("pt", "idiom", "Não me posso queixar, obrigado", "none"),
+    ("pt", "idiom", "Vai-se andando, tudo bem", "none"),
+    ("pt", "idiom", "Estou ótimo, graças a Deus, sem novidades", "none"),
+    ("tr", "idiom", "Şikayetim yok, teşekkürler", "none"),
+    ("tr", "idiom", "Çok şükür, her şey yolunda", "none"),
+    ("tr", "idiom", "İyiyiz, sağ olun", "none"),
+    ("lt", "idiom", "Neturiu nusiskundimų, ačiū", "none"),
+    ("lt", "idiom", "Viskas po senovei, ačiū", "none"),
+    ("lt", "idiom", "Jaučiuosi neblogai, ačiū", "none"),
+    ("so", "idiom", "Waan ladnahay, mahadsanid", "none"),
+    ("so", "idiom", "Wax dhibaato ah ma qabo", "none"),
+    ("so", "idiom", "Nabad, waan fiicanahay", "none"),
+    ("ar", "idiom", "تمام الحمد لله، ما في شي", "none"),
+    ("ar", "idiom", "الأمور ماشية، الحمد لله", "none"),
+    ("ar", "idiom", "كويس الحمد لله، شكرا على الاهتمام", "none"),
+    ("ur", "idiom", "sab khairiyat hai, koi masla nahi", "none"),
+    ("ur", "idiom", "bilkul theek thaak hoon", "none"),
+    ("ur", "idiom", "الحمدللہ سب خیریت ہے", "none"),
+    ("pa", "idiom", "sab vadiya aa ji", "none"),
+    ("pa", "idiom", "rab di mehar aa, sab theek", "none"),
+    ("pa", "idiom", "koi takleef nahi ji, dhanvaad", "none"),
+    ("bn", "idiom", "sob thik thak ache", "none"),
+    ("bn", "idiom", "kono osubidha nei, dhonnobad", "none"),
+    ("bn", "idiom", "আলহামদুলিল্লাহ, সব ভালো", "none"),
+    ("gu", "idiom", "badhu majama che", "none"),
+    ("gu", "idiom", "koi vandho nathi, aabhar", "none"),
+    ("gu", "idiom", "ભગવાનની દયાથી બધું સારું છે", "none"),
+    ("pl", "idiom then red", "nie narzekam, tylko nogi słabe", "red"),
+    ("ro", "idiom then red", "nu mă plâng, dar picioarele îmi amorțesc", "red"),
+    ("pt", "idiom then red", "não me posso queixar, mas caí ontem", "red"),
+    ("pt", "idiom then red", "vamos andando, mas as pernas estão fracas", "red"),
+    ("pt", "idiom then red", "não consigo andar", "red"),
+]
+
 
 def _cases() -> list[tuple[str, str, str, str]]:
     found = [(lang, kind, text, "none") for lang, kind, text in SHOWN_NONE]
@@ -485,7 +530,7 @@ def _cases() -> list[tuple[str, str, str, str]]:
     found += [(lang, kind, text, "amber") for lang, kind, text in AMBER]
     found += [(lang, kind, text, "urgent") for lang, kind, text in URGENT_REVIEW]
     found += [(lang, kind, text, "not_red") for lang, kind, text in NOT_RED]
-    return found + MORE + BY_LANGUAGE + CHATTY + NEGATION_IS_THE_SYMPTOM + WELL_THEN_RED
+    return found + MORE + BY_LANGUAGE + CHATTY + NEGATION_IS_THE_SYMPTOM + WELL_THEN_RED + IDIOMS
 
 
 @pytest.mark.parametrize(("language", "kind", "text", "expected"), _cases())
