@@ -10,6 +10,7 @@ from pathway import audit, keys
 from schema.data_keys import DataKeyError, new_key_entry
 from schema.db import session_factory
 from schema.encryption import keyring
+from schema.types import utcnow
 
 app = typer.Typer(
     help="Data keys: what rows are encrypted under, and rotation.", no_args_is_help=True
@@ -63,7 +64,7 @@ def rotate_command() -> None:
         console.print(f"{table}: up to id {last_id}")
 
     try:
-        rotation = keys.rotate(session_factory(), actor=audit.CLI, on_batch=progress)
+        rotation = keys.rotate(session_factory(), actor=audit.CLI, on_batch=progress, clock=utcnow)
     except DataKeyError as error:
         fail(str(error), code=1)
     rows = ", ".join(f"{name} {count}" for name, count in sorted(rotation.rows.items())) or "none"

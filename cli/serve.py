@@ -152,7 +152,7 @@ def _first_sign_in(session: Session, trust: Trust) -> tuple[str, str | None] | N
 
     admin = admins[0]
     password = secrets.token_urlsafe(15)
-    set_password(session, admin, password, actor=audit.CLI, passwords=passwords)
+    set_password(session, admin, password, actor=audit.CLI, passwords=passwords, now=utcnow())
     assert admin.email is not None
     return admin.email, password
 

@@ -9,6 +9,7 @@ from pathway import audit
 from pathway.contacts import patients_with_number
 from schema.settings import get_settings
 from schema.trusts import get_trust
+from schema.types import utcnow
 from web.simulated_replies import (
     SimulationRefused,
     audit_simulation,
@@ -55,6 +56,7 @@ def receive_command(
             inbound_id,
             actor=audit.CLI,
             patient_id=known[0].id if known else None,
+            now=utcnow(),
         )
     who = f"patient {known[0].id}" if known else "a number no patient of this trust has"
     console.print(

@@ -12,6 +12,7 @@ from cli.common import TRUST_OPTION, console, database, fail, trust_of, wide_tab
 from pathway import audit
 from pathway import staff_accounts as accounts
 from schema.models import StaffMember, Trust
+from schema.types import utcnow
 from web.auth import passwords
 from web.auth.passwords import WeakPassword
 
@@ -57,6 +58,7 @@ def add_command(
                 phone=phone,
                 actor=audit.CLI,
                 passwords=passwords,
+                now=utcnow(),
             )
         except (accounts.AccountError, WeakPassword) as error:
             session.rollback()
@@ -78,7 +80,9 @@ def set_password_command(
         trust = _trust(session, trust_code) if trust_code else None
         try:
             member = accounts.staff_by_email(session, email, trust)
-            accounts.set_password(session, member, password, actor=audit.CLI, passwords=passwords)
+            accounts.set_password(
+                session, member, password, actor=audit.CLI, passwords=passwords, now=utcnow()
+            )
         except (accounts.AccountError, WeakPassword) as error:
             session.rollback()
             fail(f"password not set: {error}")
@@ -99,7 +103,7 @@ def unlock_command(
             member = accounts.staff_by_email(session, email, trust)
         except accounts.AccountError as error:
             fail(str(error))
-        accounts.unlock(session, member, actor=audit.CLI)
+        accounts.unlock(session, member, actor=audit.CLI, now=utcnow())
         console.print(f"{member.name} can sign in again")
 
 

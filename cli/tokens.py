@@ -28,7 +28,7 @@ def issue_command(
     with database() as session:
         trust = _trust(session, trust_code)
         try:
-            token, plain = tokens.issue(session, trust, name, actor=audit.CLI)
+            token, plain = tokens.issue(session, trust, name, actor=audit.CLI, now=utcnow())
         except ValueError as error:
             fail(str(error))
         console.print(

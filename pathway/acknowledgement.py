@@ -66,6 +66,7 @@ def acknowledge(
         alert.id,
         actor=audit.staff_actor(member.id),
         trust_id=alert.trust_id,
+        now=now,
         via=via,
         pending_notifications_cancelled=cancelled,
     )
@@ -86,6 +87,7 @@ def _acknowledged_again(
         alert.id,
         actor=audit.staff_actor(member.id),
         trust_id=alert.trust_id,
+        now=now,
         via=via,
     )
     if via == "sms" and alert.acknowledged_by_id != member.id:
@@ -145,6 +147,7 @@ def resolve(
         alert.id,
         actor=audit.staff_actor(member.id),
         trust_id=alert.trust_id,
+        now=now,
         outcome=resolution.outcome,
         with_note=resolution.note is not None,
         mri_recorded=resolution.mri_at is not None,

@@ -222,6 +222,7 @@ def _raise(
         alert.id,
         actor=audit.SYSTEM,
         trust_id=alert.trust_id,
+        now=now,
         level=level.value,
         code=alert.code,
         inbound_message_id=inbound.id,
@@ -266,6 +267,7 @@ def upgrade_to_red(
         alert.id,
         actor=audit.SYSTEM,
         trust_id=alert.trust_id,
+        now=now,
         inbound_message_id=inbound.id,
         level=Label.RED.value,
     )
@@ -282,6 +284,7 @@ def renotify(session: Session, alert: Alert, inbound: InboundMessage, now: datet
         alert.id,
         actor=audit.SYSTEM,
         trust_id=alert.trust_id,
+        now=now,
         inbound_message_id=inbound.id,
     )
     if alert.state == AlertState.ACKNOWLEDGED and alert.acknowledged_by_id is not None:
@@ -312,6 +315,7 @@ def step_forward(session: Session, alert: Alert, now: datetime, *, why: str) -> 
         alert.id,
         actor=audit.SYSTEM,
         trust_id=alert.trust_id,
+        now=now,
         step=alert.current_step,
         round=alert.round,
         why=why,
@@ -427,6 +431,7 @@ def _record_reached(session: Session, alert: Alert, reached: Reached, now: datet
             alert.id,
             actor=audit.SYSTEM,
             trust_id=alert.trust_id,
+            now=now,
             step=alert.current_step,
             round=alert.round,
             why=nobody,
@@ -465,6 +470,7 @@ def notify(
             alert.id,
             actor=audit.SYSTEM,
             trust_id=alert.trust_id,
+            now=now,
             kind=kind,
             step=alert.current_step,
             round=alert.round,
@@ -558,6 +564,7 @@ def nobody_reachable(session: Session, alert: Alert, now: datetime, *, why: str)
             alert.id,
             actor=audit.SYSTEM,
             trust_id=alert.trust_id,
+            now=now,
             why=why,
             step=alert.current_step,
         )

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Table, insert
 from sqlalchemy.orm import Session
 
 from schema.models import AuditEvent
-from schema.types import utcnow
 
 SYSTEM = "system"
 CLI = "cli"
@@ -36,16 +36,18 @@ def record(
     *,
     actor: str,
     trust_id: int | None,
+    now: datetime,
     **details: Any,
 ) -> int:
     """Write an audit event in the session's transaction: it lands with the change it
-    describes, or not at all. Returns the event's id."""
+    describes, or not at all, stamped with the `now` the change was made at. Returns the
+    event's id."""
     event_id: int = (
         session.connection()
         .execute(
             _INSERT,
             {
-                "at": utcnow(),
+                "at": now,
                 "trust_id": trust_id,
                 "actor": actor,
                 "action": action,

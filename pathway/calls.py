@@ -61,6 +61,7 @@ def key_pressed(
             alert.id,
             actor=audit.staff_actor(member.id),
             trust_id=alert.trust_id,
+            now=now,
             outbound_message_id=message.id,
         )
         return KeyPressed(alert.code, understood=False, acknowledged=False)

@@ -141,6 +141,7 @@ def link_number(
         patient.id,
         actor=actor,
         trust_id=patient.trust_id,
+        now=now,
         kind=kind,
         inbound_message_id=inbound.id,
         alert_id=moved,

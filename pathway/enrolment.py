@@ -158,6 +158,7 @@ def enrol(
         patient.id,
         actor=actor,
         trust_id=trust.id,
+        now=now,
         cohort=data.cohort,
         messages_planned=planned,
         **({"shares_a_staff_number": True} if shared else {}),

@@ -80,6 +80,7 @@ def erase(
         patient.id,
         actor=actor,
         trust_id=patient.trust_id,
+        now=now,
         reason=reason,
         records=ids,
         counts=counts,

@@ -105,6 +105,7 @@ def call_not_acknowledged(
         alert.id,
         actor=audit.SYSTEM,
         trust_id=alert.trust_id,
+        now=now,
         staff_member_id=message.staff_member_id,
         status=status,
         step=notification.step,

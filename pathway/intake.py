@@ -71,6 +71,7 @@ def store_inbound(
         inbound_id,
         actor=audit.SYSTEM,
         trust_id=None,
+        now=now,
         characters=len(body),
     )
     return int(inbound_id)

@@ -261,6 +261,7 @@ def _re_enrol(ctx: _Event, patient: Patient, cohort: str) -> None:
         patient.id,
         actor=ctx.actor,
         trust_id=patient.trust_id,
+        now=ctx.now,
         cohort=cohort,
     )
     if patient.opted_out_at is None:
@@ -311,6 +312,7 @@ def _cancel_enrolment(ctx: _Event, patient: Patient | None) -> Applied:
         patient.id,
         actor=ctx.actor,
         trust_id=patient.trust_id,
+        now=ctx.now,
         integration_message_id=made.id,
     )
     return Applied("enrolment-cancelled", patient.id, f"patient {patient.id}'s enrolment cancelled")
@@ -347,6 +349,7 @@ def _cancel_discharge(ctx: _Event, patient: Patient | None) -> Applied:
         patient.id,
         actor=ctx.actor,
         trust_id=patient.trust_id,
+        now=ctx.now,
         integration_message_id=last.id,
     )
     if patient.opted_out_at is None:

@@ -88,6 +88,7 @@ def save(
         row.id,
         actor=f"{source}:{sender}"[:100],
         trust_id=trust_id,
+        now=now,
         event=row.event,
         outcome=outcome,
         patient_id=patient_id,

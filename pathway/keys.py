@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Table, Text, select, type_coerce, update
@@ -120,15 +121,20 @@ def _rotated_row(spec: Encrypted, row: Any, ring: Keyring, rotation: Rotation) -
 
 
 def rotate(
-    session_factory: Callable[[], Session], *, actor: str, on_batch: Callable[[str, int], None]
+    session_factory: Callable[[], Session],
+    *,
+    actor: str,
+    on_batch: Callable[[str, int], None],
+    clock: Callable[[], datetime],
 ) -> Rotation:
-    """Re-encrypt every value not under the first key, a committed batch at a time."""
+    """Re-encrypt every value not under the first key, a committed batch at a time. `clock`
+    stamps its start and its end, which may be far apart."""
     ring = keyring()
     rotation = Rotation(ring.current)
     with session_factory() as session, session.begin():
         audit.record(
             session, "keys.rotation_started", "data_keys", None,
-            actor=actor, trust_id=None, key_id=ring.current,
+            actor=actor, trust_id=None, now=clock(), key_id=ring.current,
         )  # fmt: skip
     for spec in ENCRYPTED:
         table = spec.table
@@ -155,7 +161,7 @@ def rotate(
     with session_factory() as session, session.begin():
         audit.record(
             session, "keys.rotated", "data_keys", None,
-            actor=actor, trust_id=None, key_id=ring.current, rows=dict(rotation.rows),
+            actor=actor, trust_id=None, now=clock(), key_id=ring.current, rows=dict(rotation.rows),
             values=rotation.values, hashes=rotation.hashes,
         )  # fmt: skip
     return rotation

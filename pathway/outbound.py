@@ -12,7 +12,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from schema.models import MessageState, OutboundMessage, Queue
+from schema.models import Channel, MessageState, OutboundMessage, Queue, StaffMember
 from schema.vocabulary import MessageKind
 
 
@@ -79,3 +79,36 @@ def create_message(
         select(OutboundMessage).where(OutboundMessage.idempotency_key == idempotency_key)
     ).one()
     return message, False
+
+
+def message_staff_now(
+    session: Session,
+    member: StaffMember,
+    channel: Channel,
+    address: str,
+    *,
+    idempotency_key: str,
+    kind: MessageKind,
+    template_key: str,
+    queue: Queue,
+    context: dict[str, Any],
+    now: datetime,
+    inbound_message_id: int | None = None,
+) -> tuple[OutboundMessage, bool]:
+    """A message to a staff member at one of their addresses, from their own trust, due at
+    once (`create_message`: inserted only if the key is new)."""
+    return create_message(
+        session,
+        idempotency_key=idempotency_key,
+        kind=kind,
+        trust_id=member.trust_id,
+        channel=channel,
+        template_key=template_key,
+        to_address=address,
+        due_at=now,
+        queue=queue,
+        staff_member_id=member.id,
+        inbound_message_id=inbound_message_id,
+        context=context,
+        now=now,
+    )

@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pathway import audit
-from pathway.outbound import create_message
+from pathway.outbound import message_staff_now
 from pathway.staff_accounts import AccountError, Passwords, revoke_links, set_password
 from schema.models import SIGN_IN_ROLES, Channel, PasswordLink, Queue, StaffMember
 from schema.vocabulary import MessageKind
@@ -78,17 +78,15 @@ def issue_link(
         addresses.insert(0, (Channel.SMS, member.phone_e164))
     context: dict[str, Any] = {"password_link": {"id": link.id, "hours": LINK_LIFETIME_HOURS}}
     for channel, address in addresses:
-        create_message(
+        message_staff_now(
             session,
+            member,
+            channel,
+            address,
             idempotency_key=f"password_link:{link.id}:{channel.value}",
             kind=MessageKind.ACCOUNT,
-            trust_id=member.trust_id,
-            channel=channel,
             template_key=TEMPLATE,
-            to_address=address,
-            due_at=now,
             queue=Queue.MESSAGES,
-            staff_member_id=member.id,
             context=context,
             now=now,
         )
@@ -100,6 +98,7 @@ def issue_link(
         member.id,
         actor=actor,
         trust_id=member.trust_id,
+        now=now,
         link_id=link.id,
         channels=channels,
     )
@@ -143,7 +142,9 @@ def use_link(
     link = _find(session, token, lock=True)
     link.used_at = now
     session.flush()
-    set_password(session, member, password, actor=audit.staff_actor(member.id), passwords=passwords)
+    set_password(
+        session, member, password, actor=audit.staff_actor(member.id), passwords=passwords, now=now
+    )
     audit.record(
         session,
         "staff.password_link_used",
@@ -151,6 +152,7 @@ def use_link(
         member.id,
         actor=audit.staff_actor(member.id),
         trust_id=member.trust_id,
+        now=now,
         link_id=link.id,
     )
     return member

@@ -54,6 +54,7 @@ def update_patient(
         patient.id,
         actor=actor,
         trust_id=patient.trust_id,
+        now=now,
         fields=changed,
     )
     if REPLANNED_BY & set(changed) and patient.receives_messages:

@@ -113,6 +113,7 @@ def _renumber(
         patient.id,
         actor=actor,
         trust_id=patient.trust_id,
+        now=now,
         why="merged",
     )
 
@@ -130,7 +131,7 @@ def _fold(
     was_in_the_net = merged.receives_messages and survivor.status == PatientStatus.DISCHARGED
     cancelled = cancel_planned(session, merged, now, reason="merged")
     session.flush()
-    kept_open = _open_alert_left_behind(session, merged, survivor)
+    kept_open = _open_alert_left_behind(session, merged, survivor, now)
     for model in _MOVED:
         moved = update(model).where(model.patient_id == merged.id)
         if model is Alert and kept_open is not None:
@@ -149,6 +150,7 @@ def _fold(
         merged.id,
         actor=actor,
         trust_id=merged.trust_id,
+        now=now,
         into=survivor.id,
         cancelled=cancelled,
     )
@@ -159,6 +161,7 @@ def _fold(
         survivor.id,
         actor=actor,
         trust_id=survivor.trust_id,
+        now=now,
         merged_patient_id=merged.id,
     )
     _stricter(session, merged, survivor, source=source, actor=actor, now=now)
@@ -166,7 +169,9 @@ def _fold(
         _take_its_place(session, merged, survivor, config, actor=actor, now=now)
 
 
-def _open_alert_left_behind(session: Session, merged: Patient, survivor: Patient) -> int | None:
+def _open_alert_left_behind(
+    session: Session, merged: Patient, survivor: Patient, now: datetime
+) -> int | None:
     """Both records have an open alert: one patient may have only one (the database says so),
     so the merged record's stays where it is, still escalating until someone acknowledges it."""
     merged_open = open_alert_for(session, merged.id)
@@ -179,6 +184,7 @@ def _open_alert_left_behind(session: Session, merged: Patient, survivor: Patient
         merged_open.id,
         actor=audit.SYSTEM,
         trust_id=merged.trust_id,
+        now=now,
         survivor_id=survivor.id,
     )
     return merged_open.id

@@ -63,6 +63,7 @@ def raise_notice(
         patient.id,
         actor=audit.SYSTEM,
         trust_id=patient.trust_id,
+        now=now,
         notice_id=created,
         kind=kind.value,
         source=source,
@@ -119,6 +120,7 @@ def decide(
         patient.id,
         actor=actor,
         trust_id=patient.trust_id,
+        now=now,
         notice_id=notice.id,
         kind=kind.value,
     )
@@ -150,5 +152,6 @@ def _renumber(
         patient.id,
         actor=actor,
         trust_id=patient.trust_id,
+        now=now,
         why="superseded",
     )

@@ -49,6 +49,7 @@ def record_death(
         patient.id,
         actor=actor,
         trust_id=patient.trust_id,
+        now=now,
         source=source,
         detail=detail,
         cancelled=cancelled,
@@ -81,6 +82,7 @@ def opt_out(session: Session, patient: Patient, *, now: datetime, actor: str, vi
         patient.id,
         actor=actor,
         trust_id=patient.trust_id,
+        now=now,
         via=via,
         cancelled=cancelled,
     )
@@ -100,6 +102,7 @@ def opt_in(
         patient.id,
         actor=actor,
         trust_id=patient.trust_id,
+        now=now,
         via=via,
     )
     if patient.status == PatientStatus.ACTIVE:
@@ -124,6 +127,7 @@ def _change_status(
         patient.id,
         actor=actor,
         trust_id=patient.trust_id,
+        now=now,
         previous=previous,
     )
 

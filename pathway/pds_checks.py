@@ -93,6 +93,7 @@ def apply_answer(
         patient.id,
         actor=audit.SYSTEM,
         trust_id=patient.trust_id,
+        now=now,
         outcome=answer.outcome.value,
         version=answer.version,
         deceased=answer.deceased,
@@ -163,6 +164,7 @@ def mark_restricted(session: Session, patient: Patient, *, source: str, now: dat
         patient.id,
         actor=audit.SYSTEM,
         trust_id=patient.trust_id,
+        now=now,
         source=source,
     )
 

@@ -214,6 +214,7 @@ def replan(
         patient.id,
         actor=actor,
         trust_id=patient.trust_id,
+        now=now,
         reason=reason,
         cancelled=cancelled,
         planned=planned,

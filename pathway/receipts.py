@@ -87,6 +87,7 @@ def record_failure(
         message.id,
         actor=audit.SYSTEM,
         trust_id=message.trust_id,
+        now=now,
         code=code,
         reason=reason.value if reason else None,
     )
@@ -183,6 +184,7 @@ def flag_unreachable(session: Session, patient: Patient, *, now: datetime, why: 
         patient.id,
         actor=audit.SYSTEM,
         trust_id=patient.trust_id,
+        now=now,
         why=why,
     )
     log.warning("patient_unreachable", patient_id=patient.id, trust_id=patient.trust_id)
@@ -267,6 +269,7 @@ def mark_reachable(session: Session, patient: Patient, *, now: datetime, via: st
         patient.id,
         actor=audit.SYSTEM,
         trust_id=patient.trust_id,
+        now=now,
         via=via,
     )
 
@@ -309,6 +312,7 @@ def receive_receipt(
                 message.id,
                 actor=audit.SYSTEM,
                 trust_id=message.trust_id,
+                now=now,
                 reason="MessageSid does not match the message's provider id",
                 received_sid=sid,
                 detail=detail,
@@ -332,6 +336,7 @@ def receive_receipt(
                 message_id,
                 actor=audit.SYSTEM,
                 trust_id=None,
+                now=now,
                 received_sid=sid,
                 detail=detail,
             )

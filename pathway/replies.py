@@ -96,6 +96,7 @@ def handle_inbound(session: Session, inbound_id: int, now: datetime) -> list[Cla
             inbound.id,
             actor=audit.SYSTEM,
             trust_id=None,
+            now=now,
             reason="To is not a trust's number",
         )
         log.warning("inbound_unrouted", inbound_id=inbound.id)
@@ -140,7 +141,7 @@ def _patient_reply(
 ) -> None:
     """Triage the reply, then act on its label: keywords, the alert, the answer, the review."""
     patient = patients[0]
-    result = _triaged(session, inbound, patients, config)
+    result = _triaged(session, inbound, patients, config, now)
     label = result.label
     mark_reachable(session, patient, now=now, via="replied")
     _keyword(session, patient, label, config, now)
@@ -157,7 +158,7 @@ def _carer_reply(
     """A carer's text is a report about the patient: triaged, joined to the patient's alert or
     raising one, reviewed when unclear. The answer goes to the carer; a carer's STOP or START
     changes nothing for the patient."""
-    result = _triaged(session, inbound, [carer], config, sender_kind=SenderKind.CARER)
+    result = _triaged(session, inbound, [carer], config, now, sender_kind=SenderKind.CARER)
     label = result.label
     _alert(session, inbound, carer, label, config, now)
     if label == Label.UNCLEAR:
@@ -176,6 +177,7 @@ def _triaged(
     inbound: InboundMessage,
     patients: list[Patient],
     config: TrustConfig,
+    now: datetime,
     *,
     sender_kind: SenderKind = SenderKind.PATIENT,
 ) -> TriageResult:
@@ -198,6 +200,7 @@ def _triaged(
         inbound.id,
         actor=audit.patient_actor(patient.id),
         trust_id=patient.trust_id,
+        now=now,
         label=result.label,
         symptoms=list(result.symptoms),
         sender_kind=sender_kind,
@@ -277,6 +280,7 @@ def _raise_or_join(
             alert.id,
             actor=actor,
             trust_id=alert.trust_id,
+            now=now,
             inbound_message_id=inbound.id,
             label=label,
         )
@@ -327,6 +331,7 @@ def _staff_reply(
             inbound.id,
             actor=audit.staff_actor(staff.id),
             trust_id=staff.trust_id,
+            now=now,
         )
         return
     alert = alert_to_acknowledge(session, staff, codes)
@@ -338,6 +343,7 @@ def _staff_reply(
             inbound.id,
             actor=audit.staff_actor(staff.id),
             trust_id=staff.trust_id,
+            now=now,
             codes=codes,
         )
         _tell_staff(
@@ -395,6 +401,7 @@ def _unknown_sender(
         inbound.id,
         actor=audit.SYSTEM,
         trust_id=trust.id,
+        now=now,
         label=label,
         symptoms=list(result.symptoms),
     )

@@ -337,6 +337,7 @@ def purge(
             trust.id,
             actor=actor,
             trust_id=trust.id,
+            now=now,
             counts=counts,
             periods={
                 kind: str(_period(config.retention, kind))

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from pathway import audit
 from pathway.contacts import patients_with_number
 from pathway.on_duty import on_duty_staff
-from pathway.outbound import create_message
+from pathway.outbound import message_staff_now
 from schema.models import Channel, InboundMessage, Queue, StaffMember, Trust, TrustNumber
 from schema.trust_config import EscalationStep, ReviewDeadlines, TrustConfig, role_of
 from schema.trusts import trust_config
@@ -74,6 +74,7 @@ def open_review(
         inbound.id,
         actor=audit.SYSTEM,
         trust_id=inbound.trust_id,
+        now=now,
         priority=priority,
         due_at=deadline.isoformat(),
     )
@@ -103,6 +104,7 @@ def needs_a_person(session: Session, inbound_id: int, *, why: str, now: datetime
         inbound.id,
         actor=audit.SYSTEM,
         trust_id=inbound.trust_id,
+        now=now,
         error=why,
     )
     log.error("inbound_handling_failed", inbound_id=inbound.id, error=why)
@@ -141,6 +143,7 @@ def mark_reviewed(
         inbound.id,
         actor=actor,
         trust_id=inbound.trust_id,
+        now=now,
         with_note=bool(note),
         decision=decision,
         late=inbound.review_due_at is not None and now > inbound.review_due_at,
@@ -190,6 +193,7 @@ def _remind(session: Session, inbound: InboundMessage, config: TrustConfig, now:
             inbound.id,
             actor=audit.SYSTEM,
             trust_id=inbound.trust_id,
+            now=now,
             step=index + 1,
             staff=[m.id for m in members],
             reached_nobody=made == 0,
@@ -236,17 +240,15 @@ def _tell(
     for channel, address in ((Channel.SMS, member.phone_e164), (Channel.EMAIL, member.email)):
         if not address:
             continue
-        _, is_new = create_message(
+        _, is_new = message_staff_now(
             session,
+            member,
+            channel,
+            address,
             idempotency_key=f"review:{inbound.id}:n{inbound.review_step}:{member.id}:{channel}",
             kind=MessageKind.REVIEW,
-            trust_id=member.trust_id,
-            channel=channel,
             template_key=REMINDER_TEMPLATE,
-            to_address=address,
-            due_at=now,
             queue=Queue.ALERTS,
-            staff_member_id=member.id,
             inbound_message_id=inbound.id,
             context={"review": review_facts(inbound, config, now)},
             now=now,

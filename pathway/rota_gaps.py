@@ -85,7 +85,7 @@ def check_trust(session: Session, trust: Trust, *, now: datetime, days: int) -> 
             item.row.closed_at = now
             audit.record(
                 session, "rota.gap_closed", "rota_gap", item.row.id, actor=audit.SYSTEM,
-                trust_id=trust.id, role=item.row.role,
+                trust_id=trust.id, now=now, role=item.row.role,
             )  # fmt: skip
     return urgent
 
@@ -120,6 +120,7 @@ def _match(
         row.id,
         actor=audit.SYSTEM,
         trust_id=trust.id,
+        now=now,
         role=gap.role,
         starts_at=gap.start.isoformat(),
         ends_at=gap.end.isoformat(),
@@ -187,6 +188,7 @@ def _tell_admins(
         row.id,
         actor=audit.SYSTEM,
         trust_id=trust.id,
+        now=now,
         role=gap.role,
         admins=[m.id for m in admins],
     )

@@ -97,6 +97,7 @@ def add_override(
         row.id,
         actor=actor,
         trust_id=trust.id,
+        now=now,
         role=role,
         starts_at=starts_at.isoformat(),
         ends_at=ends_at.isoformat(),
@@ -119,6 +120,7 @@ def cancel_override(session: Session, row: RotaOverride, *, actor: str, now: dat
         row.id,
         actor=actor,
         trust_id=row.trust_id,
+        now=now,
         role=row.role,
     )
     return True

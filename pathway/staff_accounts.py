@@ -17,7 +17,6 @@ from sqlalchemy.orm import Session
 from pathway import audit
 from schema.identifiers import InvalidIdentifier, check_email, parse_mobile
 from schema.models import SIGN_IN_ROLES, PasswordLink, StaffMember, StaffRole, Trust
-from schema.types import utcnow
 
 
 class AccountError(ValueError):
@@ -43,6 +42,7 @@ def add_staff(
     phone: str | None,
     actor: str,
     passwords: Passwords,
+    now: datetime,
 ) -> StaffMember:
     """A new coordinator or admin. Without a password they sign in once they have set one
     (a set-password link: pathway/password_links.py)."""
@@ -79,6 +79,7 @@ def add_staff(
         member.id,
         actor=actor,
         trust_id=trust.id,
+        now=now,
         role=role,
         with_phone=member.phone_e164 is not None,
     )
@@ -98,7 +99,13 @@ def staff_by_email(session: Session, email: str, trust: Trust | None) -> StaffMe
 
 
 def set_password(
-    session: Session, member: StaffMember, password: str, *, actor: str, passwords: Passwords
+    session: Session,
+    member: StaffMember,
+    password: str,
+    *,
+    actor: str,
+    passwords: Passwords,
+    now: datetime,
 ) -> None:
     """Set a password, which also ends sessions made with the old one and lifts a lockout left
     from before sign-ins were throttled (nothing locks an account now: web/auth/throttle.py)."""
@@ -115,7 +122,7 @@ def set_password(
     member.failed_sign_ins = 0
     member.locked_until = None
     member.session_epoch += 1
-    revoke_links(session, member, now=utcnow())
+    revoke_links(session, member, now=now)
     audit.record(
         session,
         "staff.password_set",
@@ -123,10 +130,13 @@ def set_password(
         member.id,
         actor=actor,
         trust_id=member.trust_id,
+        now=now,
     )
 
 
-def change_role(session: Session, member: StaffMember, role: str, *, actor: str) -> bool:
+def change_role(
+    session: Session, member: StaffMember, role: str, *, actor: str, now: datetime
+) -> bool:
     """A coordinator becomes an admin or back. False if the role was already that."""
     if role not in SIGN_IN_ROLES:
         raise AccountError("role: choose coordinator or admin")
@@ -144,13 +154,16 @@ def change_role(session: Session, member: StaffMember, role: str, *, actor: str)
         member.id,
         actor=actor,
         trust_id=member.trust_id,
+        now=now,
         before=before,
         after=role,
     )
     return True
 
 
-def set_active(session: Session, member: StaffMember, active: bool, *, actor: str) -> bool:
+def set_active(
+    session: Session, member: StaffMember, active: bool, *, actor: str, now: datetime
+) -> bool:
     """Deactivate (no sign-in, no alerts, sessions ended) or reactivate. False if no change."""
     _refuse_if_from_config(member)
     if member.active == active:
@@ -159,7 +172,7 @@ def set_active(session: Session, member: StaffMember, active: bool, *, actor: st
         raise AccountError(f"{member.name} is the trust's only admin: make another admin first")
     member.active = active
     member.session_epoch += 1
-    revoke_links(session, member, now=utcnow())
+    revoke_links(session, member, now=now)
     audit.record(
         session,
         "staff.reactivated" if active else "staff.deactivated",
@@ -167,6 +180,7 @@ def set_active(session: Session, member: StaffMember, active: bool, *, actor: st
         member.id,
         actor=actor,
         trust_id=member.trust_id,
+        now=now,
         reason="dashboard",
     )
     return True
@@ -207,12 +221,18 @@ def _other_active_admins(session: Session, member: StaffMember) -> int:
     )
 
 
-def unlock(session: Session, member: StaffMember, *, actor: str) -> None:
+def unlock(session: Session, member: StaffMember, *, actor: str, now: datetime) -> None:
     """Lift a lockout left from before sign-ins were throttled; wrong passwords no longer lock."""
     member.failed_sign_ins = 0
     member.locked_until = None
     audit.record(
-        session, "staff.unlocked", "staff_member", member.id, actor=actor, trust_id=member.trust_id
+        session,
+        "staff.unlocked",
+        "staff_member",
+        member.id,
+        actor=actor,
+        trust_id=member.trust_id,
+        now=now,
     )
 
 

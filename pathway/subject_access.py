@@ -143,6 +143,7 @@ def export(session: Session, patient: Patient, *, actor: str, now: datetime) -> 
         patient.id,
         actor=actor,
         trust_id=patient.trust_id,
+        now=now,
     )
     session.flush()
     document = collect(session, patient)

@@ -55,7 +55,7 @@ def load_trust(session: Session, loaded: LoadedConfig, *, actor: str, now: datet
     else:
         _check_cohorts_kept(session, config, trust)
     version = _store_version(session, trust, loaded, actor=actor, now=now)
-    _sync_staff(session, trust, config, actor)
+    _sync_staff(session, trust, config, actor, now)
     _sync_numbers(session, trust, config)
     audit.record(
         session,
@@ -64,6 +64,7 @@ def load_trust(session: Session, loaded: LoadedConfig, *, actor: str, now: datet
         trust.id,
         actor=actor,
         trust_id=trust.id,
+        now=now,
         version=version,
         sha256=loaded.sha256,
     )
@@ -163,7 +164,9 @@ def _check_cohorts_kept(session: Session, config: TrustConfig, trust: Trust) -> 
         )
 
 
-def _sync_staff(session: Session, trust: Trust, config: TrustConfig, actor: str) -> None:
+def _sync_staff(
+    session: Session, trust: Trust, config: TrustConfig, actor: str, now: datetime
+) -> None:
     existing = {
         s.key: s
         for s in session.scalars(select(StaffMember).where(StaffMember.trust_id == trust.id))
@@ -190,6 +193,7 @@ def _sync_staff(session: Session, trust: Trust, config: TrustConfig, actor: str)
                 member.id,
                 actor=actor,
                 trust_id=trust.id,
+                now=now,
                 reason="not in configuration",
             )
 

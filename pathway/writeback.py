@@ -388,6 +388,7 @@ def record_delivery(
         callback.id,
         actor=audit.SYSTEM,
         trust_id=callback.trust_id,
+        now=now,
         attempts=callback.attempts,
         last_status=status,
     )

@@ -21,12 +21,12 @@ import uuid
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
 from typing import Any
 
 from notifications_python_client.authentication import decode_jwt_token, get_token_issuer
 from notifications_python_client.errors import TokenError
+
+from testing.http_fake import FakeServer, HttpFake, QuietHandler
 
 _SMS_PATH = "/v2/notifications/sms"
 
@@ -48,10 +48,15 @@ class FakeText:
         return str(self.personalisation.get("body", ""))
 
 
-class FakeNotify:
+class FakeNotify(HttpFake):
     """Start with `start()` (or `with`); `env()` gives the settings that point the service here."""
 
+    description = "the fake Notify"
+    request_queue_size = 256
+    quiet_errors = True
+
     def __init__(self, callback_token: str | None = None) -> None:
+        super().__init__()
         self.service_id = str(uuid.uuid4())
         self.secret = str(uuid.uuid4())
         self.template_id = str(uuid.uuid4())
@@ -65,44 +70,6 @@ class FakeNotify:
         self._delay_next: deque[float] = deque()
         self._fail_until = 0.0
         self._fail_status = 500
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> FakeNotify:
-        server = _Server(("127.0.0.1", 0), _Handler)
-        server.fake = self
-        self._server = server
-        self._thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
-
-    def __enter__(self) -> FakeNotify:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
-
-    @property
-    def base_url(self) -> str:
-        if self._server is None:
-            raise RuntimeError("the fake Notify is not running")
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
 
     def env(self) -> dict[str, str]:
         return {
@@ -230,27 +197,14 @@ def _error(status: int, kind: str, message: str) -> dict[str, Any]:
     return {"errors": [{"error": kind, "message": message}], "status_code": status}
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    request_queue_size = 256
-    fake: FakeNotify
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        pass
-
-
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(QuietHandler):
     protocol_version = "HTTP/1.1"
     disable_nagle_algorithm = True
-    server: _Server
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
+    server: FakeServer[FakeNotify]
 
     def do_POST(self) -> None:
         fake = self.server.fake
-        length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length)
+        raw = self.read_body()
         delay = fake._take_delay()
         if delay:
             time.sleep(delay)
@@ -314,9 +268,7 @@ class _Handler(BaseHTTPRequestHandler):
         if status >= 400:
             with self.server.fake._lock:
                 self.server.fake._refused += 1
-        data = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+        self.send_json(status, body)
+
+
+FakeNotify.handler = _Handler

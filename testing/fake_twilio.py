@@ -12,7 +12,6 @@ each signed with the account's token.
 from __future__ import annotations
 
 import base64
-import json
 import re
 import secrets
 import threading
@@ -27,10 +26,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import format_datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
 from typing import Any
 
+from testing.http_fake import FakeServer, HttpFake, QuietHandler
 from testing.twilio_signing import signed_headers
 
 API_VERSION = "2010-04-01"
@@ -120,10 +118,15 @@ class Fault:
     code: int | None = None
 
 
-class FakeTwilio:
+class FakeTwilio(HttpFake):
     """Start with `start()` (or `with`); `base_url` is what TWILIO_API_BASE_URL should be."""
 
+    description = "the fake Twilio"
+    request_queue_size = 256
+    quiet_errors = True
+
     def __init__(self, account_sid: str | None = None, auth_token: str | None = None) -> None:
+        super().__init__()
         self.account_sid = account_sid or f"AC{uuid.uuid4().hex}"
         self.auth_token = auth_token or secrets.token_hex(16)
         self._lock = threading.Lock()
@@ -137,50 +140,6 @@ class FakeTwilio:
         self._fail_until_fault = Fault(503)
         self._fail_when: list[tuple[Callable[[str], bool], Fault]] = []
         self._refuse_calls: Fault | None = None
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
-
-    # -- running ---------------------------------------------------------------------------
-
-    def start(self) -> FakeTwilio:
-        server = _Server(("127.0.0.1", 0), _Handler)
-        server.fake = self
-        self._server = server
-        self._thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
-
-    def __enter__(self) -> FakeTwilio:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
-
-    @property
-    def port(self) -> int:
-        if self._server is None:
-            raise RuntimeError("the fake Twilio is not running")
-        return int(self._server.server_address[1])
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
 
     def env(self) -> dict[str, str]:
         """Environment variables that point the service at this fake."""
@@ -443,27 +402,14 @@ def error_body(status: int, code: int | None, to: str = "") -> dict[str, Any]:
     }
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    request_queue_size = 256
-    fake: FakeTwilio
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        pass  # a client that gave up (timeout) closes its socket; nothing to report
-
-
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(QuietHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, as the SDK's pooled session expects
     disable_nagle_algorithm = True  # headers and body go out in two writes: 40 ms each without
-    server: _Server
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
+    server: FakeServer[FakeTwilio]
 
     def do_POST(self) -> None:
         fake = self.server.fake
-        length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length).decode("utf-8")
+        raw = self.read_body().decode("utf-8")
         delay = fake._take_delay()
         if delay:
             time.sleep(delay)
@@ -517,14 +463,12 @@ class _Handler(BaseHTTPRequestHandler):
     def _reply(
         self, status: int, body: dict[str, Any], headers: dict[str, str] | None = None
     ) -> None:
-        data = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json; charset=utf-8")
-        self.send_header("Content-Length", str(len(data)))
-        for name, value in (headers or {}).items():
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(data)
+        self.send_json(
+            status, body, content_type="application/json; charset=utf-8", headers=headers
+        )
+
+
+FakeTwilio.handler = _Handler
 
 
 def _missing_field(params: dict[str, str]) -> int | None:

@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from argon2 import PasswordHasher
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
@@ -25,6 +26,7 @@ from schema.migrate import upgrade
 from schema.models import Base, Trust
 from schema.settings import Settings
 from schema.types import utcnow
+from web.auth import passwords
 from worker.process_state import reset
 
 pytest_plugins = ["tests.fakes.fixtures"]
@@ -89,6 +91,16 @@ def isolated_environment(
     reset()
     yield
     reset()
+
+
+@pytest.fixture(autouse=True)
+def quick_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Argon2id with tiny costs, so tests make staff and sign in quickly (0.12 s a hash at the
+    real costs: a test world of eight staff took a second); tests/web/test_passwords.py checks
+    the real ones."""
+    quick = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    monkeypatch.setattr(passwords, "_hasher", quick)
+    monkeypatch.setattr(passwords, "_DUMMY_HASH", quick.hash("not a password anybody has"))
 
 
 @pytest.fixture(scope="session")

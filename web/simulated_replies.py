@@ -9,6 +9,7 @@ With Twilio configured, replies come from Twilio alone: a simulated one would be
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -67,7 +68,13 @@ def store_now(fields: dict[str, str]) -> int | None:
 
 
 def audit_simulation(
-    session: Session, trust: Trust, inbound_id: int | None, *, actor: str, patient_id: int | None
+    session: Session,
+    trust: Trust,
+    inbound_id: int | None,
+    *,
+    actor: str,
+    patient_id: int | None,
+    now: datetime,
 ) -> None:
     """Who played the patient: never the number or the words."""
     audit.record(
@@ -77,5 +84,6 @@ def audit_simulation(
         inbound_id,
         actor=actor,
         trust_id=trust.id,
+        now=now,
         patient_id=patient_id,
     )

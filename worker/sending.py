@@ -380,7 +380,7 @@ def _prepare(
     now: datetime,
 ) -> Outgoing | Outcome:
     """Suppress, defer or render one claimed message."""
-    if _suppressed(session, message, patient, staff):
+    if _suppressed(session, message, patient, staff, now):
         return Outcome.SUPPRESSED
     settings = get_settings()
     if patient is not None and _held_for_pds(message, patient, now, settings):
@@ -452,6 +452,7 @@ def _suppressed(
     message: OutboundMessage,
     patient: Patient | None,
     staff: StaffMember | None,
+    now: datetime,
 ) -> bool:
     """The patient must not get it now (pathway.patient_status), or the staff member has left."""
     reason = suppression_reason(patient, message) if patient is not None else None
@@ -468,6 +469,7 @@ def _suppressed(
         message.id,
         actor=audit.SYSTEM,
         trust_id=message.trust_id,
+        now=now,
         reason=reason,
     )
     return True

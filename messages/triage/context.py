@@ -27,7 +27,7 @@ RECORDED_AS = {"experiencer": "other_person"}
 class Finding:
     """A matched phrase (symptom, all-well phrase, reason for a person) and what modifies it."""
 
-    kind: str  # "symptom", "qualifier", "all_well", "needs_person" or "body" (a mention)
+    kind: str  # "symptom", "qualifier", "all_well", "needs_person", "neutral", "small_talk", "body"
     hit: Hit
     literal: frozenset[int] = frozenset()
     modifiers: dict[str, str] = field(default_factory=dict)  # cue type -> cue words
@@ -76,6 +76,8 @@ class _Reach:
 
     def _contrasted(self, finding: Finding) -> bool:
         after = self.norms[finding.hit.end : finding.hit.end + 2]
+        if after and after[0] in self.lexicon.affirmed_after:
+            return True
         return any(word in self.lexicon.contrast_after for word in after)
 
     def _chains(self, first: Finding, finding: Finding) -> bool:
@@ -191,8 +193,13 @@ class _Reach:
 
 def _leaders(findings: list[Finding]) -> list[Finding]:
     """The findings that decide whether a list goes on: a mention of the body that shares its
-    words with a symptom follows the symptom."""
-    return [f for f in findings if f.kind != "body"] or findings
+    words with a symptom follows the symptom; a qualifier that shares them follows the mention
+    ("no problems with wee or poo": "poo" is a mention, not only the occasion of a pain)."""
+    return (
+        [f for f in findings if f.kind not in ("body", "qualifier")]
+        or [f for f in findings if f.kind == "body"]
+        or findings
+    )
 
 
 def _part_of_a_finding(cue: Hit, findings: Sequence[Finding]) -> bool:
@@ -232,6 +239,8 @@ def apply_context(
 ) -> None:
     """Record on each finding the cues that modify it (in place)."""
     reach = _Reach(norms, findings, lexicon)
+    # an affirmation may share words with what it affirms ("I have had that for a week")
+    affirmations = [c for c in cues if c.kind.type == "affirmed"]
     cues = [c for c in cues if not _part_of_a_finding(c.hit, findings)]
     for cue in cues:
         if cue.kind.type == "terminate":
@@ -258,7 +267,10 @@ def apply_context(
         if kind.direction in ("backward", "both"):
             targets += reach.backward(cue.hit, kind.scope)
         recorded = RECORDED_AS.get(kind.type, kind.type)
-        opens = any(f.kind == "all_well" and f.hit.start == cue.hit.start for f in findings)
+        opened = [f for f in findings if f.kind == "all_well" and f.hit.start == cue.hit.start]
+        opens = bool(opened)
+        if opens:
+            targets = _along_a_list(targets, max(f.hit.end for f in opened), norms, lexicon)
         for finding in targets:
             if _contains(finding, cue.hit):
                 continue  # the all-well phrase the denial opens is not denied by it
@@ -271,6 +283,31 @@ def apply_context(
                 finding.modifiers["double_negated"] = words
             finding.modifiers.setdefault(recorded, words)
     _undo_resolutions(surfaces, findings, [c for c in cues if c.kind.type == "recurred"])
+    _undo_hypotheticals(surfaces, findings, affirmations)
+
+
+def _along_a_list(
+    targets: list[Finding], end: int, norms: Sequence[str], lexicon: Lexicon
+) -> list[Finding]:
+    """A denial that opens an all-well phrase goes on to a symptom after it only along a list:
+    joined by a word of a list ("no new pain, tingling or weakness"), or straight on from a
+    symptom the phrase denies ("no new pain tingling or weakness"); never otherwise ("no
+    problems my back hurts", "no new symptoms cant feel my feet" are symptoms). A mention of
+    the body is what it denies ("no problems at all with my legs")."""
+    symptoms = sorted(
+        (f for f in targets if f.hit.start >= end and f.kind == "symptom"),
+        key=lambda f: f.hit.start,
+    )
+    if not symptoms:
+        return targets
+    between = norms[end : symptoms[0].hit.start]
+    inside = [f for f in targets if f.hit.start < end]
+    if between and all(token in lexicon.connectors for token in between):
+        return targets
+    listed = not between and norms[symptoms[0].hit.start] in lexicon.listable
+    if listed and any(f.kind == "symptom" for f in inside):
+        return targets
+    return [f for f in targets if f.hit.start < end or f.kind != "symptom"]
 
 
 def _undo_resolutions(
@@ -283,6 +320,18 @@ def _undo_resolutions(
         for finding in findings:
             if finding.hit.start < cue.hit.start and finding.modifiers.pop("resolved", ""):
                 finding.modifiers["recurred"] = quote(surfaces, cue.hit)
+
+
+def _undo_hypotheticals(
+    surfaces: Sequence[str], findings: Sequence[Finding], affirmations: Sequence[Cue]
+) -> None:
+    """A symptom asked about, then said to be happening ("is it bad if my legs feel weak? It's
+    been going on a few days", "your text said to ring about tingling. I've got it in both
+    hands"), is had, not asked about: uncertain wording about a symptom is the symptom."""
+    for cue in affirmations:
+        for finding in findings:
+            if finding.hit.start < cue.hit.start and finding.modifiers.pop("hypothetical", ""):
+                finding.modifiers["affirmed"] = quote(surfaces, cue.hit)
 
 
 def quote(surfaces: Sequence[str], hit: Hit) -> str:

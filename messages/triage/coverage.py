@@ -57,7 +57,8 @@ def account(
 ) -> Coverage:
     """``placed`` are other hits that explain their words (people, exceptions)."""
     # a qualifier ("in the middle", "at night") explains nothing without a symptom to qualify
-    explaining = (f.hit for f in findings if f.kind != "qualifier")
+    explaining = [f.hit for f in findings if f.kind != "qualifier"]
+    explaining += _occasions(norms, findings, lexicon)
     accounted = _spans(explaining) | _spans(c.hit for c in cues) | _spans(placed)
     in_body: set[int] = set()
     unexplained: list[Hit] = []
@@ -114,6 +115,44 @@ def account(
         for code, hit in alone
     )
     return Coverage(tuple(body), tuple(unknown), frozenset(accounted), pair_hits)
+
+
+_NOT_CURRENT = ("negated", "resolved", "other_person", "hypothetical")
+
+
+def _occasions(norms: Sequence[str], findings: Sequence[Finding], lexicon: Lexicon) -> list[Hit]:
+    """A qualifier told as the occasion of a current pain, in its sentence, explains its words:
+    "hurts in my back when I go for a poo" says when it hurts, not that the bowels changed.
+    A bare word is no occasion ("back ache, poo everywhere"), unless a second one of the same
+    kind is beside it ("straining on the toilet")."""
+    sentence = 0
+    sentences: list[int] = []
+    for token in norms:
+        sentences.append(sentence)
+        if token in lexicon.boundaries:
+            sentence += 1
+    pained = {
+        sentences[f.hit.start]
+        for f in findings
+        if f.kind == "symptom"
+        and f.tag in lexicon.qualifier_bases
+        and not any(m in f.modifiers for m in _NOT_CURRENT)
+    }
+    qualifiers = [
+        f.hit for f in findings if f.kind == "qualifier" and sentences[f.hit.start] in pained
+    ]
+    return [
+        hit
+        for hit in qualifiers
+        if hit.end - hit.start > 1
+        or any(
+            other is not hit
+            and other.tag == hit.tag
+            and sentences[other.start] == sentences[hit.start]
+            and not (other.start < hit.end and hit.start < other.end)
+            for other in qualifiers
+        )
+    ]
 
 
 def _alone(
@@ -217,7 +256,8 @@ _BRITISH = (
 
 def names_in(text: str) -> frozenset[str]:
     """Capitalised words inside a sentence, taken for names ("back from Tenerife", "our Gemma")."""
-    return frozenset(fold(m.group(1)) for m in _NAME.finditer(text))
+    names = {fold(m.group(1)) for m in _NAME.finditer(text)}
+    return frozenset(names | {n[:-2] for n in names if n.endswith("'s")})
 
 
 _ARABIC_PREFIXES = ("وال", "بال", "لل", "ال", "و", "ب", "ل", "ف")

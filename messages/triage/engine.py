@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any
 
-from messages.triage.context import Finding, apply_context, quote, select_cues
+from messages.triage.context import Cue, Finding, apply_context, quote, select_cues
 from messages.triage.coverage import account, names_in
 from messages.triage.keywords import keyword_of
 from messages.triage.known_words import english_words
@@ -301,7 +301,15 @@ def read(text: str, prepared: Prepared, *, truncated: bool) -> Reading:
     findings += [Finding("all_well", h) for h in _outermost(found["all_well"])]
     findings += [Finding("needs_person", h) for h in _outermost(found["needs_person"])]
     findings += [Finding("neutral", h) for h in _outermost(found["neutral"])]
-    findings = _drop_contained(findings)
+    # everyday news that asks nothing of a person ("back from my holidays", "had my flu jab"):
+    # its words are accounted for, and a reason for a person inside it goes, but it is no all-well
+    findings += [Finding("small_talk", h) for h in _outermost(found["small_talk"])]
+    findings = [
+        Finding("all_well", _inside_sentence(f.hit, norms, lexicon.boundaries))
+        if f.kind == "all_well"
+        else f
+        for f in _drop_contained(findings)
+    ]
     _denied_by_all_well(findings, surfaces)
     joints = {(h.start, h.end) for h in found["body"] if h.tag == "joint"}
     mentions = [
@@ -311,6 +319,7 @@ def read(text: str, prepared: Prepared, *, truncated: bool) -> Reading:
     ]
     cues = select_cues(found["cues"], lexicon)
     apply_context(norms, surfaces, findings + mentions, cues, lexicon)
+    _doubted_denials(norms, surfaces, findings, cues, lexicon)
     stops = {i for c in cues if c.kind.type == "terminate" for i in range(c.hit.start, c.hit.end)}
     roles = other_people(
         norms, findings + mentions, found["subjects"], found["roles"], stops, lexicon
@@ -349,10 +358,87 @@ def read(text: str, prepared: Prepared, *, truncated: bool) -> Reading:
             for i in range(c.hit.start, c.hit.end)
         }
         | {i for x in excluded for i in range(x.start, x.end)},
-        question=QUESTION in norms,
+        question=QUESTION in norms and _asks(norms, findings),
         truncated=truncated,
         extra=extra,
     )
+
+
+def _inside_sentence(hit: Hit, norms: Sequence[str], boundaries: frozenset[str]) -> Hit:
+    """An all-well that a pattern ties to the ends of its sentence ("Numbness? No.") without the
+    full stops: no cue reaches over them through it into the next sentence."""
+    start, end = hit.start, hit.end
+    while end - start > 1 and norms[end - 1] in boundaries:
+        end -= 1
+    while end - start > 1 and norms[start] in boundaries:
+        start += 1
+    return hit if (start, end) == (hit.start, hit.end) else replace(hit, start=start, end=end)
+
+
+def _doubted_denials(
+    norms: Sequence[str],
+    surfaces: Sequence[str],
+    findings: Sequence[Finding],
+    cues: Sequence[Cue],
+    lexicon: Lexicon,
+) -> None:
+    """A denial the patient doubts in its own sentence ("not sure I haven't had any symptoms",
+    "I can't say nothing hurts", "no change, not sure though") is no denial: uncertain."""
+    doubts = [
+        c
+        for c in cues
+        if c.kind.type in ("uncertain", "pseudo")
+        and lexicon.doubting & set(norms[c.hit.start : c.hit.end])
+    ]
+    if not doubts:
+        return
+    sentence, sentences = 0, []
+    for token in norms:
+        sentences.append(sentence)
+        sentence += token in lexicon.boundaries
+    denying = lexicon.denying | lexicon.verbal_negations
+    doubting_first = [c for c in doubts if c.kind.type == "pseudo"]  # "not sure", "not certain"
+    for finding in findings:
+        # "not sure there's no numbness": a denial after "not sure" in its sentence is doubted
+        if finding.kind == "symptom" and "negated" in finding.modifiers:
+            here = sentences[finding.hit.start]
+            for cue in doubting_first:
+                if sentences[cue.hit.start] == here and cue.hit.end <= finding.hit.start:
+                    finding.modifiers.setdefault("uncertain", quote(surfaces, cue.hit))
+                    break
+            continue
+        if finding.kind not in ("all_well", "neutral") or "uncertain" in finding.modifiers:
+            continue
+        words = norms[finding.hit.start : finding.hit.end]
+        if finding.tag != "unchanged" and not denying & set(words):
+            continue
+        here = sentences[finding.hit.start]
+        for cue in doubts:
+            if sentences[cue.hit.start] == here and not (
+                finding.hit.start <= cue.hit.start < finding.hit.end
+            ):
+                doubt = quote(surfaces, cue.hit)
+                finding.modifiers["uncertain"] = doubt
+                for inner in findings:  # the symptom it denied is doubted too: "numb"
+                    if (
+                        inner.kind == "symptom"
+                        and finding.hit.start <= inner.hit.start
+                        and (inner.hit.end <= finding.hit.end)
+                    ):
+                        inner.modifiers.setdefault("uncertain", doubt)
+                break
+
+
+def _asks(norms: Sequence[str], findings: Sequence[Finding]) -> bool:
+    """A question mark outside our own questions answered as a form ("Numbness? No.") and a
+    greeting asked back ("Alright? All good")."""
+    answered = {
+        i
+        for f in findings
+        if f.kind in ("all_well", "small_talk")
+        for i in range(f.hit.start, f.hit.end)
+    }
+    return any(token == QUESTION and i not in answered for i, token in enumerate(norms))
 
 
 def _denied_by_all_well(findings: list[Finding], surfaces: list[str]) -> None:
@@ -392,6 +478,12 @@ def _drop_contained(findings: list[Finding]) -> list[Finding]:
     return [
         f
         for f in findings
-        if f.kind not in kinds
-        or not any(g.kind in kinds and g.kind != f.kind and inside(f, g) for g in findings)
+        if not (
+            f.kind == "needs_person"
+            and any(g.kind == "small_talk" and inside(f, g) for g in findings)
+        )
+        and (
+            f.kind not in kinds
+            or not any(g.kind in kinds and g.kind != f.kind and inside(f, g) for g in findings)
+        )
     ]

@@ -26,6 +26,8 @@ from schema.vocabulary import Label, Review
 _NOT_CURRENT = ("negated", "resolved", "other_person", "hypothetical")
 # reasons for a person that are urgent in themselves ("called an ambulance", "can't cope")
 URGENT_NEEDS = frozenset({"urgent", "body_other", "hedge"})
+# needs_person's tag for news of treatment changing or coming up
+TREATMENT_NEWS = "news"
 # a reply of this many words in which nothing is recognised says something nobody has placed
 STATEMENT_WORDS = 4
 
@@ -53,7 +55,7 @@ def _describe(finding: Finding, surfaces: Sequence[str], lexicon: Lexicon) -> di
         entry = {"why": finding.tag, **entry}
     if status != "present":
         entry["cue"] = finding.modifiers[status]
-    for modifier in ("uncertain", "hedge"):
+    for modifier in ("uncertain", "hedge", "affirmed"):
         if modifier in finding.modifiers:
             entry[modifier] = finding.modifiers[modifier]
     entry["pattern"] = finding.hit.pattern
@@ -93,7 +95,22 @@ def decide(
     amber = [f for f in current if lexicon.severity[f.tag] == "amber"]
     needs = [f for f in findings if f.kind == "needs_person" and is_current(f)]
     needs += [f for f in findings if f.kind == "all_well" and "negated" in f.modifiers]
-    well = [f for f in findings if f.kind == "all_well" and is_current(f)]
+    # a denial the patient doubts ("not sure I haven't had any symptoms") shows nothing
+    doubted = [
+        f
+        for f in findings
+        if f.kind in ("all_well", "neutral")
+        and "uncertain" in f.modifiers
+        and _denies(f, norms, lexicon)
+    ]
+    well = [f for f in findings if f.kind == "all_well" and is_current(f) and f not in doubted]
+    # news of treatment told with only thanks is for a person; told beside a real all-well
+    # ("started my new tablets, all ok so far") the patient has said how it is going
+    if sender_well or any(
+        any(norms[i] not in lexicon.acknowledgements for i in range(f.hit.start, f.hit.end))
+        for f in well
+    ):
+        needs = [f for f in needs if f.tag != TREATMENT_NEWS]
     well += [f for f in symptoms if "negated" in f.modifiers or "resolved" in f.modifiers]
     # a mention of the body denied or resolved ("no probs with legs or back") is shown all-well
     well += [
@@ -107,6 +124,24 @@ def decide(
         for f in findings
         if f.kind == "needs_person" and f.tag == "other_symptom" and "negated" in f.modifiers
     ]
+    # "no change", "same as usual" answer the question asked (any new symptoms?): all-well;
+    # told of the body it is a mention nothing explains, and of walking or "it" a hedge; beside
+    # a state going on ("no worse no better", "getting there") it is that state's (H32)
+    unchanged = [f for f in findings if f.kind == "neutral" and f.tag == "unchanged"]
+    as_before = {i for f in unchanged for i in range(f.hit.start, f.hit.end)}
+    states = [
+        f
+        for f in findings
+        if f.kind == "neutral"
+        and f.tag == "neutral"
+        and not set(range(f.hit.start, f.hit.end)) <= as_before
+    ]
+    if not states:
+        well += [
+            f
+            for f in unchanged
+            if is_current(f) and not {"uncertain", "hedge"} & f.modifiers.keys()
+        ]
     set_aside = [
         f
         for f in symptoms
@@ -145,6 +180,10 @@ def decide(
     if denied_well:
         urgent.append(
             "an all-well denied: " + "; ".join(quote(surfaces, f.hit) for f in denied_well[:3])
+        )
+    if doubted:
+        urgent.append(
+            "a denial it doubts: " + "; ".join(quote(surfaces, f.hit) for f in doubted[:3])
         )
     urgent_needs = [f for f in needs if f.tag in URGENT_NEEDS]
     if urgent_needs:
@@ -205,7 +244,9 @@ def decide(
         "other_person": [quote(surfaces, f.hit) for f in findings if "other_person" in f.modifiers],
         "hypothetical": [quote(surfaces, f.hit) for f in findings if "hypothetical" in f.modifiers],
         "uncertain": [quote(surfaces, f.hit) for f in current if "uncertain" in f.modifiers],
-        "all_well": [quote(surfaces, f.hit) for f in well if f.kind == "all_well"],
+        "all_well": [
+            quote(surfaces, f.hit) for f in well if f.kind == "all_well" or f.tag == "unchanged"
+        ],
         "needs_person": [quote(surfaces, f.hit) for f in needs] + (["?"] if question else []),
         "unexplained_body": list(coverage.body),
         "unknown_words": list(coverage.unknown),
@@ -215,6 +256,14 @@ def decide(
     result = TriageResult(label=label, symptoms=tuple(codes), evidence=evidence, review=review)
     words = sum(1 for token in norms if token[:1].isalpha())
     return Reading(result, tuple(urgent), coverage.unknown, words, len(coverage.accounted))
+
+
+def _denies(finding: Finding, norms: Sequence[str], lexicon: Lexicon) -> bool:
+    """An all-well that is a denial, or "no change"; a plain "fine" the patient hedges ("I
+    think I'm fine") still says all is well."""
+    return finding.tag == "unchanged" or bool(
+        lexicon.denying & set(norms[finding.hit.start : finding.hit.end])
+    )
 
 
 def _reason(what: str, findings: Sequence[Finding], surfaces: Sequence[str]) -> str:

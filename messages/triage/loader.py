@@ -31,6 +31,7 @@ CUE_TYPES = (
     "pseudo",
     "terminate",
     "recurred",
+    "affirmed",
 )
 DIRECTIONS = ("forward", "backward", "both", "none")
 SUBJECT_TAGS = ("first_person", "third_person")
@@ -73,6 +74,9 @@ class Lexicon:
     listable: frozenset[str]
     listable_stems: tuple[str, ...]  # LISTABLE entries written with a * ending ("uyus*")
     contrast_after: frozenset[str]
+    affirmed_after: frozenset[str]
+    denying: frozenset[str]
+    doubting: frozenset[str]
     acknowledgements: frozenset[str]
     filler: frozenset[str]
     contrast_before: frozenset[str]
@@ -94,6 +98,7 @@ class Lexicon:
     needs_person: PatternSet
     body: PatternSet
     neutral: PatternSet
+    small_talk: PatternSet
     chatter: frozenset[str]
     quiet: frozenset[str]  # every word the lexicon knows: never "unknown"
     # CHATTER entries with a * ending: everyday stems in languages that inflect ("spacer*")
@@ -154,6 +159,8 @@ class _Merged:
         self.needs_person: list[tuple[str, str]] = []
         self.body: list[tuple[str, str]] = []
         self.neutral: list[str] = []
+        self.unchanged: list[str] = []
+        self.small_talk: list[str] = []
         self.unread_cues: set[str] = set()
 
     def add(self, name: str, data: Mapping[str, Any]) -> None:
@@ -198,6 +205,8 @@ class _Merged:
             self.roles += [(tag, p) for p in _strings(people.get(tag), f"{name} people.{tag}")]
         self.all_well += _strings(data.get("all_well"), f"{name} all_well")
         self.neutral += _strings(data.get("neutral"), f"{name} neutral")
+        self.unchanged += _strings(data.get("unchanged"), f"{name} unchanged")
+        self.small_talk += _strings(data.get("small_talk"), f"{name} small_talk")
         # English cue words that are this language's everyday words (Portuguese "no": in the)
         self.unread_cues |= set(_strings(data.get("unread_english_cues"), f"{name} unread"))
         for body_kind, patterns in _mapping(data.get("body"), f"{name} body").items():
@@ -232,6 +241,7 @@ class _Part:
     needs_person: PatternSet
     body: PatternSet
     neutral: PatternSet
+    small_talk: PatternSet
 
 
 @lru_cache(maxsize=1)
@@ -283,7 +293,10 @@ def _part(language: str) -> _Part:
             all_well=builder.build(("all_well", p) for p in own.all_well),
             needs_person=builder.build(own.needs_person),
             body=builder.build(own.body),
-            neutral=builder.build(("neutral", p) for p in own.neutral),
+            neutral=builder.build(
+                [("neutral", p) for p in own.neutral] + [("unchanged", p) for p in own.unchanged]
+            ),
+            small_talk=builder.build(("small_talk", p) for p in own.small_talk),
         )
     except PatternError as exc:
         raise LexiconError(f"{name}: {exc}") from exc
@@ -327,6 +340,7 @@ def load_lexicon(languages: tuple[str, ...] = ("en", "cy", "pl")) -> Lexicon:
     needs_person = joined([p.needs_person for p in parts])
     body = joined([p.body for p in parts])
     neutral = joined([p.neutral for p in parts])
+    small_talk = joined([p.small_talk for p in parts])
 
     unknown = merged.qualifier_bases - set(merged.severity)
     unknown |= {c for codes in merged.yields_to.values() for c in codes} - set(merged.severity)
@@ -336,7 +350,8 @@ def load_lexicon(languages: tuple[str, ...] = ("en", "cy", "pl")) -> Lexicon:
     every_pattern += [p for _, ps in merged.cues for p in ps]
     every_pattern += [p for _, p in merged.not_if + merged.qualifiers + merged.needs_person]
     every_pattern += [p for _, p in merged.subjects + merged.roles] + merged.all_well
-    every_pattern += [p for _, p in merged.body] + merged.neutral
+    every_pattern += [p for _, p in merged.body] + merged.neutral + merged.unchanged
+    every_pattern += merged.small_talk
     every_pattern += [e for entries in merged.words.values() for e in entries]
     vocabulary = _literal_words(every_pattern)
     vocabulary |= {w for words in spellings.values() for w in words}
@@ -365,6 +380,7 @@ def load_lexicon(languages: tuple[str, ...] = ("en", "cy", "pl")) -> Lexicon:
             "needs_person": needs_person,
             "body": body,
             "neutral": neutral,
+            "small_talk": small_talk,
         }
     )
     return Lexicon(
@@ -386,6 +402,9 @@ def load_lexicon(languages: tuple[str, ...] = ("en", "cy", "pl")) -> Lexicon:
         filler=frozenset(fold(w) for w in merged.words.get("FILLER", [])),
         contrast_before=frozenset(fold(w) for w in _strings(structure.get("contrast_before"), "b")),
         contrast_after=frozenset(fold(w) for w in _strings(structure.get("contrast_after"), "c")),
+        affirmed_after=frozenset(fold(w) for w in _strings(structure.get("affirmed_after"), "a")),
+        denying=frozenset(fold(w) for w in _strings(structure.get("denying"), "denying")),
+        doubting=frozenset(fold(w) for w in _strings(structure.get("doubting"), "doubting")),
         scope_breakers=frozenset(fold(w) for w in _strings(structure.get("scope_breakers"), "b")),
         verbal_negations=frozenset(
             fold(w) for w in _strings(structure.get("verbal_negations"), "verbal_negations")
@@ -405,6 +424,7 @@ def load_lexicon(languages: tuple[str, ...] = ("en", "cy", "pl")) -> Lexicon:
         needs_person=needs_person,
         body=body,
         neutral=neutral,
+        small_talk=small_talk,
         chatter=frozenset(fold(w) for w in merged.words.get("CHATTER", [])),
         quiet_stems=tuple(
             sorted({fold(w)[:-1] for w in merged.words.get("CHATTER", []) if w.endswith("*")})

@@ -25,7 +25,9 @@ from itertools import product
 
 from messages.triage.normalise import CLITICS
 
-_PATTERN_TOKEN = re.compile(r"\.\.\.\d*|[()|?!^]|[^\s()|?!^]+")
+# "\?" is a question mark as a word ("Numbness? No."): "?" alone makes what comes before optional
+_PATTERN_TOKEN = re.compile(r"\.\.\.\d*|\\\?|[()|?!^]|[^\s()|?!^]+")
+_QUESTION_MARK = "\\?"
 DEFAULT_GAP = 3
 _MAX_EXPANSION = 400  # word sequences a sequence of word lists may expand to before giving up
 
@@ -276,7 +278,7 @@ class _Compiler:
             raise PatternError(f"unexpected {token!r} in pattern {pattern!r}")
         if token.startswith("@"):
             return self._word_list(token[1:], pattern), pos + 1
-        word = self.fold(token)
+        word = "?" if token == _QUESTION_MARK else self.fold(token)
         if word.endswith("*") and len(word) > 1:
             stem = word[:-1]
             regex = " " + re.escape(stem) + "[^ ]*"

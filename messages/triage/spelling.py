@@ -46,8 +46,19 @@ class Speller:
         listed = lexicon.spellings.get(word)
         if listed is not None:
             return listed, "listed"
-        if word in lexicon.vocabulary or not word.isalpha() or word in self._known:
+        if word in lexicon.vocabulary or word in self._known:
             return (word,), None
+        if not word.isalpha():
+            # a nought for an o ("rep0rt", "g00d")
+            nought = word.replace("0", "o")
+            if nought != word and nought.isalpha() and nought in self._known:
+                return (nought,), "listed"
+            return (word,), None
+        # text-speak drops the g ("askin", "watchin")
+        if word.endswith("in") and len(word) > 4:
+            dropped = word + "g"
+            if dropped in self._known or dropped in lexicon.vocabulary:
+                return (dropped,), "listed"
         single = _DOUBLE.sub(r"\1", word)
         if single != word and single in lexicon.vocabulary:
             return (single,), "fuzzy"

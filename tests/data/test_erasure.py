@@ -36,9 +36,9 @@ from schema.tombstones import nhs_number_hmac
 from schema.trusts import trust_config
 from schema.types import utcnow
 from schema.vocabulary import ContactKind
-from tests.web.conftest import World, app, build_world, quick_hashing, signed_in
+from tests.web.conftest import World, app, build_world, signed_in
 
-__all__ = ["app", "quick_hashing"]  # the web tests' fixtures, used here
+__all__ = ["app"]  # the web tests' fixtures, used here
 
 REASON = "patient's written request of 1 Dec 2026; consent withdrawn"
 

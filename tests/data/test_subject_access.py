@@ -31,13 +31,12 @@ from tests.web.conftest import (
     app,
     build_world,
     enrol_patient,
-    quick_hashing,
     red_alert,
     reply,
     signed_in,
 )
 
-__all__ = ["app", "quick_hashing"]  # the web tests' fixtures, used here
+__all__ = ["app"]  # the web tests' fixtures, used here
 
 NEIGHBOUR_NHS = "4010232137"
 NEIGHBOUR_SAID = "my back hurts and my feet are numb"

@@ -14,8 +14,6 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
 from typing import Any
 
 from messages.callbacks import (
@@ -24,6 +22,7 @@ from messages.callbacks import (
     SignatureError,
     verify,
 )
+from testing.http_fake import FakeServer, HttpFake, QuietHandler
 
 PATH = "/safetynet/callbacks"
 
@@ -35,8 +34,11 @@ class Received:
     body: dict[str, Any]
 
 
-class CallbackReceiver:
+class CallbackReceiver(HttpFake):
+    description = "the callback receiver"
+
     def __init__(self, secrets: Sequence[bytes], *, clock: Callable[[], float] = time.time) -> None:
+        super().__init__()
         self.secrets = list(secrets)
         self.clock = clock
         self.accepted: dict[str, Received] = {}
@@ -47,43 +49,16 @@ class CallbackReceiver:
         self._down_retry_after: str | None = None
         self._lock = threading.Lock()
         self._port = 0
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self._port}{PATH}"
 
     def start(self) -> CallbackReceiver:
-        server = _Server(("127.0.0.1", self._port), _Handler)
-        server.receiver = self
-        self._port = server.server_address[1]
-        self._server = server
-        self._thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        self._thread.start()
+        """Listen on the port it had before, if it was ever started."""
+        self._serve(self._port)
+        self._port = self.port
         return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-        if self._thread is not None:
-            self._thread.join(5)
-            self._thread = None
-
-    def __enter__(self) -> CallbackReceiver:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     def down(self, status: int = 503, *, retry_after: str | None = None) -> None:
         with self._lock:
@@ -125,26 +100,21 @@ class CallbackReceiver:
         return 200, {}
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    receiver: CallbackReceiver
-
-
-class _Handler(BaseHTTPRequestHandler):
-    server: _Server
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
+class _Handler(QuietHandler):
+    server: FakeServer[CallbackReceiver]
 
     def do_POST(self) -> None:
-        length = int(self.headers.get("Content-Length", "0"))
-        raw = self.rfile.read(min(length, 1 << 20))
+        raw = self.read_body(limit=1 << 20)
+        extra: dict[str, str] = {}
         if self.path != PATH:
-            status, extra = 404, {}
+            status = 404
         else:
-            status, extra = self.server.receiver._receive(self.headers, raw)
+            status, extra = self.server.fake._receive(self.headers, raw)
         self.send_response(status)
         for name, value in extra.items():
             self.send_header(name, value)
         self.send_header("Content-Length", "0")
         self.end_headers()
+
+
+CallbackReceiver.handler = _Handler

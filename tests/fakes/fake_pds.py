@@ -11,7 +11,6 @@ number is a 404. Tests script faults with `fail_next` and `delay_next`.
 
 from __future__ import annotations
 
-import json
 import re
 import secrets
 import threading
@@ -20,15 +19,15 @@ import urllib.parse
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from email.message import Message
 from functools import lru_cache
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
 from typing import Any
 
 import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from testing.http_fake import FakeServer, HttpFake, QuietHandler
 from testing.nhs_numbers import fake_nhs_number
 from worker.providers.pds.auth import CLIENT_ASSERTION_TYPE, PdsCredentials
 
@@ -277,10 +276,13 @@ class Scripted:
     headers: Mapping[str, str] = field(default_factory=dict)
 
 
-class FakePds:
+class FakePds(HttpFake):
+    description = "the fake PDS"
+
     def __init__(
         self, *, token_lifetime: int = 599, clock: Callable[[], float] = time.time
     ) -> None:
+        super().__init__()
         self.clock = clock  # share a simulated clock with the client to test expiry
         self.private_key_pem, self._public_key = _key_pair()
         self.api_key = f"fake-api-key-{secrets.token_hex(8)}"
@@ -296,46 +298,12 @@ class FakePds:
         self._fail_token_next: deque[Scripted] = deque()
         self._delay_next: deque[float] = deque()
         self._lock = threading.Lock()
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
 
     # -- running ---------------------------------------------------------------------------
 
-    def start(self) -> FakePds:
-        server = _Server(("127.0.0.1", 0), _Handler)
-        server.fake = self
-        self._server = server
-        self._thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-        if self._thread is not None:
-            self._thread.join(5)
-            self._thread = None
-
-    def __enter__(self) -> FakePds:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
-
     @property
     def origin(self) -> str:
-        assert self._server is not None
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
+        return f"http://127.0.0.1:{self.port}"
 
     @property
     def base_url(self) -> str:
@@ -469,7 +437,7 @@ class FakePds:
         }
 
     def patient(
-        self, path: str, headers: Mapping[str, str]
+        self, path: str, headers: Message[str, str]
     ) -> tuple[int, dict[str, Any], dict[str, str]]:
         echo = {
             name: headers[name] for name in ("X-Request-ID", "X-Correlation-ID") if name in headers
@@ -547,16 +515,8 @@ class FakePds:
         return 200, resource, {**echo, "ETag": f'W/"{version}"'}
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    fake: FakePds
-
-
-class _Handler(BaseHTTPRequestHandler):
-    server: _Server
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
+class _Handler(QuietHandler):
+    server: FakeServer[FakePds]
 
     def _send(
         self,
@@ -565,19 +525,11 @@ class _Handler(BaseHTTPRequestHandler):
         headers: Mapping[str, str],
         content_type: str,
     ) -> None:
-        payload = json.dumps(body).encode() if body is not None else b""
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(payload)))
-        for name, value in headers.items():
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(payload)
+        self.send_json(status, body, content_type=content_type, headers=headers)
 
     def do_POST(self) -> None:
         fake = self.server.fake
-        length = int(self.headers.get("Content-Length", "0"))
-        raw = self.rfile.read(length).decode()
+        raw = self.read_body().decode()
         form = {k: v[0] for k, v in urllib.parse.parse_qs(raw).items()}
         delay, scripted = fake._record(RecordedRequest("POST", self.path, dict(self.headers), form))
         time.sleep(delay)
@@ -603,3 +555,6 @@ class _Handler(BaseHTTPRequestHandler):
             return
         status, body, headers = fake.patient(self.path, self.headers)
         self._send(status, body, headers, "application/fhir+json")
+
+
+FakePds.handler = _Handler

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from pathway import audit
 from schema.db import session_scope
 from schema.models import IntegrationMessage, MessageState, Patient, PatientStatus, Trust
+from schema.types import utcnow
 from tests.conftest import LOCAL
 from tests.nhs.conftest import load, messages_of, row_counts, trust_yaml
 from tests.web.conftest import bearer, load_second_trust
@@ -82,7 +83,7 @@ class Fhir:
 def issue_token(code: str) -> str:
     with session_scope() as session:
         trust = session.scalars(select(Trust).where(Trust.code == code)).one()
-        return tokens.issue(session, trust, f"{code} EPR", actor=audit.CLI)[1]
+        return tokens.issue(session, trust, f"{code} EPR", actor=audit.CLI, now=utcnow())[1]
 
 
 @pytest.fixture

@@ -23,13 +23,10 @@ from tests.web.conftest import (
     World,
     bearer,
     build_world,
-    quick_hashing,
     signed_in,
 )
 from web.app import create_app
 from web.auth.signin import SignInPolicy
-
-__all__ = ["quick_hashing"]  # autouse: cheap password hashing here too
 
 pytestmark = pytest.mark.timeout(60)
 

@@ -235,7 +235,7 @@ def test_the_feed_gives_the_same_bodies_to_an_engine_that_pulls(
     deliver(clock)
     with session_scope() as session:
         rxx = session.scalars(select(Trust)).one()
-        token = tokens.issue(session, rxx, "EPR", actor=audit.CLI)[1]
+        token = tokens.issue(session, rxx, "EPR", actor=audit.CLI, now=utcnow())[1]
     with TestClient(create_app(), base_url=LOCAL) as client:
         first = client.get("/api/v1/fhir/feed?limit=4", headers=bearer(token)).json()
         rest = client.get(

@@ -1,11 +1,13 @@
 from datetime import UTC, datetime
 
 import time_machine
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pathway import audit
 from pathway import patient_status as ops
 from schema.models import (
+    AuditEvent,
     PatientStatus,
     Trust,
 )
@@ -47,3 +49,21 @@ def test_resuming_a_paused_patient_plans_only_the_future(session: Session, trust
         remaining = scheduled(session, patient)
         assert remaining and all(m.due_at >= utcnow() for m in remaining)
         assert all(m.idempotency_key.startswith(f"plan:{patient.id}:g1:") for m in remaining)
+
+
+def test_a_status_change_is_audited_at_the_now_it_was_made_not_when_the_row_was_written(
+    session: Session, trust: Trust
+) -> None:
+    patient = enrol_margaret(session, trust)
+    decided = datetime(2026, 6, 1, 9, 30, tzinfo=UTC)
+    with time_machine.travel(datetime(2026, 6, 1, 9, 31, tzinfo=UTC), tick=False):
+        ops.pause(session, patient, now=decided, actor=audit.CLI)
+        session.commit()
+    stamped = session.scalars(
+        select(AuditEvent.at).where(
+            AuditEvent.subject_type == "patient",
+            AuditEvent.subject_id == patient.id,
+            AuditEvent.action != "patient.enrolled",
+        )
+    ).all()
+    assert stamped == [decided]

@@ -23,6 +23,7 @@ from sqlalchemy import select
 from pathway import audit
 from schema.db import session_scope
 from schema.models import Patient, StaffMember, Trust
+from schema.types import utcnow
 from testing.twilio_signing import signed_headers
 from tests.conftest import EXAMPLE_TRUST, LOCAL
 from tests.reliability import test_bad_input_catalogue as catalogue
@@ -109,7 +110,7 @@ def test_a_bad_phone_for_a_new_staff_member_exits_2_naming_the_field(
 def api(coordinators_database: dict[str, int]) -> Iterator[tuple[TestClient, str, int]]:
     with session_scope() as session:
         trust = session.scalars(select(Trust)).one()
-        _, token = tokens.issue(session, trust, "PAS", actor=audit.CLI)
+        _, token = tokens.issue(session, trust, "PAS", actor=audit.CLI, now=utcnow())
         patient_id = session.scalars(select(Patient.id).order_by(Patient.id)).first()
         assert patient_id is not None
     before = row_counts()

@@ -27,6 +27,7 @@ from bench.harness import free_port
 from pathway import audit
 from schema.db import session_scope
 from schema.models import Alert, AlertState, OutboundMessage, StaffMember, Trust
+from schema.types import utcnow
 from testing.twilio_signing import signed_headers
 from tests.pipeline.conftest import PUBLIC_BASE_URL, Service, wait_until
 from web.auth import passwords, tokens
@@ -144,7 +145,7 @@ def test_a_whole_journey_leaves_no_identifier_or_body_in_any_log(
     with session_scope() as session:
         trust = session.get(Trust, service.trust_id)
         assert trust is not None
-        _, token = tokens.issue(session, trust, "PAS", actor=audit.CLI)
+        _, token = tokens.issue(session, trust, "PAS", actor=audit.CLI, now=utcnow())
         coordinator = session.scalars(
             select(StaffMember).where(StaffMember.phone_e164 == ASHA)
         ).one()

@@ -66,7 +66,7 @@ def test_times_come_back_as_aware_utc(session: Session, trust: Trust) -> None:
 
 def test_audit_events_cannot_be_updated_or_deleted(session: Session, trust: Trust) -> None:
     event_id = audit.record(
-        session, "test.done", "trust", trust.id, actor="test", trust_id=trust.id
+        session, "test.done", "trust", trust.id, actor="test", trust_id=trust.id, now=utcnow()
     )
     session.commit()
     event = session.get(AuditEvent, event_id)

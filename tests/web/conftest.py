@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
-from argon2 import PasswordHasher
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from httpx2 import Response
@@ -59,14 +58,6 @@ def load_second_trust(session: Session) -> Trust:
     text = second_trust_yaml()
     loaded = config_from_text(text)
     return load_trust(session, loaded, actor=audit.CLI, now=utcnow()).trust
-
-
-@pytest.fixture(autouse=True)
-def quick_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Argon2id with tiny costs, so tests sign in quickly; one test checks the real ones."""
-    quick = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-    monkeypatch.setattr(passwords, "_hasher", quick)
-    monkeypatch.setattr(passwords, "_DUMMY_HASH", quick.hash("not a password anybody has"))
 
 
 @dataclass(frozen=True)
@@ -176,7 +167,7 @@ def _side(
     patient = enrol_patient(session, trust, nhs_number, phone, given_name=given, family_name=family)
     alert_id = red_alert(session, trust, patient, said)
     review = reply(session, trust, patient, f"not sure, {given} here, about my tablets?", "unclear")
-    _, token = tokens.issue(session, trust, f"{trust.code} PAS", actor=audit.CLI)
+    _, token = tokens.issue(session, trust, f"{trust.code} PAS", actor=audit.CLI, now=utcnow())
     ben = session.query(StaffMember).filter_by(trust_id=trust.id, key="ben").one()
     now = utcnow()
     cover = add_override(

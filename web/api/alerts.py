@@ -94,10 +94,11 @@ def acknowledge(
     alert_id: RowId, body: AcknowledgeIn, client: ApiClient = Depends(api_client)
 ) -> AcknowledgeOut:
     """Acknowledge on behalf of a named staff member of the same trust; escalation stops."""
+    now = utcnow()
     with session_scope() as session:
         alert = owned(session, Alert, alert_id, client.trust_id, lock=True)
         member = _member(session, client, body)
-        result = acknowledgement.acknowledge(session, alert, member, now=utcnow(), via="api")
+        result = acknowledgement.acknowledge(session, alert, member, now=now, via="api")
         audit.record(
             session,
             "api.alert_acknowledged",
@@ -105,6 +106,7 @@ def acknowledge(
             alert.id,
             actor=client.actor,
             trust_id=client.trust_id,
+            now=now,
             token_id=client.token_id,
             token_name=client.name,
             on_behalf_of=member.id,
@@ -155,6 +157,7 @@ def resolve(
             alert.id,
             actor=client.actor,
             trust_id=client.trust_id,
+            now=now,
             token_id=client.token_id,
             on_behalf_of=member.id,
             first=resolved,

@@ -182,7 +182,12 @@ async def change_own_password(
             member = session.get(StaffMember, viewer.staff_id, with_for_update=True)
             assert member is not None
             set_password(
-                session, member, password, actor=viewer.actor, passwords=Prehashed(new_hash)
+                session,
+                member,
+                password,
+                actor=viewer.actor,
+                passwords=Prehashed(new_hash),
+                now=utcnow(),
             )
             return member.session_epoch
 

@@ -172,7 +172,11 @@ async def _throttled(
     def record() -> None:
         with session_scope() as session:
             record_throttled(
-                session, reason=verdict.reason, wait_seconds=verdict.wait_seconds, client=client
+                session,
+                reason=verdict.reason,
+                wait_seconds=verdict.wait_seconds,
+                client=client,
+                now=utcnow(),
             )
 
     if sign_in_throttle(request).worth_auditing(client, verdict.reason):
@@ -200,6 +204,7 @@ def sign_out(viewer: Viewer = Depends(csrf_protected)) -> Response:
             viewer.staff_id,
             actor=viewer.actor,
             trust_id=viewer.trust_id,
+            now=utcnow(),
         )
     response = RedirectResponse("/sign-in?signed_out=1", status_code=303)
     clear_session(response)

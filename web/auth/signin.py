@@ -83,6 +83,7 @@ def record_sign_in(
             None,
             actor=ANONYMOUS,
             trust_id=None,
+            now=now,
             reason="unknown_account",
             client=client,
         )
@@ -91,21 +92,23 @@ def record_sign_in(
     if refusal is None and member.password_hash != candidate.password_hash:
         refusal = "password changed meanwhile"
     if refusal is not None:
-        _audit(session, member, "staff.sign_in_refused", reason=refusal, client=client)
+        _audit(session, member, "staff.sign_in_refused", now, reason=refusal, client=client)
         return None
     if not matches:
-        _count_failure(session, member, client)
+        _count_failure(session, member, client, now)
         return None
     if new_hash is not None:
         member.password_hash = new_hash
     member.failed_sign_ins = 0
     member.locked_until = None
     member.last_sign_in_at = now
-    _audit(session, member, "staff.signed_in", client=client)
+    _audit(session, member, "staff.signed_in", now, client=client)
     return SignedIn(member.id, member.trust_id, member.session_epoch)
 
 
-def record_throttled(session: Session, *, reason: str, wait_seconds: int, client: str) -> None:
+def record_throttled(
+    session: Session, *, reason: str, wait_seconds: int, client: str, now: datetime
+) -> None:
     """An attempt refused before any password was checked: which count was full, how long."""
     log.info("staff_sign_in_throttled", reason=reason, wait_seconds=wait_seconds)
     audit.record(
@@ -115,6 +118,7 @@ def record_throttled(session: Session, *, reason: str, wait_seconds: int, client
         None,
         actor=ANONYMOUS,
         trust_id=None,
+        now=now,
         reason=reason,
         wait_seconds=wait_seconds,
         client=client,
@@ -133,7 +137,7 @@ def _refusal(member: StaffMember, now: datetime) -> str | None:
     return None
 
 
-def _count_failure(session: Session, member: StaffMember, client: str) -> None:
+def _count_failure(session: Session, member: StaffMember, client: str, now: datetime) -> None:
     # Counted for the audit trail and the staff list; never a lockout, which anyone who knows
     # a coordinator's email could trigger again and again. web.auth.throttle slows guessing.
     member.failed_sign_ins += 1
@@ -141,13 +145,16 @@ def _count_failure(session: Session, member: StaffMember, client: str) -> None:
         session,
         member,
         "staff.sign_in_failed",
+        now,
         reason="wrong_password",
         failures=member.failed_sign_ins,
         client=client,
     )
 
 
-def _audit(session: Session, member: StaffMember, action: str, **details: object) -> None:
+def _audit(
+    session: Session, member: StaffMember, action: str, now: datetime, **details: object
+) -> None:
     # Ids and reasons only: an operator watching for guessing needs no email or address.
     log.info(
         action.replace(".", "_"),
@@ -162,5 +169,6 @@ def _audit(session: Session, member: StaffMember, action: str, **details: object
         member.id,
         actor=audit.staff_actor(member.id) if action == "staff.signed_in" else ANONYMOUS,
         trust_id=member.trust_id,
+        now=now,
         **details,
     )

@@ -19,7 +19,9 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def issue(session: Session, trust: Trust, name: str, *, actor: str) -> tuple[ApiToken, str]:
+def issue(
+    session: Session, trust: Trust, name: str, *, actor: str, now: datetime
+) -> tuple[ApiToken, str]:
     """A new token for the trust; the plain token is returned here and never again."""
     name = name.strip()
     if not name or len(name) > 100:
@@ -35,6 +37,7 @@ def issue(session: Session, trust: Trust, name: str, *, actor: str) -> tuple[Api
         token.id,
         actor=actor,
         trust_id=trust.id,
+        now=now,
         name=name,
     )
     return token, plain
@@ -52,6 +55,7 @@ def revoke(session: Session, token: ApiToken, *, actor: str, now: datetime) -> b
         token.id,
         actor=actor,
         trust_id=token.trust_id,
+        now=now,
         name=token.name,
     )
     return True

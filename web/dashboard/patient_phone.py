@@ -21,6 +21,7 @@ from schema.encryption import lookup_hmac
 from schema.models import InboundMessage, Patient, Trust
 from schema.settings import get_settings
 from schema.trusts import trust_config
+from schema.types import utcnow
 from web.auth.identity import Viewer, admin_form, admin_only
 from web.ids import RowId
 from web.intake import intake_of
@@ -179,5 +180,7 @@ async def text_as_patient(
         trust = session.get(Trust, viewer.trust_id)
         assert trust is not None
         inbound_id = int(accepted.result) if accepted.result is not None else None
-        audit_simulation(session, trust, inbound_id, actor=viewer.actor, patient_id=patient_id)
+        audit_simulation(
+            session, trust, inbound_id, actor=viewer.actor, patient_id=patient_id, now=utcnow()
+        )
     return RedirectResponse(f"/patient-phone/{patient_id}", status_code=303)

@@ -6,6 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
 
 from messages import subject_access as export_document
 from pathway import erasure, subject_access
@@ -30,11 +31,15 @@ from web.templating import render
 router = APIRouter(include_in_schema=False)
 
 
+def _trust(session: Session, viewer: Viewer) -> Trust:
+    trust = session.get(Trust, viewer.trust_id)
+    assert trust is not None
+    return trust
+
+
 def _config(viewer: Viewer) -> TrustConfig:
     with session_scope() as session:
-        trust = session.get(Trust, viewer.trust_id)
-        assert trust is not None
-        return trust_config(trust)
+        return trust_config(_trust(session, viewer))
 
 
 def _list_page(
@@ -108,8 +113,7 @@ def enrol_patient(
 
 def _enrol(viewer: Viewer, raw: dict[str, Any], *, allow_staff_number: bool) -> int:
     with session_scope() as session:
-        trust = session.get(Trust, viewer.trust_id)
-        assert trust is not None
+        trust = _trust(session, viewer)
         config = trust_config(trust)
         patient = enrol(
             session,
@@ -181,24 +185,24 @@ def _change(viewer: Viewer, patient_id: int, action: str) -> None:
         if action == "pause":
             patient_ops.pause(session, patient, now=now, actor=viewer.actor)
         elif action == "resume":
-            trust = session.get(Trust, viewer.trust_id)
-            assert trust is not None
-            patient_ops.resume(session, patient, trust_config(trust), now=now, actor=viewer.actor)
+            config = trust_config(_trust(session, viewer))
+            patient_ops.resume(session, patient, config, now=now, actor=viewer.actor)
         elif action == "opt-out":
             patient_ops.opt_out(session, patient, now=now, actor=viewer.actor, via="web")
         elif action == "opt-in":
-            trust = session.get(Trust, viewer.trust_id)
-            assert trust is not None
             if patient.deceased_at is not None:
                 raise PatientInputError(["the patient has died: nothing is sent to them"])
-            patient_ops.opt_in(
-                session, patient, trust_config(trust), now=now, actor=viewer.actor, via="web"
-            )
+            config = trust_config(_trust(session, viewer))
+            patient_ops.opt_in(session, patient, config, now=now, actor=viewer.actor, via="web")
         else:
             patient_ops.discharge(session, patient, now=now, actor=viewer.actor)
 
 
-def _status_change(request: Request, viewer: Viewer, patient_id: int, action: str) -> Response:
+def _status_change(
+    request: Request, viewer: Viewer, patient_id: int, action: str, confirm: str = ""
+) -> Response:
+    if action in UNCONFIRMED and confirm != "yes":
+        return _patient_page(request, viewer, patient_id, error=UNCONFIRMED[action], status=422)
     try:
         _change(viewer, patient_id, action)
     except PatientInputError as error:
@@ -213,6 +217,15 @@ DONE = {
     "discharge": "discharged",
     "opt-out": "opted_out",
     "opt-in": "opted_in",
+}
+
+# The changes that cancel every planned message want their box ticked first.
+UNCONFIRMED = {
+    "discharge": "Tick the box to confirm the discharge: it cancels every planned message.",
+    "opt-out": (
+        "Tick the box to confirm the patient asked to opt out: it cancels every planned "
+        "message, and only alerts to staff about them still go."
+    ),
 }
 
 
@@ -237,12 +250,7 @@ def discharge(
     confirm: str = Form(""),
     viewer: Viewer = Depends(csrf_protected),
 ) -> Response:
-    if confirm != "yes":
-        with session_scope() as session:
-            owned(session, Patient, patient_id, viewer.trust_id)
-        error = "Tick the box to confirm the discharge: it cancels every planned message."
-        return _patient_page(request, viewer, patient_id, error=error, status=422)
-    return _status_change(request, viewer, patient_id, "discharge")
+    return _status_change(request, viewer, patient_id, "discharge", confirm)
 
 
 @router.post("/patients/{patient_id}/erase")
@@ -269,8 +277,6 @@ def erase(
                 session.rollback()
                 problem = "; ".join(error.reasons)
     if problem:
-        with session_scope() as session:
-            owned(session, Patient, patient_id, viewer.trust_id)
         return _patient_page(request, viewer, patient_id, error=problem, status=422)
     return RedirectResponse(f"/patients/{patient_id}?done=erased", status_code=303)
 
@@ -309,15 +315,7 @@ def opt_out(
     confirm: str = Form(""),
     viewer: Viewer = Depends(csrf_protected),
 ) -> Response:
-    if confirm != "yes":
-        with session_scope() as session:
-            owned(session, Patient, patient_id, viewer.trust_id)
-        error = (
-            "Tick the box to confirm the patient asked to opt out: it cancels every planned "
-            "message, and only alerts to staff about them still go."
-        )
-        return _patient_page(request, viewer, patient_id, error=error, status=422)
-    return _status_change(request, viewer, patient_id, "opt-out")
+    return _status_change(request, viewer, patient_id, "opt-out", confirm)
 
 
 @router.post("/patients/{patient_id}/opt-in")
@@ -356,11 +354,8 @@ def edit_details(
 def _edit(viewer: Viewer, patient_id: int, raw: dict[str, str]) -> list[str]:
     with session_scope() as session:
         patient = owned(session, Patient, patient_id, viewer.trust_id, lock=True)
-        trust = session.get(Trust, viewer.trust_id)
-        assert trust is not None
+        config = trust_config(_trust(session, viewer))
         changes: dict[str, str | None] = {"cohort": raw["cohort"], "language": raw["language"]}
         if not patient.restricted:  # a restricted record's contacts are never shown or edited
             changes |= {"phone": raw["phone"], "email": raw["email"].strip() or None}
-        return update_patient(
-            session, patient, trust_config(trust), changes, actor=viewer.actor, now=utcnow()
-        )
+        return update_patient(session, patient, config, changes, actor=viewer.actor, now=utcnow())

@@ -121,6 +121,7 @@ def add_staff_member(
     viewer: Viewer = Depends(admin_form),
 ) -> Response:
     raw = {"name": name[:300], "email": email[:300], "phone": phone[:40], "role": role[:20]}
+    now = utcnow()
     try:
         with session_scope() as session:
             trust = session.get(Trust, viewer.trust_id)
@@ -135,37 +136,40 @@ def add_staff_member(
                 phone=raw["phone"].strip() or None,
                 actor=viewer.actor,
                 passwords=passwords,
+                now=now,
             )
-            _send_link(session, member, viewer)
+            _send_link(session, member, viewer, now)
     except AccountError as error:
         return _page(request, viewer, form=raw, errors=[str(error)], status=422)
     return RedirectResponse("/staff?done=staff_added", status_code=303)
 
 
-def _send_link(session: Session, member: StaffMember, viewer: Viewer) -> None:
+def _send_link(session: Session, member: StaffMember, viewer: Viewer, now: datetime) -> None:
     issue_link(
         session,
         member,
         secret_key=get_settings().resolved_secret_key,
         actor=viewer.actor,
-        now=utcnow(),
+        now=now,
     )
 
 
 def _change(
     request: Request, viewer: Viewer, staff_id: int, done: str, action: str, value: str = ""
 ) -> Response:
+    now = utcnow()
     try:
         with session_scope() as session:
             member = owned(session, StaffMember, staff_id, viewer.trust_id, lock=True)
             if member.id == viewer.staff_id and action in {"role", "deactivate"}:
                 raise AccountError("you cannot change your own role or deactivate yourself")
             if action == "role":
-                accounts.change_role(session, member, value, actor=viewer.actor)
+                accounts.change_role(session, member, value, actor=viewer.actor, now=now)
             elif action == "link":
-                _send_link(session, member, viewer)
+                _send_link(session, member, viewer, now)
             else:
-                accounts.set_active(session, member, action == "reactivate", actor=viewer.actor)
+                reactivate = action == "reactivate"
+                accounts.set_active(session, member, reactivate, actor=viewer.actor, now=now)
     except AccountError as error:
         return _page(request, viewer, error=str(error), status=409)
     return RedirectResponse(f"/staff?done={done}#staff-{staff_id}", status_code=303)
