@@ -87,7 +87,9 @@ class _Reach:
         if finding.kind == "body":
             return self.norms[finding.hit.start - 1] in self.lexicon.connectors - {",", "/"}
         same = finding.kind == first.kind or first.kind == "body"
-        return same and self.norms[finding.hit.start] in self.lexicon.listable
+        word = self.norms[finding.hit.start]
+        listable = word in self.lexicon.listable or word.startswith(self.lexicon.listable_stems)
+        return same and listable
 
     def _starting_within(
         self, cue: Hit, start: int, end: int, seen: list[Finding]

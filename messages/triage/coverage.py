@@ -71,7 +71,7 @@ def account(
         denied = {"negated", "other_person"} & mention.modifiers.keys()
         if mention.modifiers.get("other_person") == INFERRED_CARER:
             denied.discard("other_person")  # inferred, not plain: it explains nothing
-        if resolved_by_a_fix(mention):
+        if resolved_by_a_fix(mention, lexicon.gone_words):
             denied.add("resolved")
         if denied and not {"uncertain", "hedge"} & mention.modifiers.keys():
             continue
@@ -96,7 +96,7 @@ def account(
             continue
         if not wordlike(token) or token in quiet or _known(token, known) or token in names:
             continue
-        if _quiet_in_arabic(token, quiet):
+        if _quiet_in_arabic(token, quiet) or token.startswith(lexicon.quiet_stems):
             continue
         if surfaces[i] not in unknown:
             unknown.append(surfaces[i])
@@ -194,11 +194,14 @@ def _alone(
     return found
 
 
-def resolved_by_a_fix(mention: Finding) -> bool:
-    """Resolved by a fix ("the GP sorted my back out"), not by a bare "gone" ("my legs have
-    gone" is weakness)."""
+def resolved_by_a_fix(mention: Finding, gone_words: frozenset[str] = frozenset()) -> bool:
+    """Resolved by a fix ("the GP sorted my back out"), not by a bare "gone" in any language
+    ("my legs have gone" is weakness; Urdu "pairon ki jaan chali gayi": the life has gone from
+    my legs)."""
     cue = mention.modifiers.get("resolved", "")
-    return bool(cue) and "gone" not in cue and "went" not in cue
+    if not cue or "gone" in cue or "went" in cue:
+        return False
+    return not gone_words.intersection(fold(cue).split())
 
 
 def _pairs(

@@ -27,7 +27,7 @@ from messages.triage.loader import (
     own_words,
     read_with_english,
 )
-from messages.triage.normalise import BOUNDARY, MAX_CHARS, QUESTION, tokenise
+from messages.triage.normalise import BOUNDARY, MAX_CHARS, QUESTION, script_punctuation, tokenise
 from messages.triage.patterns import Hit
 from messages.triage.quotes import strip_quotes
 from messages.triage.result import TriageResult
@@ -196,7 +196,9 @@ def _inferred_only(result: TriageResult) -> bool:
 
 # the patterns coverage.py gives the symptoms it infers from unplaced mentions
 INFERRED_PATTERNS = ("two mentions in one sentence", "described in words it cannot place")
-ROUTED_TRIES = 3  # languages tried, most words found first
+# languages tried, most words found first: romanised Urdu, Punjabi, Bengali and Gujarati share
+# words ("theek"), so all four are tried when they tie
+ROUTED_TRIES = 4
 LANGUAGE_CHARS = 300  # the detector reads the start of a long reply: enough to tell
 # the share of a reply's words no vocabulary knows from which a detected language counts
 UNSERVED_SHARE = 0.2
@@ -282,7 +284,7 @@ def _with_quotes(
 def read(text: str, prepared: Prepared, *, truncated: bool) -> Reading:
     """The rule reader: findings, their context, whose they are and what is left unexplained."""
     lexicon, speller = prepared.lexicon, prepared.speller
-    norms, surfaces, spelling = speller.tokens(*tokenise(text, lexicon.emoji))
+    norms, surfaces, spelling = speller.tokens(*tokenise(script_punctuation(text), lexicon.emoji))
     # a full stop before and after, so patterns can say "at the start of a sentence" (". who")
     norms = [BOUNDARY, *norms, BOUNDARY]
     surfaces = ["", *surfaces, ""]

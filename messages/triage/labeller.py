@@ -116,7 +116,7 @@ def decide(
     well += [
         f
         for f in mentions
-        if ("negated" in f.modifiers or resolved_by_a_fix(f))
+        if ("negated" in f.modifiers or resolved_by_a_fix(f, lexicon.gone_words))
         and not {"uncertain", "hedge"} & f.modifiers.keys()
     ]
     well += [

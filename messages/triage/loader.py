@@ -74,6 +74,7 @@ class Lexicon:
     boundaries: frozenset[str]
     connectors: frozenset[str]
     listable: frozenset[str]
+    listable_stems: tuple[str, ...]  # LISTABLE entries written with a * ending ("uyus*")
     contrast_after: frozenset[str]
     affirmed_after: frozenset[str]
     denying: frozenset[str]
@@ -86,6 +87,8 @@ class Lexicon:
     contrast_before: frozenset[str]
     scope_breakers: frozenset[str]
     verbal_negations: frozenset[str]
+    # resolution words that only say "gone": they never show a bare mention of the body all-well
+    gone_words: frozenset[str]
     severity: Mapping[str, str]
     yields_to: Mapping[str, frozenset[str]]
     symptoms: Mapping[str, PatternSet]
@@ -103,6 +106,8 @@ class Lexicon:
     small_talk: PatternSet
     chatter: frozenset[str]
     quiet: frozenset[str]  # every word the lexicon knows: never "unknown"
+    # CHATTER entries with a * ending: everyday stems in languages that inflect ("spacer*")
+    quiet_stems: tuple[str, ...]
     pairs: Mapping[str, tuple[str, str]]
     unexplained: Mapping[str, str]
     matcher: Matcher
@@ -318,6 +323,15 @@ def load_lexicon(languages: tuple[str, ...] = ("en", "cy", "pl")) -> Lexicon:
     structure = _mapping(common.get("structure"), "structure")
     parts = [_part(language) for language in languages]
     drop = frozenset(merged.unread_cues)
+    # a language read only when found is read in its own words: English text-speak must not
+    # rewrite them (Punjabi "theek ae" is "is fine", not "A and E"; Romanian "n", Somali "u")
+    routed_words = {
+        word
+        for language in languages
+        if language != "en" and language not in read_with_english()
+        for word in _file_words(language)
+    }
+    spellings = {w: r for w, r in merged.spellings.items() if w not in routed_words}
 
     def joined(sets: list[PatternSet], skip: frozenset[str] = frozenset()) -> PatternSet:
         return PatternSet.joined(sets, skip)
@@ -350,7 +364,7 @@ def load_lexicon(languages: tuple[str, ...] = ("en", "cy", "pl")) -> Lexicon:
     every_pattern += merged.small_talk
     every_pattern += [e for entries in merged.words.values() for e in entries]
     vocabulary = _literal_words(every_pattern)
-    vocabulary |= {w for words in merged.spellings.values() for w in words}
+    vocabulary |= {w for words in spellings.values() for w in words}
     vocabulary |= {fold(w) for w in merged.protected}
 
     keywords = {
@@ -383,7 +397,7 @@ def load_lexicon(languages: tuple[str, ...] = ("en", "cy", "pl")) -> Lexicon:
         languages=languages,
         keywords=keywords,
         emoji=emoji,
-        spellings=merged.spellings,
+        spellings=spellings,
         vocabulary=frozenset(vocabulary),
         fuzzy_targets=tuple(sorted({fold(t) for t in merged.fuzzy_targets})),
         fuzzy_cutoff=float(str(fuzzy.get("cutoff", 85))),
@@ -391,6 +405,9 @@ def load_lexicon(languages: tuple[str, ...] = ("en", "cy", "pl")) -> Lexicon:
         boundaries=frozenset(_strings(structure.get("boundaries"), "boundaries")),
         connectors=frozenset(fold(w) for w in _strings(structure.get("connectors"), "conn")),
         listable=frozenset(fold(w) for w in merged.words.get("LISTABLE", [])),
+        listable_stems=tuple(
+            sorted({fold(w)[:-1] for w in merged.words.get("LISTABLE", []) if w.endswith("*")})
+        ),
         acknowledgements=frozenset(fold(w) for w in merged.words.get("ACK", [])),
         filler=frozenset(fold(w) for w in merged.words.get("FILLER", [])),
         contrast_before=frozenset(fold(w) for w in _strings(structure.get("contrast_before"), "b")),
@@ -405,6 +422,7 @@ def load_lexicon(languages: tuple[str, ...] = ("en", "cy", "pl")) -> Lexicon:
         verbal_negations=frozenset(
             fold(w) for w in _strings(structure.get("verbal_negations"), "verbal_negations")
         ),
+        gone_words=frozenset(fold(w) for w in _strings(structure.get("gone_words"), "gone_words")),
         severity=merged.severity,
         yields_to={code: frozenset(codes) for code, codes in merged.yields_to.items()},
         symptoms=symptoms,
@@ -421,8 +439,11 @@ def load_lexicon(languages: tuple[str, ...] = ("en", "cy", "pl")) -> Lexicon:
         neutral=neutral,
         small_talk=small_talk,
         chatter=frozenset(fold(w) for w in merged.words.get("CHATTER", [])),
+        quiet_stems=tuple(
+            sorted({fold(w)[:-1] for w in merged.words.get("CHATTER", []) if w.endswith("*")})
+        ),
         quiet=frozenset(
-            {fold(w) for w in merged.words.get("CHATTER", [])}
+            {fold(w) for w in merged.words.get("CHATTER", []) if not w.endswith("*")}
             | {fold(w) for w in merged.words.get("FILLER", [])}
             | {fold(w) for w in merged.words.get("ACK", [])}
             | vocabulary
@@ -441,6 +462,36 @@ def _pairs(value: Any, severity: Mapping[str, str], kinds: set[str]) -> dict[str
             raise LexiconError(f"structure.pairs.{code}: a symptom code and two body kinds")
         pairs[str(code)] = (both[0], both[1])
     return pairs
+
+
+@lru_cache(maxsize=32)
+def _file_words(language: str) -> frozenset[str]:
+    """The words one language file writes in its patterns and word lists."""
+    own = _Merged()
+    if language != "en":
+        english = _Merged()
+        english.add("en.yaml", _file("en"))
+        own.severity.update(english.severity)
+    own.add(f"{language}.yaml", _file(language))
+    patterns: list[str] = [p for ps in own.symptoms.values() for p in ps]
+    patterns += [p for _, ps in own.cues for p in ps]
+    patterns += [p for _, p in own.not_if + own.qualifiers + own.needs_person]
+    patterns += [p for _, p in own.subjects + own.roles + own.body] + own.all_well + own.neutral
+    patterns += [e for entries in own.words.values() for e in entries]
+    return frozenset(_literal_words(patterns))
+
+
+def spelling_leaks(languages: tuple[str, ...]) -> list[tuple[str, str, str]]:
+    """(language, spelling, other language) for each listed misspelling of one file that is
+    another file's word, among languages read together: a rule that would rewrite it."""
+    leaks: list[tuple[str, str, str]] = []
+    for language in languages:
+        wrong_forms = _mapping(_file(language).get("spellings"), f"{language} spellings")
+        for wrong in (fold(str(w)) for w in wrong_forms):
+            leaks += [
+                (language, wrong, o) for o in languages if o != language and wrong in _file_words(o)
+            ]
+    return leaks
 
 
 @lru_cache(maxsize=1)

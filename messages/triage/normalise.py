@@ -20,6 +20,12 @@ _FOLD = str.maketrans(
 )
 _APOSTROPHES = str.maketrans({c: "'" for c in "\u2019\u2018\u02bc\u2032`\u00b4"})
 _DASHES = str.maketrans({c: "-" for c in "\u2010\u2011\u2012\u2013\u2014\u2015\u2212"})
+# the Arabic-script comma, semicolon, question mark and full stop, and the Indic danda, which
+# would otherwise be dropped or glued to the word before them ("আছে।"): a comma ends a denial's
+# reach and a full stop a sentence in every script
+_SCRIPT_PUNCTUATION = str.maketrans(
+    {"\u060c": ",", "\u061b": ";", "\u061f": "?", "\u06d4": ".", "\u0964": ".", "\u0965": "."}
+)
 # letters, and the vowel signs and marks of the Indic scripts (Devanagari to Malayalam), which
 # are not "word" characters to the re module: without them "ਠੀਕ" would split at its vowel sign
 _LETTER = r"(?:[^\W_]|[\u0900-\u0DFF\u200c\u200d])"
@@ -33,6 +39,12 @@ _TOKEN = re.compile(
 # it's -> it 's ; Welsh nghoesau'n -> nghoesau 'n, teimlo'r -> teimlo 'r, wedi'i -> wedi 'i
 CLITICS = ("'s", "'n", "'r", "'i")
 _REPEATS = re.compile(r"(\w)\1{2,}")
+
+
+def script_punctuation(text: str) -> str:
+    """The other scripts' punctuation as the rule reader reads it (the second reader was trained
+    on the replies as sent, so it is given them unchanged)."""
+    return text if text.isascii() else text.translate(_SCRIPT_PUNCTUATION)
 
 
 def wordlike(token: str) -> bool:

@@ -31,6 +31,12 @@ LACKING_NOT_DENIED = [
     "no appetite since Tuesday",
     "zero appetite and no energy",
 ]
+# romanised Punjabi and Urdu: urine "not coming", in the progressive, after the word it follows
+URINE_NOT_COMING = [
+    "Dadi nu peshab nahi aa rehi subah ton",
+    "mainu kal raat ton pishab nai aa reha",
+    "abbu ko peshab nahi aa rahi kal se",
+]
 GONE_BY_ITSELF_LATELY = [
     "I'm fine now. My legs went numb yesterday but it's gone",
     "had pins and needles in both feet this morning, they've gone now",
@@ -64,6 +70,12 @@ def test_pain_where_a_tumour_was_treated_is_current_not_resolved(text: str) -> N
 def test_no_appetite_is_a_symptom_for_a_person_not_a_denial(text: str) -> None:
     result = triage(text)
     assert result.label == Label.UNCLEAR, result.evidence["reason"]
+
+
+@pytest.mark.parametrize("text", URINE_NOT_COMING)
+def test_urine_not_coming_told_in_the_progressive_is_red(text: str) -> None:
+    result = triage(text)
+    assert result.label == Label.RED, result.evidence["reason"]
 
 
 @pytest.mark.parametrize("text", GONE_BY_ITSELF_LATELY)
