@@ -94,9 +94,11 @@ def message_staff_now(
     context: dict[str, Any],
     now: datetime,
     inbound_message_id: int | None = None,
+    patient_id: int | None = None,
 ) -> tuple[OutboundMessage, bool]:
     """A message to a staff member at one of their addresses, from their own trust, due at
-    once (`create_message`: inserted only if the key is new)."""
+    once (`create_message`: inserted only if the key is new); `patient_id` when it is about
+    a patient."""
     return create_message(
         session,
         idempotency_key=idempotency_key,
@@ -107,8 +109,18 @@ def message_staff_now(
         to_address=address,
         due_at=now,
         queue=queue,
+        patient_id=patient_id,
         staff_member_id=member.id,
         inbound_message_id=inbound_message_id,
         context=context,
         now=now,
     )
+
+
+def preferred_address(member: StaffMember) -> tuple[Channel, str] | None:
+    """Where one message to a staff member goes: their email, else their phone by SMS (None:
+    they have neither)."""
+    channel, address = (
+        (Channel.EMAIL, member.email) if member.email else (Channel.SMS, member.phone_e164)
+    )
+    return None if address is None else (channel, address)

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from pathway import audit, writeback
 from pathway.escalation import notification_failed
-from pathway.outbound import create_message
+from pathway.outbound import create_message, message_staff_now, preferred_address
 from pathway.patient_status import opt_out
 from schema.models import (
     Channel,
@@ -197,23 +197,18 @@ def flag_unreachable(session: Session, patient: Patient, *, now: datetime, why: 
     ).all()
     stamp = now.strftime("%Y%m%dT%H%M%S")
     for member in coordinators:
-        channel, address = (
-            (Channel.EMAIL, member.email) if member.email else (Channel.SMS, member.phone_e164)
-        )
-        if address is None:
+        reachable_at = preferred_address(member)
+        if reachable_at is None:
             continue
-        create_message(
+        message_staff_now(
             session,
+            member,
+            *reachable_at,
             idempotency_key=f"unreachable:{patient.id}:{stamp}:{member.id}",
             kind=MessageKind.UNREACHABLE,
-            trust_id=patient.trust_id,
-            channel=channel,
             template_key="unreachable_patient",
-            to_address=address,
-            due_at=now,
             queue=Queue.MESSAGES,
             patient_id=patient.id,
-            staff_member_id=member.id,
             context={"failed_messages": UNREACHABLE_AFTER, "unreachable_reason": why},
             now=now,
         )

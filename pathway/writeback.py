@@ -35,7 +35,7 @@ from messages.fhir import (
     build_flag,
 )
 from pathway import audit
-from pathway.outbound import create_message
+from pathway.outbound import message_staff_now, preferred_address
 from schema.models import (
     Alert,
     Callback,
@@ -425,22 +425,17 @@ def tell_a_person(session: Session, trust_id: int, *, now: datetime) -> None:
     members = _people_to_tell(session, trust_id)
     day = now.astimezone(trust_config(trust).zone).date().isoformat()
     for member in members:
-        channel, address = (
-            (Channel.EMAIL, member.email) if member.email else (Channel.SMS, member.phone_e164)
-        )
-        if address is None:
+        reachable_at = preferred_address(member)
+        if reachable_at is None:
             continue
-        create_message(
+        message_staff_now(
             session,
+            member,
+            *reachable_at,
             idempotency_key=f"writeback_failed:{trust_id}:{day}:{member.id}",
             kind=MessageKind.INTEGRATION,
-            trust_id=trust_id,
-            channel=channel,
             template_key="writeback_failed",
-            to_address=address,
-            due_at=now,
             queue=Queue.MESSAGES,
-            staff_member_id=member.id,
             context={"failed_callbacks": failed},
             now=now,
         )
