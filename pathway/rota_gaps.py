@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from messages.template_context import local_time
 from pathway import audit
 from pathway.on_duty import covers_for, reachable_keys
-from pathway.outbound import Claimed, create_message
+from pathway.outbound import Claimed, message_staff_now
 from pathway.rota import Gap, gaps
 from schema.models import Channel, Queue, RotaGap, StaffMember, StaffRole, Trust
 from schema.trust_config import TrustConfig
@@ -164,18 +164,16 @@ def _tell_admins(
     admins = _who_to_tell(session, trust.id)
     for member in admins:
         for channel, address in _channels(member, open_now):
-            message, created = create_message(
+            message, created = message_staff_now(
                 session,
+                member,
+                channel,
+                address,
                 idempotency_key=f"rota_gap:{row.id}:{'open' if open_now else 'ahead'}:"
                 f"{member.id}:{channel.value}",
                 kind=MessageKind.ROTA_GAP,
-                trust_id=trust.id,
-                channel=channel,
                 template_key="rota_gap",
-                to_address=address,
-                due_at=now,
                 queue=queue,
-                staff_member_id=member.id,
                 context=context,
                 now=now,
             )
