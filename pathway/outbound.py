@@ -3,6 +3,7 @@ what a decision hands back to be published after commit."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -117,7 +118,38 @@ def message_staff_now(
     )
 
 
-def preferred_address(member: StaffMember) -> tuple[Channel, str] | None:
+def message_each_staff_member(
+    session: Session,
+    members: Sequence[StaffMember],
+    *,
+    key_prefix: str,
+    kind: MessageKind,
+    template_key: str,
+    context: dict[str, Any],
+    now: datetime,
+    patient_id: int | None = None,
+) -> None:
+    """One message to each member at their preferred address, due at once on the messages
+    queue, keyed `{key_prefix}:{member.id}`; a member with no address is passed over."""
+    for member in members:
+        reachable_at = _preferred_address(member)
+        if reachable_at is None:
+            continue
+        message_staff_now(
+            session,
+            member,
+            *reachable_at,
+            idempotency_key=f"{key_prefix}:{member.id}",
+            kind=kind,
+            template_key=template_key,
+            queue=Queue.MESSAGES,
+            patient_id=patient_id,
+            context=context,
+            now=now,
+        )
+
+
+def _preferred_address(member: StaffMember) -> tuple[Channel, str] | None:
     """Where one message to a staff member goes: their email, else their phone by SMS (None:
     they have neither)."""
     channel, address = (

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from pathway import audit, writeback
 from pathway.escalation import notification_failed
-from pathway.outbound import create_message, message_staff_now, preferred_address
+from pathway.outbound import create_message, message_each_staff_member
 from pathway.patient_status import opt_out
 from schema.models import (
     Channel,
@@ -196,22 +196,16 @@ def flag_unreachable(session: Session, patient: Patient, *, now: datetime, why: 
         )
     ).all()
     stamp = now.strftime("%Y%m%dT%H%M%S")
-    for member in coordinators:
-        reachable_at = preferred_address(member)
-        if reachable_at is None:
-            continue
-        message_staff_now(
-            session,
-            member,
-            *reachable_at,
-            idempotency_key=f"unreachable:{patient.id}:{stamp}:{member.id}",
-            kind=MessageKind.UNREACHABLE,
-            template_key="unreachable_patient",
-            queue=Queue.MESSAGES,
-            patient_id=patient.id,
-            context={"failed_messages": UNREACHABLE_AFTER, "unreachable_reason": why},
-            now=now,
-        )
+    message_each_staff_member(
+        session,
+        coordinators,
+        key_prefix=f"unreachable:{patient.id}:{stamp}",
+        kind=MessageKind.UNREACHABLE,
+        template_key="unreachable_patient",
+        patient_id=patient.id,
+        context={"failed_messages": UNREACHABLE_AFTER, "unreachable_reason": why},
+        now=now,
+    )
 
 
 def apply_receipt(

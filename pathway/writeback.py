@@ -35,7 +35,7 @@ from messages.fhir import (
     build_flag,
 )
 from pathway import audit
-from pathway.outbound import message_staff_now, preferred_address
+from pathway.outbound import message_each_staff_member
 from schema.models import (
     Alert,
     Callback,
@@ -45,7 +45,6 @@ from schema.models import (
     MessageState,
     OutboundMessage,
     Patient,
-    Queue,
     StaffMember,
     StaffRole,
     Trust,
@@ -424,21 +423,15 @@ def tell_a_person(session: Session, trust_id: int, *, now: datetime) -> None:
     )
     members = _people_to_tell(session, trust_id)
     day = now.astimezone(trust_config(trust).zone).date().isoformat()
-    for member in members:
-        reachable_at = preferred_address(member)
-        if reachable_at is None:
-            continue
-        message_staff_now(
-            session,
-            member,
-            *reachable_at,
-            idempotency_key=f"writeback_failed:{trust_id}:{day}:{member.id}",
-            kind=MessageKind.INTEGRATION,
-            template_key="writeback_failed",
-            queue=Queue.MESSAGES,
-            context={"failed_callbacks": failed},
-            now=now,
-        )
+    message_each_staff_member(
+        session,
+        members,
+        key_prefix=f"writeback_failed:{trust_id}:{day}",
+        kind=MessageKind.INTEGRATION,
+        template_key="writeback_failed",
+        context={"failed_callbacks": failed},
+        now=now,
+    )
 
 
 def _people_to_tell(session: Session, trust_id: int) -> list[StaffMember]:
