@@ -120,17 +120,23 @@ def account(
 _NOT_CURRENT = ("negated", "resolved", "other_person", "hypothetical")
 
 
-def _occasions(norms: Sequence[str], findings: Sequence[Finding], lexicon: Lexicon) -> list[Hit]:
-    """A qualifier told as the occasion of a current pain, in its sentence, explains its words:
-    "hurts in my back when I go for a poo" says when it hurts, not that the bowels changed.
-    A bare word is no occasion ("back ache, poo everywhere"), unless a second one of the same
-    kind is beside it ("straining on the toilet")."""
+def sentence_of_each_token(norms: Sequence[str], lexicon: Lexicon) -> list[int]:
+    """The number of the sentence each token is in (a boundary token ends its sentence)."""
     sentence = 0
     sentences: list[int] = []
     for token in norms:
         sentences.append(sentence)
         if token in lexicon.boundaries:
             sentence += 1
+    return sentences
+
+
+def _occasions(norms: Sequence[str], findings: Sequence[Finding], lexicon: Lexicon) -> list[Hit]:
+    """A qualifier told as the occasion of a current pain, in its sentence, explains its words:
+    "hurts in my back when I go for a poo" says when it hurts, not that the bowels changed.
+    A bare word is no occasion ("back ache, poo everywhere"), unless a second one of the same
+    kind is beside it ("straining on the toilet")."""
+    sentences = sentence_of_each_token(norms, lexicon)
     pained = {
         sentences[f.hit.start]
         for f in findings
@@ -211,12 +217,7 @@ def _pairs(
     sentence: "sore when I press, just there, in the middle of my back bone" is back pain."""
     if len(unexplained) < 2 or not lexicon.pairs:
         return []
-    sentence = 0
-    sentences: list[int] = []
-    for token in norms:
-        sentences.append(sentence)
-        if token in lexicon.boundaries:
-            sentence += 1
+    sentences = sentence_of_each_token(norms, lexicon)
     found: list[tuple[str, tuple[Hit, Hit]]] = []
     for code, (first, second) in lexicon.pairs.items():
         for a in unexplained:
