@@ -486,6 +486,7 @@ REACHES_A_PERSON: list[tuple[str, str]] = [
     ("so", "alxamdulillah, laakiin dhabarku aad buu ii xanuunayaa"),
     ("so", "waan fiicanahay, laakiin lugahayga tabar ma leh"),
     # the words of the later batches beside a symptom: still read urgently
+    ("ur", "toilet nahi ja sakti"),
     ("ur", "dhoop nikli hai lekin peshab nikal jata hai"),
     ("ur", "sab theek, bas pareshani hai"),
     ("ur", "koi pareshani nahi, bas kamar dard"),
@@ -522,6 +523,11 @@ CANNOT_IS_THE_SYMPTOM: list[tuple[str, str]] = [
     ("gu", "hu chali nathi shakto"),
     ("so", "waan fiicanahay, laakiin socon kari maayo"),
     ("so", "istaagi kari maayo"),
+    # nothing felt in a limb, stool not coming: the denial is the symptom's own (all `none` on main)
+    ("ur", "pairon mein kuch mehsoos nahi"),
+    ("ur", "paikhana nahi ho raha"),
+    ("pa", "lattan ch kuch mehsoos nahi hunda"),
+    ("bn", "paye kichu tor pai na"),
 ]
 
 # (language, reply): walking denied is wellness denied, never the all-well "بمشي منيح" (was `none`)
