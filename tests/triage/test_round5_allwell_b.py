@@ -528,6 +528,10 @@ CANNOT_IS_THE_SYMPTOM: list[tuple[str, str]] = [
     ("ur", "paikhana nahi ho raha"),
     ("pa", "lattan ch kuch mehsoos nahi hunda"),
     ("bn", "paye kichu tor pai na"),
+    ("bn", "pa te kono sara nei"),
+    ("gu", "sandas nathi thato"),
+    ("gu", "sandas thato nathi"),
+    ("ar", "ما في براز"),
 ]
 
 # (language, reply): walking denied is wellness denied, never the all-well "بمشي منيح" (was `none`)
