@@ -391,6 +391,9 @@ SHOWN_NONE: list[tuple[str, str]] = [
     ("so", "iska fiican, mahadsanid"),
     ("so", "waan fiicanahay, ilaahay ha idin barakeeyo"),
     ("so", "waan ladnahay, carruurtu way fiican yihiin"),
+    # "does not happen" denies a symptom: only "cannot" is the verb's own negation
+    ("gu", "kai dukhavo thato nathi"),
+    ("gu", "kamar ma dukhavo thato nathi, saru che"),
 ]
 
 # (language, reply): an all-well frame with a red or amber symptom inside
@@ -532,6 +535,7 @@ CANNOT_IS_THE_SYMPTOM: list[tuple[str, str]] = [
     ("gu", "sandas nathi thato"),
     ("gu", "sandas thato nathi"),
     ("ar", "ما في براز"),
+    ("gu", "peshab thato nathi"),
 ]
 
 # (language, reply): walking denied is wellness denied, never the all-well "بمشي منيح" (was `none`)
