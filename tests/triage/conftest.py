@@ -8,6 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from messages.triage.result import TriageResult
+from schema.vocabulary import Label, Review
+
 ROOT = Path(__file__).resolve().parents[2]
 CORPUS = ROOT / "messages" / "triage" / "corpus"
 _CANDIDATES = (
@@ -37,3 +40,8 @@ def corpus_files() -> list[Path]:
 @pytest.fixture(scope="session")
 def dev_set() -> Path:
     return dev_set_path()
+
+
+def reaches_a_person_urgently(result: TriageResult) -> bool:
+    """Red, amber, or `unclear` with urgent review: a coordinator is told at once."""
+    return result.label in (Label.RED, Label.AMBER) or result.review == Review.URGENT

@@ -7,11 +7,12 @@ import pytest
 
 from messages.triage import triage
 from schema.vocabulary import Label, Review
+from tests.triage.conftest import reaches_a_person_urgently
 
 
 def urgent(text: str) -> bool:
     result = triage(text)
-    return result.label in (Label.RED, Label.AMBER) or result.review == Review.URGENT
+    return reaches_a_person_urgently(result)
 
 
 # 1. `none` is shown, not granted from positive cues

@@ -8,7 +8,8 @@ import pytest
 
 from messages.triage import triage
 from messages.triage.engine import rules_only
-from schema.vocabulary import Label, Review
+from schema.vocabulary import Label
+from tests.triage.conftest import reaches_a_person_urgently
 
 SYMPTOMS_BY_KIND: dict[str, list[str]] = {
     "negation scope": [
@@ -253,9 +254,7 @@ def test_a_symptom_told_in_this_kind_of_wording_is_never_none_and_reaches_a_pers
 ) -> None:
     result = triage(text)
     assert result.label != Label.NONE, result.evidence["reason"]
-    assert result.label in (Label.RED, Label.AMBER) or result.review == Review.URGENT, (
-        result.evidence["reason"]
-    )
+    assert reaches_a_person_urgently(result), result.evidence["reason"]
 
 
 @pytest.mark.parametrize(
@@ -300,7 +299,7 @@ def test_a_symptom_that_has_only_eased_is_current(text: str) -> None:
 @pytest.mark.parametrize("text", ["I'm not walking well", "legs not great", "not feeling myself"])
 def test_a_denied_all_well_goes_to_a_person_urgently(text: str) -> None:
     result = triage(text)
-    assert result.label in (Label.RED, Label.AMBER) or result.review == Review.URGENT
+    assert reaches_a_person_urgently(result)
 
 
 @pytest.mark.parametrize(
@@ -314,7 +313,7 @@ def test_a_denied_all_well_goes_to_a_person_urgently(text: str) -> None:
 def test_a_cue_or_a_doubt_after_a_contrast_is_news_not_an_explanation(text: str) -> None:
     result = triage(text)
     assert result.label != Label.NONE
-    assert result.label in (Label.RED, Label.AMBER) or result.review == Review.URGENT
+    assert reaches_a_person_urgently(result)
 
 
 @pytest.mark.parametrize(
@@ -358,7 +357,7 @@ def test_a_denied_list_still_denies_every_item(text: str) -> None:
 def test_a_symptom_only_inferred_to_be_the_carers_own_is_never_none(text: str) -> None:
     result = triage(text)
     assert result.label != Label.NONE
-    assert result.label in (Label.RED, Label.AMBER) or result.review == Review.URGENT
+    assert reaches_a_person_urgently(result)
 
 
 # Read after the round-3 held-out measurement (docs: messages/triage/README.md): its four safety

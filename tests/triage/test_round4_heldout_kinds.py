@@ -7,7 +7,8 @@ from __future__ import annotations
 import pytest
 
 from messages.triage import triage
-from schema.vocabulary import Label, Review
+from schema.vocabulary import Label
+from tests.triage.conftest import reaches_a_person_urgently
 
 NOT_FEELING_THE_NEED = [
     "haven't felt the urge to pee since breakfast",
@@ -82,7 +83,7 @@ def test_urine_not_coming_told_in_the_progressive_is_red(text: str) -> None:
 def test_a_red_symptom_gone_by_itself_in_the_last_days_is_read_urgently(text: str) -> None:
     result = triage(text)
     assert result.label != Label.NONE, result.evidence["reason"]
-    assert result.label in (Label.RED, Label.AMBER) or result.review == Review.URGENT
+    assert reaches_a_person_urgently(result)
 
 
 @pytest.mark.parametrize("text", GONE_AND_SEEN_TO)

@@ -10,6 +10,7 @@ import pytest
 
 from messages.triage import triage
 from schema.vocabulary import Label, Review
+from tests.triage.conftest import reaches_a_person_urgently
 
 # (language, wording): all is well, so `none` is shown
 ALL_WELL: list[tuple[str, str]] = [
@@ -414,7 +415,7 @@ def test_an_all_well_frame_with_a_symptom_inside_reaches_a_person_urgently(
     language: str, text: str
 ) -> None:
     result = triage(text)
-    assert result.label in (Label.RED, Label.AMBER) or result.review == Review.URGENT, (
+    assert reaches_a_person_urgently(result), (
         language,
         result.evidence,
     )

@@ -13,6 +13,7 @@ import pytest
 
 from messages.triage import triage
 from schema.vocabulary import Label, Review
+from tests.triage.conftest import reaches_a_person_urgently
 
 # (language, reply): all is well, and every word is accounted for
 SHOWN_NONE: list[tuple[str, str]] = [
@@ -567,7 +568,7 @@ def test_an_all_well_frame_with_a_symptom_inside_reaches_a_person_urgently(
     language: str, text: str
 ) -> None:
     result = triage(text)
-    assert result.label in (Label.RED, Label.AMBER) or result.review == Review.URGENT, (
+    assert reaches_a_person_urgently(result), (
         language,
         result.evidence,
     )
