@@ -176,6 +176,41 @@ ALL_WELL: list[str] = [
     "Fine thanks, just had my hair cut",
     "All fine, had a lovely roast at the pub with the family",
     "Doing fine thanks, the sun's out and I've got the washing on the line",
+    "Hi its Sue, mums daughter, shes fine, had a lovely day at the seaside with the "
+    "grandkids, fish and chips on the prom",
+    "Dad's been on great form, beat me at dominoes twice",
+    "He's been absolutely fine, the usual grumbles about the telly",
+    "Mum had her hospital check yesterday and they were pleased with her",
+    "My husband is doing well, he's back at the bowls club",
+    "She is very well in herself, thank you for asking",
+    "Dad is fine in himself, bright and chatty",
+    "Resident in good form today, no concerns from the team",
+    "Handover: no concerns overnight, resident slept well",
+    "Night staff report a settled night, resident well",
+    "All fine, daughter visited, resident in good spirits",
+    "Had a fab time at my niece's hen do, all good here",
+    "Hello dear, I'm fine, it's been raining all week so I've been reading",
+    "Fine thanks, had a lovely lunch with the girls from church",
+    "All ok here, the grandkids have been running me ragged but it's lovely",
+    "Good thank you, my son and his family are staying for the week",
+    "Everything's good, just got back from the GP for my flu jab",
+    "I'm all right thanks, been to the library and done my shopping",
+    "No problems thanks, been on the phone to my sister in Australia",
+    "Thank you for your kind message. I continue to keep well",
+    "I am glad to report all is well. Thank you",
+    "Further to your text, I have had no problems. Regards, Margaret",
+    "Very kind of you to ask. I am fine",
+    "No change my end, all well",
+    "Nothing's changed, still fine",
+    "As you were, all fine",
+    "Same as ever, no complaints",
+    "No different to last time, all good",
+    "Fine as always, thanks",
+    "all fine thanks new line have a good day",
+    "I'm fine exclamation mark thanks for asking",
+    "all good here comma just been busy full stop",
+    "Its all gud thanx",
+    "All fine cheers pal",
 ]
 
 # the same frames with one red or amber symptom inside
@@ -229,6 +264,15 @@ WITH_A_SYMPTOM: list[str] = [
     "Resident was seen by the GP, new pain between shoulder blades",
     "Good evening, no change with mum, except she can't lift her arms",
     "Fine thanks, just had my hair cut, my back's been killing me though, worse when I sneeze",
+    "Dad's been on great form, but he's been dribbling urine and not noticing",
+    "Mum had her hospital check yesterday, they were pleased, but tonight she says her legs "
+    "are numb",
+    "She is very well in herself, but her back hurts at night",
+    "Handover: no concerns overnight apart from resident unable to weight bear this morning",
+    "Had a fab time at the hen do, though I've had shooting pains down my arm",
+    "No change my end, except I keep dropping things",
+    "Same as ever, no complaints, only my legs are getting heavier",
+    "all fine thanks new line my legs gave way this morning",
 ]
 
 # a care home's note that the resident needs two staff to move is weakness told by its effect
@@ -289,3 +333,20 @@ def test_a_walking_aid_told_as_usual_is_never_none(text: str) -> None:
 def test_well_as_an_intensifier_is_never_read_as_all_well(text: str) -> None:
     result = triage(text)
     assert result.label != Label.NONE, result.evidence
+
+
+# a return to a place or a pastime is no back; the back hurt there, or placed, still is
+BACK_AT_A_PLACE: list[tuple[str, Label]] = [
+    ("My husband is doing well, he's back at the bowls club", Label.NONE),
+    ("All fine, she's back at church on Sundays", Label.NONE),
+    ("I'm fine, we're back at the allotment most days", Label.NONE),
+    ("hurt my back at the gym", Label.AMBER),
+    ("pain in my back at the bottom", Label.AMBER),
+    ("he is back at work but his back hurts", Label.AMBER),
+]
+
+
+@pytest.mark.parametrize(("text", "label"), BACK_AT_A_PLACE)
+def test_back_at_a_place_is_a_return_never_the_back(text: str, label: Label) -> None:
+    result = triage(text)
+    assert result.label == label, result.evidence
