@@ -211,6 +211,15 @@ ALL_WELL: list[str] = [
     "all good here comma just been busy full stop",
     "Its all gud thanx",
     "All fine cheers pal",
+    "Resident comfortable, diet and fluids taken, no concerns",
+    "No concerns today, obs stable",
+    "Observations within normal limits, resident settled",
+    "Resident well, good oral intake, no concerns raised by staff",
+    "Evening, mum's been fine today, had a good chinwag with her friend",
+    "He's been fine, the physio came and was happy with him",
+    "Dad's doing alright, had a pint at the pub with his mates",
+    "Doing fine, my daughter took me for afternoon tea for my birthday",
+    "Nothing to worry about here, all tickety boo",
 ]
 
 # the same frames with one red or amber symptom inside
@@ -273,6 +282,10 @@ WITH_A_SYMPTOM: list[str] = [
     "No change my end, except I keep dropping things",
     "Same as ever, no complaints, only my legs are getting heavier",
     "all fine thanks new line my legs gave way this morning",
+    "Resident comfortable, diet and fluids taken, new urinary incontinence",
+    "No concerns today, obs stable, c/o numb feet",
+    "He's been fine, the physio came, she thinks his legs are weaker",
+    "Obs stable, but resident unable to stand this morning",
 ]
 
 # a care home's note that the resident needs two staff to move is weakness told by its effect
