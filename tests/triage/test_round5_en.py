@@ -8,7 +8,8 @@ from __future__ import annotations
 import pytest
 
 from messages.triage import triage
-from schema.vocabulary import Label, Review
+from schema.vocabulary import Label
+from tests.triage.conftest import reaches_a_person_urgently
 
 # all is well, so `none` is shown
 ALL_WELL: list[str] = [
@@ -322,9 +323,7 @@ def test_an_everyday_english_all_well_reply_is_shown_none(text: str) -> None:
 @pytest.mark.parametrize("text", WITH_A_SYMPTOM)
 def test_an_all_well_frame_with_a_symptom_inside_reaches_a_person_urgently(text: str) -> None:
     result = triage(text)
-    assert result.label in (Label.RED, Label.AMBER) or result.review == Review.URGENT, (
-        result.evidence
-    )
+    assert reaches_a_person_urgently(result), result.evidence
 
 
 @pytest.mark.parametrize("text", NEEDS_TWO_TO_MOVE)
@@ -337,9 +336,7 @@ def test_needing_two_to_transfer_or_stand_is_red(text: str) -> None:
 def test_a_walking_aid_told_as_usual_is_never_none(text: str) -> None:
     result = triage(text)
     assert result.label != Label.NONE, result.evidence
-    assert result.label in (Label.RED, Label.AMBER) or result.review == Review.URGENT, (
-        result.evidence
-    )
+    assert reaches_a_person_urgently(result), result.evidence
 
 
 @pytest.mark.parametrize("text", WELL_AS_VERY)
